@@ -1,0 +1,249 @@
+//! OAuth clients (RFC 6749 §2) and their registration data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{CoreError, ScopeSet, SecretDigest};
+
+/// A client identifier (RFC 6749 §2.2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Wraps an identifier read from storage or from a request. Identifiers are compared
+    /// byte for byte; lookups of unknown identifiers simply find nothing.
+    pub fn new(id: impl Into<String>) -> Self {
+        ClientId(id.into())
+    }
+
+    /// Validates an operator-chosen identifier: 32–64 ASCII letters and digits.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the rule that failed.
+    pub fn parse_custom(id: &str) -> Result<Self, CoreError> {
+        check_custom_credential("client id", id)?;
+        Ok(ClientId(id.to_owned()))
+    }
+
+    /// The identifier as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks an operator-chosen client id or secret: 32–64 ASCII alphanumerics.
+///
+/// # Errors
+/// [`CoreError::Invalid`] naming `what` and the rule.
+pub fn check_custom_credential(what: &'static str, value: &str) -> Result<(), CoreError> {
+    if !(32..=64).contains(&value.len()) {
+        return Err(CoreError::invalid(
+            what,
+            format!("must be 32 to 64 characters long (got {})", value.len()),
+        ));
+    }
+    if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(CoreError::invalid(what, "may contain only A-Z, a-z and 0-9"));
+    }
+    Ok(())
+}
+
+/// A registered redirection endpoint (RFC 6749 §3.1.2), compared byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    /// Validates a URI for registration: absolute, no fragment (RFC 6749 §3.1.2), no
+    /// user information.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the rule that failed.
+    pub fn parse(uri: &str) -> Result<Self, CoreError> {
+        let parsed = url::Url::parse(uri)
+            .map_err(|e| CoreError::invalid("redirect URI", format!("{uri:?}: {e}")))?;
+        if parsed.fragment().is_some() || uri.contains('#') {
+            return Err(CoreError::invalid(
+                "redirect URI",
+                format!("{uri:?} must not contain a fragment (RFC 6749 §3.1.2)"),
+            ));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(CoreError::invalid(
+                "redirect URI",
+                format!("{uri:?} must not contain user information"),
+            ));
+        }
+        if parsed.cannot_be_a_base() && parsed.scheme() != "urn" {
+            // e.g. "mailto:x": never a redirection endpoint
+            return Err(CoreError::invalid(
+                "redirect URI",
+                format!("{uri:?} is not a hierarchical URI"),
+            ));
+        }
+        Ok(RedirectUri(uri.to_owned()))
+    }
+
+    /// Wraps a URI read from storage, already validated at registration.
+    pub fn from_trusted(uri: impl Into<String>) -> Self {
+        RedirectUri(uri.into())
+    }
+
+    /// The URI exactly as registered.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether a client can keep a secret (RFC 6749 §2.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    /// Authenticates with a secret.
+    Confidential,
+    /// Cannot keep a secret; must use PKCE.
+    Public,
+}
+
+impl ClientType {
+    /// The registration name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+}
+
+impl FromStr for ClientType {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "confidential" => Ok(ClientType::Confidential),
+            "public" => Ok(ClientType::Public),
+            other => Err(CoreError::invalid(
+                "client type",
+                format!("{other:?} (expected confidential or public)"),
+            )),
+        }
+    }
+}
+
+/// Grant types a client may use at the token endpoint (RFC 6749 §4, §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    /// `authorization_code` (RFC 6749 §4.1).
+    AuthorizationCode,
+    /// `refresh_token` (RFC 6749 §6).
+    RefreshToken,
+}
+
+impl GrantType {
+    /// Every grant type the provider supports.
+    pub const SUPPORTED: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+
+    /// The registered name of the grant type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        GrantType::SUPPORTED
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "grant type",
+                    format!("{s:?} (supported: authorization_code, refresh_token)"),
+                )
+            })
+    }
+}
+
+/// A registered client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// Its identifier.
+    pub id: ClientId,
+    /// Name shown to people on the consent page.
+    pub name: String,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// SHA-256 digest of the secret; present exactly for confidential clients.
+    pub secret_digest: Option<SecretDigest>,
+    /// Registered redirect URIs, matched exactly.
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Grant types the client may use.
+    pub grant_types: Vec<GrantType>,
+    /// Scopes the client may be granted; also the default when a request names none
+    /// (RFC 6749 §3.3).
+    pub scopes: ScopeSet,
+    /// A client of the operator's own: consent is implied.
+    pub first_party: bool,
+    /// Issue a refresh token even when `offline_access` was not granted (ownCloud and
+    /// Nextcloud desktop and mobile clients expect one without asking for it).
+    pub refresh_without_offline_access: bool,
+    /// Add `user_id` (the username) to token responses, as ownCloud clients read it.
+    pub include_user_id: bool,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Client {
+    /// Whether the client may use `grant`.
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// The registered redirect URI equal, byte for byte, to `uri`.
+    pub fn registered_redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
+        self.redirect_uris.iter().find(|r| r.as_str() == uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_with_fragments_or_userinfo_are_refused() {
+        assert!(RedirectUri::parse("https://rp.example/cb").is_ok());
+        assert!(RedirectUri::parse("com.example.app:/oauth").is_ok());
+        assert!(RedirectUri::parse("http://127.0.0.1:9000/cb?x=1").is_ok());
+        assert!(RedirectUri::parse("https://rp.example/cb#frag").is_err());
+        assert!(RedirectUri::parse("https://rp.example/cb#").is_err());
+        assert!(RedirectUri::parse("https://user:pw@rp.example/cb").is_err());
+        assert!(RedirectUri::parse("/relative").is_err());
+        assert!(RedirectUri::parse("mailto:a@b").is_err());
+    }
+
+    #[test]
+    fn custom_client_ids_are_32_to_64_alphanumerics() {
+        assert!(ClientId::parse_custom(&"a".repeat(32)).is_ok());
+        assert!(ClientId::parse_custom(&"Z9".repeat(32)).is_ok());
+        assert!(ClientId::parse_custom(&"a".repeat(31)).is_err());
+        assert!(ClientId::parse_custom(&"a".repeat(65)).is_err());
+        assert!(ClientId::parse_custom(&format!("{}-", "a".repeat(32))).is_err());
+    }
+
+    #[test]
+    fn grant_types_parse_by_registered_name() {
+        assert_eq!("refresh_token".parse::<GrantType>().unwrap(), GrantType::RefreshToken);
+        assert!("implicit".parse::<GrantType>().is_err());
+    }
+}

@@ -1,0 +1,37 @@
+//! Domain model of the identity provider.
+//!
+//! This crate holds what an OAuth 2.0 / OpenID Connect provider *is* — clients, users,
+//! groups, scopes, authorization codes, tokens, browser sessions, signing keys — and the
+//! repository traits through which the rest of the system stores them.
+//!
+//! Invariants, stated as absences: this crate knows no HTTP, no SQL, no async runtime and
+//! no cryptography library. Time is read only through [`Clock`]; secrets appear only as
+//! [`SecretDigest`]s, never in clear.
+
+mod client;
+mod clock;
+mod error;
+mod grant;
+mod key;
+mod repo;
+mod scope;
+mod session;
+mod user;
+
+pub use client::{check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::CoreError;
+pub use grant::{
+    AccessToken, AuthorizationCode, ConsumeOutcome, GrantId, RefreshToken, SecretDigest,
+};
+pub use key::SigningKey;
+pub use repo::{
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, KeyRepo,
+    SessionRepo, Store, TokenRepo, UserRepo,
+};
+pub use scope::{Scope, ScopeSet};
+pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};
+pub use user::{Group, User, UserId};
+
+/// Result type of repository operations.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,80 @@
+//! Browser sessions and authorization requests waiting for the person to log in or consent.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientId, RedirectUri, ScopeSet, SecretDigest, UserId};
+
+/// A browser's session at the provider. Anonymous until the person logs in; the session
+/// id is replaced at login (session fixation, OWASP ASVS 3.2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrowserSession {
+    /// Digest of the session cookie's value.
+    pub digest: SecretDigest,
+    /// The logged-in user, if any.
+    pub user_id: Option<UserId>,
+    /// When that user authenticated.
+    pub auth_time: Option<DateTime<Utc>>,
+    /// The token forms of this session must echo (synchronizer-token CSRF defence).
+    pub csrf_token: String,
+    /// When the session began.
+    pub created_at: DateTime<Utc>,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The `prompt` values of OIDC Core §3.1.2.1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// `none`: no page may be shown.
+    pub none: bool,
+    /// `login` (or `select_account`): authenticate again.
+    pub login: bool,
+    /// `consent`: ask for consent again.
+    pub consent: bool,
+}
+
+/// A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// The requesting client.
+    pub client_id: ClientId,
+    /// Where the response goes; one of the client's registered URIs.
+    pub redirect_uri: RedirectUri,
+    /// Whether the request named `redirect_uri` (then the token request must repeat it).
+    pub redirect_uri_given: bool,
+    /// Requested scopes, already limited to what the client may have.
+    pub scope: ScopeSet,
+    /// Opaque client state, returned unchanged.
+    pub state: Option<String>,
+    /// OIDC nonce.
+    pub nonce: Option<String>,
+    /// Encoded PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// `prompt` values.
+    pub prompt: Prompt,
+    /// `max_age` in seconds.
+    pub max_age: Option<i64>,
+    /// Username to pre-fill on the login form.
+    pub login_hint: Option<String>,
+}
+
+impl AuthorizationRequest {
+    /// Whether this is an OpenID Connect request.
+    pub fn is_openid(&self) -> bool {
+        self.scope.contains(crate::Scope::OPENID)
+    }
+}
+
+/// An authorization request parked while the person logs in or consents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingAuthorization {
+    /// Random, unguessable identifier carried by the login and consent pages.
+    pub id: String,
+    /// The request.
+    pub request: AuthorizationRequest,
+    /// When it was parked (a login after this satisfies `prompt=login`).
+    pub created_at: DateTime<Utc>,
+    /// When it is forgotten.
+    pub expires_at: DateTime<Utc>,
+}

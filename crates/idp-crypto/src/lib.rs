@@ -1,0 +1,22 @@
+//! Cryptographic primitives of the identity provider.
+//!
+//! Random secrets and identifiers, SHA-256 digests, constant-time comparison, argon2id
+//! password hashing, and JWS signing keys that plug into `openidconnect`'s token builders
+//! and JWKS types.
+//!
+//! Invariants, stated as absences: this is a leaf crate — it knows nothing of clients,
+//! users, storage or HTTP; it never logs or returns secret material in errors.
+
+mod compare;
+mod digest;
+mod error;
+mod password;
+mod random;
+mod signing;
+
+pub use compare::constant_time_eq;
+pub use digest::sha256_hex;
+pub use error::CryptoError;
+pub use password::{hash_password, verify_password, PasswordCheck};
+pub use random::{random_id, random_secret};
+pub use signing::{generate_rsa_pkcs8, JwsSigningKey, RSA_KEY_BITS};

@@ -1,0 +1,116 @@
+//! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
+
+use idp_core::{GrantType, Scope};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    ResponseTypes, Scope as OidcScope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{paths, ProtocolError, Provider};
+
+/// Metadata members `openidconnect`'s type does not model.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ExtraMetadata {
+    /// RFC 7636 / RFC 8414 §2: only `S256`.
+    code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207 §3: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: bool,
+    /// OIDC Core §3.1.2.1 values of `prompt` this provider honours.
+    prompt_values_supported: Vec<String>,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// The provider metadata document type.
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// Claims the provider can release.
+pub(crate) const CLAIMS_SUPPORTED: [&str; 13] = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "azp",
+    "at_hash",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+];
+
+impl Provider {
+    /// The metadata document served at both well-known locations.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL.
+    pub fn metadata(&self) -> Result<Metadata, ProtocolError> {
+        let c = &self.config;
+        let url_err = |e: openidconnect::url::ParseError| ProtocolError::Internal(Box::new(e));
+        let grants = GrantType::SUPPORTED
+            .iter()
+            .map(|g| match g {
+                GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
+                GrantType::RefreshToken => CoreGrantType::RefreshToken,
+            })
+            .collect();
+        let meta = Metadata::new(
+            IssuerUrl::new(c.issuer.clone()).map_err(url_err)?,
+            AuthUrl::new(c.endpoint(paths::AUTHORIZE)).map_err(url_err)?,
+            JsonWebKeySetUrl::new(c.endpoint(paths::JWKS)).map_err(url_err)?,
+            vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+            vec![CoreSubjectIdentifierType::Public],
+            vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+            ExtraMetadata {
+                code_challenge_methods_supported: vec!["S256".into()],
+                authorization_response_iss_parameter_supported: true,
+                prompt_values_supported: ["none", "login", "consent", "select_account"]
+                    .map(String::from)
+                    .to_vec(),
+            },
+        )
+        .set_token_endpoint(Some(TokenUrl::new(c.endpoint(paths::TOKEN)).map_err(url_err)?))
+        .set_userinfo_endpoint(Some(
+            UserInfoUrl::new(c.endpoint(paths::USERINFO)).map_err(url_err)?,
+        ))
+        .set_scopes_supported(Some(
+            Scope::SUPPORTED.iter().map(|s| OidcScope::new((*s).to_owned())).collect(),
+        ))
+        .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+        .set_grant_types_supported(Some(grants))
+        .set_token_endpoint_auth_methods_supported(Some(vec![
+            CoreClientAuthMethod::ClientSecretBasic,
+            CoreClientAuthMethod::ClientSecretPost,
+            CoreClientAuthMethod::None,
+        ]))
+        .set_claims_supported(Some(
+            CLAIMS_SUPPORTED.iter().map(|c| CoreClaimName::new((*c).to_owned())).collect(),
+        ))
+        .set_claims_parameter_supported(Some(false))
+        .set_request_parameter_supported(Some(false))
+        // OIDC Discovery §3: the default is true, so say it.
+        .set_request_uri_parameter_supported(Some(false));
+        Ok(meta)
+    }
+}

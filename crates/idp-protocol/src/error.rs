@@ -1,0 +1,167 @@
+//! The crate's one error type, and the registered error codes it carries.
+
+use std::fmt;
+
+/// Error codes registered by RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and
+/// OpenID Connect Core §3.1.2.6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client`
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `unsupported_response_type`
+    UnsupportedResponseType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `access_denied`
+    AccessDenied,
+    /// `server_error`
+    ServerError,
+    /// `login_required`
+    LoginRequired,
+    /// `consent_required`
+    ConsentRequired,
+    /// `request_not_supported`
+    RequestNotSupported,
+    /// `request_uri_not_supported`
+    RequestUriNotSupported,
+    /// `registration_not_supported`
+    RegistrationNotSupported,
+    /// `invalid_token` (RFC 6750 §3.1)
+    InvalidToken,
+    /// `insufficient_scope` (RFC 6750 §3.1)
+    InsufficientScope,
+}
+
+impl ErrorCode {
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::RegistrationNotSupported => "registration_not_supported",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an error reaches whoever made the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// An error page at the provider: the client or redirect URI could not be trusted, so
+    /// the browser must not be redirected (RFC 6749 §4.1.2.1).
+    ErrorPage,
+    /// A redirect to the client; the URL already carries `error`, `state` and `iss`.
+    Redirect(String),
+    /// A JSON body from the token endpoint (RFC 6749 §5.2); `basic_challenge` when the
+    /// client authenticated with HTTP Basic (then 401 with `WWW-Authenticate`).
+    Json {
+        /// Whether HTTP Basic was attempted.
+        basic_challenge: bool,
+    },
+    /// A `WWW-Authenticate: Bearer` challenge from a protected resource (RFC 6750 §3).
+    Bearer,
+}
+
+/// Why a protocol request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The request was refused under a protocol rule. The description is fixed text and
+    /// never echoes input or internals.
+    #[error("{code}: {description}")]
+    Rejected {
+        /// Registered error code.
+        code: ErrorCode,
+        /// Human-readable explanation.
+        description: &'static str,
+        /// How to deliver it.
+        delivery: Delivery,
+    },
+    /// An administrative operation was refused: an invalid value, a duplicate, a
+    /// missing record. The message is meant for the operator.
+    #[error("{0}")]
+    Refused(idp_core::CoreError),
+    /// Something failed inside the provider (storage, key material). Callers log the
+    /// source and answer `server_error` without detail.
+    #[error("internal failure")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ProtocolError {
+    /// A rejection shown on the provider's error page.
+    pub fn page(code: ErrorCode, description: &'static str) -> Self {
+        ProtocolError::Rejected {
+            code,
+            description,
+            delivery: Delivery::ErrorPage,
+        }
+    }
+
+    /// A rejection answered in JSON by the token endpoint.
+    pub fn json(code: ErrorCode, description: &'static str) -> Self {
+        ProtocolError::Rejected {
+            code,
+            description,
+            delivery: Delivery::Json {
+                basic_challenge: false,
+            },
+        }
+    }
+
+    /// A rejection answered with a bearer challenge.
+    pub fn bearer(code: ErrorCode, description: &'static str) -> Self {
+        ProtocolError::Rejected {
+            code,
+            description,
+            delivery: Delivery::Bearer,
+        }
+    }
+
+    /// The error code (`server_error` for internal failures).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ProtocolError::Rejected { code, .. } => *code,
+            ProtocolError::Refused(_) => ErrorCode::InvalidRequest,
+            ProtocolError::Internal(_) => ErrorCode::ServerError,
+        }
+    }
+}
+
+impl From<idp_core::CoreError> for ProtocolError {
+    fn from(e: idp_core::CoreError) -> Self {
+        ProtocolError::Internal(Box::new(e))
+    }
+}
+
+impl From<idp_crypto::CryptoError> for ProtocolError {
+    fn from(e: idp_crypto::CryptoError) -> Self {
+        ProtocolError::Internal(Box::new(e))
+    }
+}

@@ -1,0 +1,35 @@
+//! OAuth 2.0 and OpenID Connect protocol rules.
+//!
+//! [`Provider`] implements the authorization endpoint with its login and consent
+//! interaction, the token endpoint (`authorization_code`, `refresh_token`), UserInfo,
+//! discovery metadata and the JWKS, as synchronous functions over the `idp-core`
+//! repository traits. [`manage`] holds the administrative operations (users, groups,
+//! clients, keys) shared by `idp-admin` and, later, the admin console.
+//!
+//! oxide-auth supplies PKCE (RFC 7636) and exact redirect-URI matching; `openidconnect`
+//! supplies the metadata, JWKS and ID-token types and the JWS encoding.
+//!
+//! Invariants, stated as absences: no HTTP framework and no SQL here — requests arrive as
+//! parameter lists and header values, answers leave as plain data. No secret is stored or
+//! logged in clear: codes, tokens and session ids are kept as SHA-256 digests.
+
+mod authorize;
+mod claims;
+mod config;
+mod discovery;
+mod error;
+mod id_token;
+mod keys;
+pub mod manage;
+mod params;
+mod provider;
+mod token;
+mod userinfo;
+
+pub use authorize::{ConsentForm, Interaction, LoginForm, Next};
+pub use config::{paths, ProviderConfig};
+pub use error::{Delivery, ErrorCode, ProtocolError};
+pub use keys::{ensure_signing_key, rotate_signing_key};
+pub use params::Params;
+pub use provider::Provider;
+pub use token::TokenResponse;

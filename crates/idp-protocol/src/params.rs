@@ -1,0 +1,78 @@
+//! Request parameters, parsed once with the RFC 6749 rules on duplicates and empties.
+
+use std::collections::HashMap;
+
+/// The parameters of one request (query string or form body).
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    values: HashMap<String, String>,
+    duplicated: Vec<String>,
+}
+
+impl Params {
+    /// Collects name/value pairs. Parameters sent without a value are treated as omitted
+    /// (RFC 6749 §3.1); a parameter sent twice is remembered as duplicated, since
+    /// "parameters MUST NOT be included more than once" (RFC 6749 §3.1, §3.2).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut params = Params::default();
+        for (k, v) in pairs {
+            let (k, v) = (k.into(), v.into());
+            if v.is_empty() {
+                continue;
+            }
+            if params.values.contains_key(&k) {
+                if !params.duplicated.contains(&k) {
+                    params.duplicated.push(k);
+                }
+            } else {
+                params.values.insert(k, v);
+            }
+        }
+        params
+    }
+
+    /// Parses `application/x-www-form-urlencoded` text (a query string or a form body).
+    pub fn parse_urlencoded(input: &[u8]) -> Self {
+        Params::from_pairs(form_urlencoded::parse(input).into_owned())
+    }
+
+    /// The value of a parameter sent exactly once with a value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        if self.is_duplicated(name) {
+            return None;
+        }
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Whether the parameter was sent more than once.
+    pub fn is_duplicated(&self, name: &str) -> bool {
+        self.duplicated.iter().any(|d| d == name)
+    }
+
+    /// Whether any parameter was sent more than once.
+    pub fn has_duplicates(&self) -> bool {
+        !self.duplicated.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_omitted_and_duplicates_detected() {
+        let p = Params::parse_urlencoded(b"a=1&b=&c=x%20y&a=2&d=%E2%9C%93");
+        assert_eq!(p.get("a"), None);
+        assert!(p.is_duplicated("a"));
+        assert_eq!(p.get("b"), None);
+        assert!(!p.is_duplicated("b"));
+        assert_eq!(p.get("c"), Some("x y"));
+        assert_eq!(p.get("d"), Some("\u{2713}"));
+        assert!(p.has_duplicates());
+    }
+}

@@ -1,0 +1,66 @@
+//! The crate's one error type.
+
+use idp_core::CoreError;
+
+/// Storage failures. Messages carry context for operators, never secrets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not one the store understands.
+    #[error("invalid database URL {url:?}: {reason}")]
+    Url {
+        /// The URL, with any password removed.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database could not be opened.
+    #[error("cannot open database {location}: {reason}")]
+    Open {
+        /// Where it was looked for.
+        location: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Applying migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    /// No connection could be had from the pool.
+    #[error("database connection unavailable: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// A unique value is taken.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A referenced record does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A stored value cannot be read back into the domain model.
+    #[error("stored {0} is corrupt")]
+    Corrupt(&'static str),
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming `what`.
+    pub(crate) fn conflict_as(e: diesel::result::Error, what: impl FnOnce() -> String) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Conflict(what())
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => CoreError::Conflict(what),
+            StoreError::NotFound(what) => CoreError::NotFound(what),
+            other => CoreError::Storage(Box::new(other)),
+        }
+    }
+}

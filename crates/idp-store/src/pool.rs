@@ -1,0 +1,110 @@
+//! Opening the database: connection pool, per-connection settings, migrations.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::database_url::redact_password;
+use crate::{DatabaseUrl, StoreError};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Connections per pool. SQLite serialises writers anyway; readers run in parallel (WAL).
+const POOL_SIZE: u32 = 8;
+
+/// The connection pool of one backend.
+pub(crate) enum Backend {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store
+/// uses. The body is compiled once per backend, so it must be backend-neutral diesel.
+macro_rules! with_conn {
+    ($store:expr, $conn:ident => $body:expr) => {
+        match &*$store.backend {
+            $crate::pool::Backend::Sqlite(pool) => {
+                let mut pooled = pool.get().map_err($crate::StoreError::from)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// The diesel-backed store. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct DieselStore {
+    pub(crate) backend: std::sync::Arc<Backend>,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match *self.backend {
+            Backend::Sqlite(_) => "sqlite",
+        };
+        f.debug_struct("DieselStore").field("backend", &kind).finish()
+    }
+}
+
+/// SQLite settings every pooled connection needs: foreign keys (for `ON DELETE CASCADE`),
+/// WAL so readers do not block the writer, and a busy timeout instead of instant
+/// `database is locked` errors under concurrent writes.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl DieselStore {
+    /// Opens the database named by `url` and applies pending migrations. A SQLite file and
+    /// its directory are created if missing.
+    ///
+    /// # Errors
+    /// [`StoreError::Url`] for an unusable URL, [`StoreError::Open`] if the database cannot
+    /// be reached, [`StoreError::Migration`] if the schema cannot be brought up to date.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path),
+            DatabaseUrl::Postgres(_) => Err(StoreError::Url {
+                url: redact_password(url),
+                reason: "PostgreSQL is not supported by this build yet; use sqlite://PATH"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    fn open_sqlite(path: &std::path::Path) -> Result<Self, StoreError> {
+        let location = path.display().to_string();
+        let open_err = |reason: String| StoreError::Open {
+            location: location.clone(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        }
+        let manager = ConnectionManager::<SqliteConnection>::new(location.clone());
+        let pool = Pool::builder()
+            .max_size(POOL_SIZE)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| open_err(e.to_string()))?;
+        let mut conn = pool.get().map_err(|e| open_err(e.to_string()))?;
+        conn.run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        drop(conn);
+        Ok(DieselStore {
+            backend: std::sync::Arc::new(Backend::Sqlite(pool)),
+        })
+    }
+}

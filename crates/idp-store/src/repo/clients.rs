@@ -1,0 +1,68 @@
+use diesel::prelude::*;
+use idp_core::{Client, ClientId, ClientRepo, Result, SecretDigest};
+
+use super::run;
+use crate::rows::ClientRow;
+use crate::schema::clients;
+use crate::{DieselStore, StoreError};
+
+impl ClientRepo for DieselStore {
+    fn client(&self, id: &ClientId) -> Result<Option<Client>> {
+        run(|| {
+            with_conn!(self, conn => {
+                clients::table
+                    .find(id.as_str())
+                    .first::<ClientRow>(conn)
+                    .optional()?
+                    .map(ClientRow::into_domain)
+                    .transpose()
+            })
+        })
+    }
+
+    fn insert_client(&self, client: &Client) -> Result<()> {
+        run(|| {
+            let row = ClientRow::from_domain(client)?;
+            with_conn!(self, conn => {
+                diesel::insert_into(clients::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map_err(|e| StoreError::conflict_as(e, || format!("client {}", client.id)))?;
+                Ok(())
+            })
+        })
+    }
+
+    fn clients(&self) -> Result<Vec<Client>> {
+        run(|| {
+            with_conn!(self, conn => {
+                clients::table
+                    .order(clients::client_id)
+                    .load::<ClientRow>(conn)?
+                    .into_iter()
+                    .map(ClientRow::into_domain)
+                    .collect()
+            })
+        })
+    }
+
+    fn delete_client(&self, id: &ClientId) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::delete(clients::table.find(id.as_str())).execute(conn)?;
+                Ok(n > 0)
+            })
+        })
+    }
+
+    fn set_client_secret(&self, id: &ClientId, digest: &SecretDigest) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::update(clients::table.find(id.as_str()))
+                    .set(clients::secret_digest.eq(Some(digest.as_hex())))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+        })
+    }
+}

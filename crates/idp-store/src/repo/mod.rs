@@ -1,0 +1,14 @@
+//! `idp-core` repository traits implemented on [`DieselStore`](crate::DieselStore).
+
+mod clients;
+mod grants;
+mod keys;
+mod sessions;
+mod users;
+
+use crate::StoreError;
+
+/// Runs a store operation and converts its error into the domain's.
+fn run<T>(op: impl FnOnce() -> Result<T, StoreError>) -> idp_core::Result<T> {
+    op().map_err(Into::into)
+}

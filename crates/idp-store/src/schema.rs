@@ -1,0 +1,146 @@
+//! Diesel table definitions, written to match `migrations/`.
+#![allow(missing_docs)]
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        name -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_groups (name) {
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (group_name, user_id) {
+        group_name -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        client_type -> Text,
+        secret_digest -> Nullable<Text>,
+        redirect_uris -> Text,
+        grant_types -> Text,
+        scopes -> Text,
+        first_party -> Bool,
+        refresh_without_offline_access -> Bool,
+        include_user_id -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_digest) {
+        code_digest -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Nullable<Text>,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    access_tokens (token_digest) {
+        token_digest -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_digest) {
+        token_digest -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        scope -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        private_key_pkcs8 -> Binary,
+        created_at -> BigInt,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    browser_sessions (session_digest) {
+        session_digest -> Text,
+        user_id -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pending_authorizations (id) {
+        id -> Text,
+        client_id -> Text,
+        request -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(group_members -> user_groups (group_name));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_groups,
+    group_members,
+    clients,
+    consents,
+    authorization_codes,
+    access_tokens,
+    refresh_tokens,
+    signing_keys,
+    browser_sessions,
+    pending_authorizations,
+);
