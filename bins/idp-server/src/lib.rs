@@ -1,0 +1,69 @@
+//! The identity provider server: composes storage, protocol and HTTP.
+//!
+//! [`serve`] is the whole start-up — open the database (migrations), make sure a signing
+//! key exists, mount the endpoints, listen — so end-to-end tests boot exactly what
+//! production boots.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer};
+use idp_core::SystemClock;
+use idp_protocol::{ensure_signing_key, Provider, ProviderConfig};
+use idp_store::DieselStore;
+
+pub use idp_config::Settings;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] idp_store::StoreError),
+    /// The signing key could not be loaded or created.
+    #[error("signing key setup failed: {0}")]
+    Keys(#[source] idp_protocol::ProtocolError),
+    /// The listener could not be used.
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// The protocol settings a [`Settings`] describes.
+pub fn provider_config(settings: &Settings) -> ProviderConfig {
+    let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
+    let mut config = ProviderConfig::new(settings.issuer.clone());
+    config.access_token_lifetime = secs(settings.access_token_lifetime);
+    config.refresh_token_lifetime = secs(settings.refresh_token_lifetime);
+    config.authorization_code_lifetime = secs(settings.authorization_code_lifetime);
+    config.session_lifetime = secs(settings.session_lifetime);
+    config
+}
+
+/// Opens the database, ensures a signing key, and returns the running server on
+/// `listener` (spawn or await it; stop it through its handle).
+///
+/// # Errors
+/// [`ServerError`] if the database, the key or the listener cannot be set up.
+pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
+    let store = DieselStore::open(&settings.database_url)?;
+    let clock = Arc::new(SystemClock);
+    if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {
+        tracing::info!(kid = %key.kid, alg = %key.alg, "generated a signing key");
+    }
+    let provider = Arc::new(Provider::new(
+        Arc::new(store),
+        clock,
+        provider_config(settings),
+    ));
+    let state = idp_http::HttpState::new(provider);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(idp_http::configure(state.clone()))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

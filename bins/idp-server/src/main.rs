@@ -1,1 +1,53 @@
-fn main() {}
+//! `idp-server`: runs the identity provider.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::Parser;
+use idp_config::{ConfigArgs, ServerArgs};
+
+/// A self-hosted OAuth 2.0 and OpenID Connect provider.
+#[derive(Debug, Parser)]
+#[command(name = "idp-server", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let settings = match idp_config::load(&cli.config, &cli.server, None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(settings: &idp_config::Settings) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(settings.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let server = idp_server::serve(settings, listener)?;
+    tracing::info!(issuer = %settings.issuer, "listening on {addr}");
+    actix_web::rt::System::new().block_on(server)?;
+    Ok(())
+}

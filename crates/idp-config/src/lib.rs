@@ -1,0 +1,284 @@
+//! Settings of the `idp-server` and `idp-admin` binaries, layered as
+//! built-in defaults → TOML file (`--config`) → `IDP_` environment → command-line flags,
+//! then checked so that a bad value is reported as one line naming the setting.
+//!
+//! Invariants, stated as absences: only the binaries use this crate; library crates take
+//! their own typed configuration and never read files, flags or the environment.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default database: SQLite under `./idp-data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://idp-data/idp.db";
+
+/// Flags both binaries accept.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH, a file path, or postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+/// Flags only the server accepts.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on, ADDR:PORT.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Issuer URL (default: http://LISTEN).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+}
+
+/// Checked settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Socket address to listen on.
+    pub listen: SocketAddr,
+    /// Issuer identifier, without trailing slash.
+    pub issuer: String,
+    /// Database URL.
+    pub database_url: String,
+    /// Access token lifetime, seconds.
+    pub access_token_lifetime: u64,
+    /// Refresh token lifetime, seconds.
+    pub refresh_token_lifetime: u64,
+    /// Authorization code lifetime, seconds (at most 600, RFC 6749 §4.1.2).
+    pub authorization_code_lifetime: u64,
+    /// Browser session lifetime, seconds.
+    pub session_lifetime: u64,
+}
+
+impl Settings {
+    /// Defaults for a database URL, everything else as with no configuration (for tests
+    /// and embedding).
+    pub fn with_database_url(database_url: impl Into<String>) -> Self {
+        let raw = Raw {
+            database_url: database_url.into(),
+            ..Raw::default()
+        };
+        // The defaults are valid by construction; the test below keeps them so.
+        raw.check().unwrap_or_else(|_| unreachable_defaults())
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_defaults() -> Settings {
+    panic!("built-in default settings failed validation")
+}
+
+/// Settings as read, before checking.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Raw {
+    listen: String,
+    issuer: Option<String>,
+    database_url: String,
+    access_token_lifetime: u64,
+    refresh_token_lifetime: u64,
+    authorization_code_lifetime: u64,
+    session_lifetime: u64,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw {
+            listen: DEFAULT_LISTEN.to_owned(),
+            issuer: None,
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            access_token_lifetime: 3600,
+            refresh_token_lifetime: 30 * 24 * 3600,
+            authorization_code_lifetime: 60,
+            session_lifetime: 12 * 3600,
+        }
+    }
+}
+
+/// A configuration problem, as one line naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A source could not be read or a value has the wrong type.
+    #[error("invalid configuration: {0}")]
+    Source(String),
+    /// A value has the right type but is unusable.
+    #[error("invalid configuration: {setting}: {reason}")]
+    Value {
+        /// The setting's name.
+        setting: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Value {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl Raw {
+    fn check(self) -> Result<Settings, ConfigError> {
+        let listen: SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| bad("listen", format!("{:?} is not an ADDR:PORT socket address", self.listen)))?;
+        let issuer = match self.issuer {
+            Some(i) => check_issuer(&i)?,
+            None => format!("http://{listen}"),
+        };
+        if self.database_url.trim().is_empty() {
+            return Err(bad("database_url", "must not be empty"));
+        }
+        for (name, value) in [
+            ("access_token_lifetime", self.access_token_lifetime),
+            ("refresh_token_lifetime", self.refresh_token_lifetime),
+            ("authorization_code_lifetime", self.authorization_code_lifetime),
+            ("session_lifetime", self.session_lifetime),
+        ] {
+            if value == 0 || value > 10 * 365 * 24 * 3600 {
+                return Err(bad(name, "must be between 1 second and 10 years"));
+            }
+        }
+        if self.authorization_code_lifetime > 600 {
+            return Err(bad(
+                "authorization_code_lifetime",
+                "must be at most 600 seconds (RFC 6749 §4.1.2)",
+            ));
+        }
+        Ok(Settings {
+            listen,
+            issuer,
+            database_url: self.database_url,
+            access_token_lifetime: self.access_token_lifetime,
+            refresh_token_lifetime: self.refresh_token_lifetime,
+            authorization_code_lifetime: self.authorization_code_lifetime,
+            session_lifetime: self.session_lifetime,
+        })
+    }
+}
+
+/// OIDC Discovery §3 / RFC 8414 §2: an `https` URL (or `http` for local use) with no
+/// query or fragment.
+fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(issuer).map_err(|e| bad("issuer", format!("{issuer:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(bad("issuer", "must be an https:// (or http://) URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || issuer.contains('#') {
+        return Err(bad("issuer", "must not have a query or fragment"));
+    }
+    if url.host_str().is_none() {
+        return Err(bad("issuer", "must name a host"));
+    }
+    Ok(issuer.trim_end_matches('/').to_owned())
+}
+
+/// Loads settings. `env` replaces the process environment when given (for tests).
+///
+/// # Errors
+/// [`ConfigError`] naming the source or setting at fault.
+pub fn load(
+    args: &ConfigArgs,
+    server: &ServerArgs,
+    env: Option<HashMap<String, String>>,
+) -> Result<Settings, ConfigError> {
+    use config::{Config, Environment, File, FileFormat};
+    let src = |e: config::ConfigError| ConfigError::Source(e.to_string());
+    let mut builder = Config::builder();
+    if let Some(path) = &args.config {
+        builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml).required(true));
+    }
+    let environment = Environment::with_prefix("IDP")
+        .prefix_separator("_")
+        .separator("__")
+        .source(env);
+    builder = builder
+        .add_source(environment)
+        .set_override_option("database_url", args.database_url.clone())
+        .map_err(src)?
+        .set_override_option("listen", server.listen.clone())
+        .map_err(src)?
+        .set_override_option("issuer", server.issuer.clone())
+        .map_err(src)?;
+    let raw: Raw = builder.build().map_err(src)?.try_deserialize().map_err(src)?;
+    raw.check()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+        Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn no_configuration_gives_the_documented_defaults() {
+        let s = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.issuer, "http://127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://idp-data/idp.db");
+        assert_eq!(s.authorization_code_lifetime, 60);
+        assert_eq!(Settings::with_database_url("sqlite://idp-data/idp.db"), s);
+    }
+
+    #[test]
+    fn layers_apply_file_then_environment_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("idp.toml");
+        std::fs::write(&file, "issuer = \"https://file.example\"\nlisten = \"127.0.0.1:1\"\naccess_token_lifetime = 60\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(file),
+            database_url: Some("sqlite://flag.db".into()),
+        };
+        let s = load(
+            &args,
+            &ServerArgs {
+                listen: Some("127.0.0.1:3".into()),
+                issuer: None,
+            },
+            env(&[("IDP_ISSUER", "https://env.example/"), ("IDP_DATABASE_URL", "sqlite://env.db"), ("IDP_LISTEN", "127.0.0.1:2")]),
+        )
+        .unwrap();
+        assert_eq!(s.issuer, "https://env.example");
+        assert_eq!(s.database_url, "sqlite://flag.db");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3");
+        assert_eq!(s.access_token_lifetime, 60);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = |pairs: &[(&str, &str)]| {
+            load(&ConfigArgs::default(), &ServerArgs::default(), env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(e(&[("IDP_LISTEN", "nonsense")]).contains("listen"));
+        assert!(e(&[("IDP_ISSUER", "ftp://x")]).contains("issuer"));
+        assert!(e(&[("IDP_ISSUER", "https://x/?q=1")]).contains("issuer"));
+        assert!(e(&[("IDP_ACCESS_TOKEN_LIFETIME", "abc")]).contains("access_token_lifetime"));
+        assert!(e(&[("IDP_AUTHORIZATION_CODE_LIFETIME", "601")]).contains("authorization_code_lifetime"));
+        assert!(e(&[("IDP_BOGUS", "1")]).contains("bogus"));
+        let missing = load(
+            &ConfigArgs {
+                config: Some("/nonexistent/idp.toml".into()),
+                database_url: None,
+            },
+            &ServerArgs::default(),
+            env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(missing.contains("/nonexistent/idp.toml"), "{missing}");
+    }
+}

@@ -1,0 +1,41 @@
+//! The browser session cookie.
+
+use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::HttpRequest;
+use idp_protocol::Provider;
+
+/// How the session cookie is named and flagged.
+#[derive(Clone, Debug)]
+pub(crate) struct CookiePolicy {
+    name: &'static str,
+    secure: bool,
+    max_age_secs: i64,
+}
+
+impl CookiePolicy {
+    pub(crate) fn for_provider(provider: &Provider) -> Self {
+        let secure = provider.config().is_https();
+        CookiePolicy {
+            // The __Host- prefix pins the cookie to this host, path / and Secure.
+            name: if secure { "__Host-idp_session" } else { "idp_session" },
+            secure,
+            max_age_secs: provider.config().session_lifetime.num_seconds(),
+        }
+    }
+
+    /// The session id the browser sent, if any.
+    pub(crate) fn read(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(self.name).map(|c| c.value().to_owned())
+    }
+
+    /// A `Set-Cookie` for a new session id: HttpOnly, SameSite=Lax, Secure over https.
+    pub(crate) fn build(&self, value: String) -> Cookie<'static> {
+        Cookie::build(self.name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(time::Duration::seconds(self.max_age_secs))
+            .finish()
+    }
+}

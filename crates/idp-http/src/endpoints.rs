@@ -1,0 +1,256 @@
+//! Request handlers: parse, call the protocol on the blocking pool, render.
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{web, HttpRequest, HttpResponse};
+use idp_protocol::{paths, ErrorCode, Interaction, Next, Params, ProtocolError, Provider};
+
+use crate::error::Surface;
+use crate::{pages, HttpError, HttpState};
+
+/// Runs a protocol call off the async executor (storage and hashing are blocking).
+async fn blocking<T, F>(state: &HttpState, surface: Surface, f: F) -> Result<T, HttpError>
+where
+    F: FnOnce(&Provider) -> Result<T, ProtocolError> + Send + 'static,
+    T: Send + 'static,
+{
+    let provider = std::sync::Arc::clone(&state.provider);
+    web::block(move || f(&provider))
+        .await
+        .map_err(|_| HttpError::Blocking(surface))?
+        .map_err(|e| HttpError::Protocol(e, surface))
+}
+
+/// Whether the request declares a form body (RFC 6749 §3.2 requires it at the token
+/// endpoint).
+fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+fn form_params(req: &HttpRequest, body: &[u8], surface: Surface) -> Result<Params, HttpError> {
+    if !is_form(req) {
+        return Err(HttpError::BadRequest(
+            "the body must be application/x-www-form-urlencoded",
+            surface,
+        ));
+    }
+    Ok(Params::parse_urlencoded(body))
+}
+
+fn json_no_store<T: serde::Serialize>(body: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}
+
+/// Renders a step of the browser interaction, setting a new session cookie if asked.
+fn render(state: &HttpState, interaction: Interaction) -> Result<HttpResponse, HttpError> {
+    let config = state.provider.config();
+    let mut response = match &interaction.next {
+        Next::RedirectToClient(url) => pages::redirect(url),
+        Next::GoToLogin(id) => pages::redirect(&format!(
+            "{}?request_id={id}",
+            config.endpoint(paths::LOGIN)
+        )),
+        Next::GoToConsent(id) => pages::redirect(&format!(
+            "{}?request_id={id}",
+            config.endpoint(paths::CONSENT)
+        )),
+        Next::ShowLogin(form) => pages::login(&config.endpoint(paths::LOGIN), form)?,
+        Next::ShowConsent(form) => pages::consent(&config.endpoint(paths::CONSENT), form)?,
+    };
+    if let Some(value) = interaction.set_session {
+        response
+            .add_cookie(&state.cookie.build(value))
+            .map_err(|_| HttpError::Blocking(Surface::Browser))?;
+    }
+    Ok(response)
+}
+
+/// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+pub(crate) async fn metadata(state: web::Data<HttpState>) -> Result<HttpResponse, HttpError> {
+    let meta = state.provider.metadata().map_err(HttpError::api)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(meta))
+}
+
+/// `GET /jwks.json`.
+pub(crate) async fn jwks(state: web::Data<HttpState>) -> Result<HttpResponse, HttpError> {
+    let keys = blocking(&state, Surface::Api, Provider::jwks).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(keys))
+}
+
+async fn authorize(
+    state: &HttpState,
+    req: &HttpRequest,
+    params: Params,
+) -> Result<HttpResponse, HttpError> {
+    let cookie = state.cookie.read(req);
+    let interaction = blocking(state, Surface::Browser, move |p| {
+        p.authorize(&params, cookie.as_deref())
+    })
+    .await?;
+    render(state, interaction)
+}
+
+/// `GET /authorize` (RFC 6749 §3.1).
+pub(crate) async fn authorize_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let params = Params::parse_urlencoded(req.query_string().as_bytes());
+    authorize(&state, &req, params).await
+}
+
+/// `POST /authorize` (OIDC Core §3.1.2.1: form-serialized).
+pub(crate) async fn authorize_post(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let params = form_params(&req, &body, Surface::Browser)?;
+    authorize(&state, &req, params).await
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    Params::parse_urlencoded(req.query_string().as_bytes())
+        .get("request_id")
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// `GET /login?request_id=…`.
+pub(crate) async fn login_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let id = request_id(&req);
+    let cookie = state.cookie.read(&req);
+    let interaction =
+        blocking(&state, Surface::Browser, move |p| p.login_page(&id, cookie.as_deref())).await?;
+    render(&state, interaction)
+}
+
+/// `POST /login`.
+pub(crate) async fn login_post(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let form = form_params(&req, &body, Surface::Browser)?;
+    let cookie = state.cookie.read(&req);
+    let interaction =
+        blocking(&state, Surface::Browser, move |p| p.submit_login(&form, cookie.as_deref()))
+            .await?;
+    render(&state, interaction)
+}
+
+/// `GET /consent?request_id=…`.
+pub(crate) async fn consent_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let id = request_id(&req);
+    let cookie = state.cookie.read(&req);
+    let interaction =
+        blocking(&state, Surface::Browser, move |p| p.consent_page(&id, cookie.as_deref())).await?;
+    render(&state, interaction)
+}
+
+/// `POST /consent`.
+pub(crate) async fn consent_post(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let form = form_params(&req, &body, Surface::Browser)?;
+    let cookie = state.cookie.read(&req);
+    let interaction =
+        blocking(&state, Surface::Browser, move |p| p.submit_consent(&form, cookie.as_deref()))
+            .await?;
+    render(&state, interaction)
+}
+
+/// `POST /token` (RFC 6749 §3.2).
+pub(crate) async fn token(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let params = form_params(&req, &body, Surface::Api)?;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let response = blocking(&state, Surface::Api, move |p| {
+        p.token(&params, authorization.as_deref())
+    })
+    .await?;
+    Ok(json_no_store(&response))
+}
+
+/// The bearer token of an `Authorization` header (RFC 6750 §2.1).
+fn bearer_header(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+async fn userinfo(state: &HttpState, token: Option<String>) -> Result<HttpResponse, HttpError> {
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        // RFC 6750 §3.1: no credentials → a challenge without an error code.
+        return Ok(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .finish());
+    };
+    let claims = blocking(state, Surface::Api, move |p| p.userinfo(&token)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(ContentType::json())
+        .json(claims))
+}
+
+/// `GET /userinfo` (OIDC Core §5.3.1).
+pub(crate) async fn userinfo_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    userinfo(&state, bearer_header(&req)).await
+}
+
+/// `POST /userinfo`: the token in the header, or as the form parameter `access_token`
+/// (RFC 6750 §2.2) — not both (RFC 6750 §2).
+pub(crate) async fn userinfo_post(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let header_token = bearer_header(&req);
+    let form_token = if is_form(&req) {
+        Params::parse_urlencoded(&body)
+            .get("access_token")
+            .map(str::to_owned)
+    } else {
+        None
+    };
+    let token = match (header_token, form_token) {
+        (Some(_), Some(_)) => {
+            return Err(HttpError::api(ProtocolError::bearer(
+                ErrorCode::InvalidRequest,
+                "send the access token once",
+            )))
+        }
+        (h, f) => h.or(f),
+    };
+    userinfo(&state, token).await
+}

@@ -1,0 +1,158 @@
+//! The one place where errors become responses.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use idp_protocol::{Delivery, ErrorCode, ProtocolError};
+use serde_json::json;
+
+use crate::pages;
+
+/// Which kind of client an endpoint serves, to answer internal failures in its language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// A browser: HTML error page.
+    Browser,
+    /// A client library: JSON.
+    Api,
+}
+
+/// Errors of the HTTP adapter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// A protocol error, to render per its delivery.
+    #[error("{0}")]
+    Protocol(#[source] ProtocolError, Surface),
+    /// The request is malformed at the HTTP level (e.g. wrong content type).
+    #[error("{0}")]
+    BadRequest(&'static str, Surface),
+    /// The blocking pool was shut down or the task panicked.
+    #[error("background task failed")]
+    Blocking(Surface),
+    /// A page could not be rendered.
+    #[error("template rendering failed: {0}")]
+    Template(#[from] askama::Error),
+}
+
+impl HttpError {
+    pub(crate) fn api(e: ProtocolError) -> Self {
+        HttpError::Protocol(e, Surface::Api)
+    }
+}
+
+/// The full cause chain, for logs only.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Quotes a value for an auth-param (RFC 9110 §11.2); descriptions are fixed ASCII text.
+fn quoted(s: &str) -> String {
+    s.replace(['"', '\\'], "'")
+}
+
+fn json_error(status: StatusCode, code: ErrorCode, description: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": code.as_str(), "error_description": description }))
+}
+
+fn server_error(surface: Surface) -> HttpResponse {
+    const DESCRIPTION: &str = "the server could not complete the request; try again later";
+    match surface {
+        Surface::Api => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServerError,
+            DESCRIPTION,
+        ),
+        Surface::Browser => {
+            pages::error_page(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError, DESCRIPTION)
+        }
+    }
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        self.error_response().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            HttpError::Protocol(ProtocolError::Rejected { code, description, delivery }, _) => {
+                match delivery {
+                    Delivery::ErrorPage => {
+                        pages::error_page(StatusCode::BAD_REQUEST, *code, description)
+                    }
+                    Delivery::Redirect(location) => pages::redirect(location),
+                    Delivery::Json { basic_challenge } => {
+                        // RFC 6749 §5.2: invalid_client is 401, with a Basic challenge when
+                        // the client tried Basic.
+                        if *code == ErrorCode::InvalidClient {
+                            let mut r = json_error(StatusCode::UNAUTHORIZED, *code, description);
+                            if *basic_challenge {
+                                r.headers_mut().insert(
+                                    header::WWW_AUTHENTICATE,
+                                    HeaderValue::from_static("Basic realm=\"idp\", charset=\"UTF-8\""),
+                                );
+                            }
+                            r
+                        } else {
+                            json_error(StatusCode::BAD_REQUEST, *code, description)
+                        }
+                    }
+                    Delivery::Bearer => {
+                        // RFC 6750 §3.1.
+                        let status = match code {
+                            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+                            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                            _ => StatusCode::UNAUTHORIZED,
+                        };
+                        let challenge = format!(
+                            "Bearer error=\"{}\", error_description=\"{}\"",
+                            code.as_str(),
+                            quoted(description)
+                        );
+                        let mut r = json_error(status, *code, description);
+                        if let Ok(v) = HeaderValue::from_str(&challenge) {
+                            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                        }
+                        r
+                    }
+                }
+            }
+            HttpError::Protocol(e @ ProtocolError::Refused(_), surface) => match surface {
+                Surface::Api => json_error(StatusCode::BAD_REQUEST, e.code(), "the request was refused"),
+                Surface::Browser => {
+                    pages::error_page(StatusCode::BAD_REQUEST, e.code(), "the request was refused")
+                }
+            },
+            HttpError::Protocol(e, surface) => {
+                tracing::error!(error = %chain(e), "internal failure");
+                server_error(*surface)
+            }
+            HttpError::BadRequest(description, Surface::Api) => {
+                json_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description)
+            }
+            HttpError::BadRequest(description, Surface::Browser) => {
+                pages::error_page(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description)
+            }
+            HttpError::Blocking(surface) => {
+                tracing::error!("blocking task failed");
+                server_error(*surface)
+            }
+            HttpError::Template(e) => {
+                tracing::error!(error = %e, "template rendering failed");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body("internal server error")
+            }
+        }
+    }
+}
