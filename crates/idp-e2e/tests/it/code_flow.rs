@@ -1,0 +1,297 @@
+//! The authorization-code flow as a standard OpenID Connect client runs it.
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreUserInfoClaims};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    RefreshToken, Scope, TokenResponse,
+};
+
+use crate::support::{api_http, query_param, Browser, TestServer, PASSWORD};
+
+fn is_invalid_grant<E: std::fmt::Debug>(err: &E) -> bool {
+    format!("{err:?}").contains("error: invalid_grant")
+}
+
+#[actix_web::test]
+async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refresh() {
+    let server = TestServer::start().await;
+    let user = server.create_user("alice");
+    let created = server.create_client(|_| {});
+    let client = server.oidc_client(&created).await;
+    let http = api_http();
+
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("offline_access".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let browser = Browser::new();
+    let callback = browser.authorize(auth_url.as_str(), "alice").await;
+    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
+    // RFC 9207: the response names the issuer.
+    assert_eq!(query_param(&callback, "iss").as_deref(), Some(server.base.as_str()));
+    let code = query_param(&callback, "code").expect("code in callback");
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+
+    // ID token: signature against the JWKS, issuer, audience, expiry, nonce.
+    let id_token = tokens.id_token().expect("an ID token for an openid request");
+    let id_verifier = client.id_token_verifier();
+    let claims = id_token.claims(&id_verifier, &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), user.id.as_str());
+    assert_ne!(claims.subject().as_str(), "alice", "sub must not be the username");
+    assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
+    assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
+    assert_eq!(claims.email_verified(), Some(true));
+    assert_eq!(claims.name().unwrap().get(None).unwrap().as_str(), "alice Example");
+    assert_eq!(claims.authorized_party().unwrap().as_str(), created.client.id.as_str());
+    assert!(claims.auth_time().is_some());
+    // at_hash binds the access token (OIDC Core §3.1.3.6).
+    let at_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&id_verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&at_hash));
+
+    // UserInfo: same subject, claims for the granted scopes.
+    let info: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+    assert_eq!(info.preferred_username().unwrap().as_str(), "alice");
+
+    // Refresh: a new access token, a rotated refresh token, a new ID token.
+    let first_refresh = tokens.refresh_token().expect("offline_access gives a refresh token").clone();
+    let refreshed = client
+        .exchange_refresh_token(&first_refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let second_refresh = refreshed.refresh_token().unwrap().clone();
+    assert_ne!(second_refresh.secret(), first_refresh.secret());
+    assert_ne!(refreshed.access_token().secret(), tokens.access_token().secret());
+    let refreshed_claims = refreshed
+        .id_token()
+        .unwrap()
+        .claims(&id_verifier, |_: Option<&Nonce>| Ok::<(), String>(()))
+        .unwrap();
+    assert_eq!(refreshed_claims.subject(), claims.subject());
+    assert_eq!(refreshed_claims.auth_time(), claims.auth_time());
+    assert!(refreshed_claims.nonce().is_none());
+
+    // The rotated-out refresh token is rejected, and its reuse revokes the family
+    // (RFC 9700 §4.14.2): the newest refresh and access tokens stop working too.
+    let reuse = client.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await;
+    assert!(is_invalid_grant(&reuse.unwrap_err()));
+    let after = client.exchange_refresh_token(&second_refresh).unwrap().request_async(&http).await;
+    assert!(is_invalid_grant(&after.unwrap_err()));
+    let status = http
+        .get(server.url("/userinfo"))
+        .bearer_auth(refreshed.access_token().secret())
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
+}
+
+#[actix_web::test]
+async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
+    let server = TestServer::start().await;
+    server.create_user("bob");
+    let created = server.create_client(|c| c.client_type = idp_core::ClientType::Public);
+    assert!(created.secret.is_none());
+    let client = server.oidc_client(&created).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let callback = Browser::new().authorize(auth_url.as_str(), "bob").await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(query_param(&callback, "code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&api_http())
+        .await
+        .unwrap();
+    tokens.id_token().unwrap().claims(&client.id_token_verifier(), &nonce).unwrap();
+    // No offline_access and no per-client override: no refresh token.
+    assert!(tokens.refresh_token().is_none());
+}
+
+#[actix_web::test]
+async fn consent_is_remembered_so_prompt_none_then_succeeds() {
+    let server = TestServer::start().await;
+    server.create_user("carol");
+    let created = server.create_client(|_| {});
+    let client = server.oidc_client(&created).await;
+    let browser = Browser::new();
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    browser.authorize(url.as_str(), "carol").await;
+
+    let (url, state, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_prompt(openidconnect::core::CoreAuthPrompt::None)
+        .url();
+    let callback = browser.open(url.as_str()).await.client_url();
+    assert!(query_param(&callback, "code").is_some(), "{callback}");
+    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
+}
+
+#[actix_web::test]
+async fn first_party_clients_skip_consent() {
+    let server = TestServer::start().await;
+    server.create_user("dave");
+    let created = server.create_client(|c| c.first_party = true);
+    let client = server.oidc_client(&created).await;
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    let browser = Browser::new();
+    let landing = browser.open(url.as_str()).await;
+    let callback = browser.log_in(landing, "dave", PASSWORD).await.client_url();
+    assert!(query_param(&callback, "code").is_some());
+}
+
+#[actix_web::test]
+async fn denying_consent_sends_access_denied_to_the_client() {
+    let server = TestServer::start().await;
+    server.create_user("erin");
+    let created = server.create_client(|_| {});
+    let client = server.oidc_client(&created).await;
+    let (url, state, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    let browser = Browser::new();
+    let landing = browser.open(url.as_str()).await;
+    let landing = browser.log_in(landing, "erin", PASSWORD).await;
+    let callback = browser.consent(landing, "deny").await.client_url();
+    assert_eq!(query_param(&callback, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(query_param(&callback, "iss").as_deref(), Some(server.base.as_str()));
+    assert!(query_param(&callback, "code").is_none());
+}
+
+#[actix_web::test]
+async fn wrong_password_shows_the_form_again_with_a_generic_error() {
+    let server = TestServer::start().await;
+    server.create_user("frank");
+    let created = server.create_client(|_| {});
+    let client = server.oidc_client(&created).await;
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    let browser = Browser::new();
+    for (username, password) in [("frank", "wrong password"), ("nobody", PASSWORD)] {
+        let landing = browser.open(url.as_str()).await;
+        let (status, page) = browser.log_in(landing, username, password).await.page();
+        assert_eq!(status, 200);
+        assert!(page.contains("Invalid username or password."), "{page}");
+        assert!(page.contains("name=\"password\""));
+    }
+}
+
+#[actix_web::test]
+async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
+    let server = TestServer::start().await;
+    let created = server.create_client(|_| {});
+    let client = server.oidc_client(&created).await;
+    for param in ["login_hint", "user"] {
+        let (url, _, _) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_extra_param(param, "grace@example.com")
+            .url();
+        let (_, page) = Browser::new().open(url.as_str()).await.page();
+        assert!(page.contains("value=\"grace@example.com\""), "{param}: {page}");
+    }
+}
+
+#[actix_web::test]
+async fn prompt_login_asks_for_the_password_again() {
+    let server = TestServer::start().await;
+    server.create_user("heidi");
+    let created = server.create_client(|c| c.first_party = true);
+    let client = server.oidc_client(&created).await;
+    let browser = Browser::new();
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    let landing = browser.open(url.as_str()).await;
+    browser.log_in(landing, "heidi", PASSWORD).await.client_url();
+    // With a session, a plain request goes straight back...
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    browser.open(url.as_str()).await.client_url();
+    // ...but prompt=login shows the login form.
+    let (url, _, _) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
+        .url();
+    let landing = browser.open(url.as_str()).await;
+    let callback = browser.log_in(landing, "heidi", PASSWORD).await.client_url();
+    assert!(query_param(&callback, "code").is_some());
+}
+
+#[actix_web::test]
+async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() {
+    let server = TestServer::start().await;
+    server.create_user("ivan");
+    let created = server.create_client(|c| {
+        c.refresh_without_offline_access = true;
+        c.include_user_id = true;
+        c.first_party = true;
+    });
+    let secret = created.secret.clone().unwrap();
+    // No scope parameter at all, as ownCloud's OAuth2 clients send it.
+    let url = format!(
+        "{}/authorize?response_type=code&client_id={}&redirect_uri={}&state=s1",
+        server.base,
+        created.client.id,
+        crate::support::REDIRECT_URI
+    );
+    let browser = Browser::new();
+    let landing = browser.open(&url).await;
+    let callback = browser.log_in(landing, "ivan", PASSWORD).await.client_url();
+    let code = query_param(&callback, "code").unwrap();
+    let response: serde_json::Value = api_http()
+        .post(server.url("/token"))
+        .basic_auth(created.client.id.as_str(), Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", crate::support::REDIRECT_URI),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(response["refresh_token"].is_string(), "{response}");
+    assert_eq!(response["user_id"], "ivan");
+    let _ = RefreshToken::new(response["refresh_token"].as_str().unwrap().to_owned());
+}

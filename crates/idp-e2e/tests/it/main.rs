@@ -1,0 +1,7 @@
+//! End-to-end tests: the real server on 127.0.0.1, driven by the `openidconnect` client
+//! and a cookie-keeping `reqwest` browser that fills in the HTML forms.
+
+mod code_flow;
+mod hostile_input;
+mod negative;
+mod support;

@@ -1,0 +1,241 @@
+//! A server per test, and a scripted browser.
+
+use std::net::TcpListener;
+
+use idp_core::{ClientType, SystemClock, User};
+use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
+use idp_server::Settings;
+use idp_store::DieselStore;
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl,
+};
+use reqwest::redirect::Policy;
+use scraper::{Html, Selector};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+/// The `openidconnect` client type after discovery.
+pub type OidcClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// The real server with a fresh database in a temporary directory.
+pub struct TestServer {
+    pub base: String,
+    pub store: DieselStore,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/idp.db", dir.path().display());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut settings = Settings::with_database_url(url.clone());
+        settings.listen = addr;
+        settings.issuer = format!("http://{addr}");
+        adjust(&mut settings);
+        let server = idp_server::serve(&settings, listener).unwrap();
+        actix_web::rt::spawn(server);
+        TestServer {
+            base: format!("http://{addr}"),
+            store: DieselStore::open(&url).unwrap(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn create_user(&self, username: &str) -> User {
+        manage::create_user(
+            &self.store,
+            &SystemClock,
+            NewUser {
+                username: username.into(),
+                password: PASSWORD.into(),
+                email: Some(format!("{username}@example.com")),
+                email_verified: true,
+                name: Some(format!("{username} Example")),
+                groups: vec![],
+            },
+        )
+        .unwrap()
+    }
+
+    pub fn create_client(&self, adjust: impl FnOnce(&mut NewClient)) -> CreatedClient {
+        let mut new = NewClient {
+            name: "Test App".into(),
+            redirect_uris: vec![REDIRECT_URI.into()],
+            client_type: ClientType::Confidential,
+            client_id: None,
+            client_secret: None,
+            first_party: false,
+            scopes: vec![],
+            grant_types: vec![],
+            refresh_without_offline_access: false,
+            include_user_id: false,
+        };
+        adjust(&mut new);
+        manage::create_client(&self.store, &SystemClock, new).unwrap()
+    }
+
+    /// Discovery, then an `openidconnect` client for `created`.
+    pub async fn oidc_client(&self, created: &CreatedClient) -> OidcClient {
+        let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(self.base.clone()).unwrap(), &api_http())
+            .await
+            .unwrap();
+        CoreClient::from_provider_metadata(
+            meta,
+            ClientId::new(created.client.id.as_str().to_owned()),
+            created.secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
+    }
+}
+
+/// An HTTP client for API calls: no redirects followed.
+pub fn api_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Where a browser ended up.
+#[derive(Debug)]
+pub enum Landing {
+    /// Redirected to the client: the full URL.
+    Client(url::Url),
+    /// A page at the provider.
+    Page { status: u16, body: String },
+}
+
+impl Landing {
+    pub fn client_url(self) -> url::Url {
+        match self {
+            Landing::Client(u) => u,
+            Landing::Page { status, body } => panic!("expected a redirect to the client, got {status}: {body}"),
+        }
+    }
+
+    pub fn page(self) -> (u16, String) {
+        match self {
+            Landing::Page { status, body } => (status, body),
+            Landing::Client(u) => panic!("expected a page, got a redirect to {u}"),
+        }
+    }
+}
+
+/// The value of a query parameter.
+pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A cookie-keeping browser that does not follow redirects on its own.
+pub struct Browser {
+    pub http: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Follows redirects from a response until one leaves for the client (`REDIRECT_URI`)
+    /// or a page is shown.
+    async fn land(&self, mut response: reqwest::Response) -> Landing {
+        loop {
+            let status = response.status().as_u16();
+            if (300..400).contains(&status) {
+                let location = response.headers()["location"].to_str().unwrap().to_owned();
+                if location.starts_with(REDIRECT_URI) {
+                    return Landing::Client(url::Url::parse(&location).unwrap());
+                }
+                response = self.http.get(&location).send().await.unwrap();
+            } else {
+                return Landing::Page {
+                    status,
+                    body: response.text().await.unwrap(),
+                };
+            }
+        }
+    }
+
+    pub async fn open(&self, url: &str) -> Landing {
+        let response = self.http.get(url).send().await.unwrap();
+        self.land(response).await
+    }
+
+    /// Submits the page's form with its hidden fields plus `fields`.
+    pub async fn submit(&self, page: &str, fields: &[(&str, &str)]) -> Landing {
+        let (action, mut pairs) = parse_form(page);
+        for (k, v) in fields {
+            pairs.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        let response = self.http.post(&action).form(&pairs).send().await.unwrap();
+        self.land(response).await
+    }
+
+    /// Logs in on the login page shown at `landing`.
+    pub async fn log_in(&self, landing: Landing, username: &str, password: &str) -> Landing {
+        let (status, page) = landing.page();
+        assert_eq!(status, 200);
+        assert!(page.contains("name=\"password\""), "not a login page: {page}");
+        self.submit(&page, &[("username", username), ("password", password)]).await
+    }
+
+    /// Answers the consent page shown at `landing`.
+    pub async fn consent(&self, landing: Landing, decision: &str) -> Landing {
+        let (status, page) = landing.page();
+        assert_eq!(status, 200);
+        assert!(page.contains("name=\"decision\""), "not a consent page: {page}");
+        self.submit(&page, &[("decision", decision)]).await
+    }
+
+    /// Opens `authorize_url`, logs in and allows (if asked); returns the redirect to the
+    /// client.
+    pub async fn authorize(&self, authorize_url: &str, username: &str) -> url::Url {
+        let landing = self.open(authorize_url).await;
+        match self.log_in(landing, username, PASSWORD).await {
+            Landing::Client(url) => url,
+            consent => self.consent(consent, "allow").await.client_url(),
+        }
+    }
+}
+
+/// The action and hidden inputs of the first form of a page.
+pub fn parse_form(page: &str) -> (String, Vec<(String, String)>) {
+    let doc = Html::parse_document(page);
+    let form = doc.select(&Selector::parse("form").unwrap()).next().expect("page has a form");
+    let action = form.value().attr("action").unwrap().to_owned();
+    let hidden = form
+        .select(&Selector::parse("input[type=hidden]").unwrap())
+        .map(|i| {
+            (
+                i.value().attr("name").unwrap().to_owned(),
+                i.value().attr("value").unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    (action, hidden)
+}
