@@ -128,10 +128,12 @@ fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 
 impl Raw {
     fn check(self) -> Result<Settings, ConfigError> {
-        let listen: SocketAddr = self
-            .listen
-            .parse()
-            .map_err(|_| bad("listen", format!("{:?} is not an ADDR:PORT socket address", self.listen)))?;
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            bad(
+                "listen",
+                format!("{:?} is not an ADDR:PORT socket address", self.listen),
+            )
+        })?;
         let issuer = match self.issuer {
             Some(i) => check_issuer(&i)?,
             None => format!("http://{listen}"),
@@ -142,7 +144,10 @@ impl Raw {
         for (name, value) in [
             ("access_token_lifetime", self.access_token_lifetime),
             ("refresh_token_lifetime", self.refresh_token_lifetime),
-            ("authorization_code_lifetime", self.authorization_code_lifetime),
+            (
+                "authorization_code_lifetime",
+                self.authorization_code_lifetime,
+            ),
             ("session_lifetime", self.session_lifetime),
         ] {
             if value == 0 || value > 10 * 365 * 24 * 3600 {
@@ -170,7 +175,8 @@ impl Raw {
 /// OIDC Discovery §3 / RFC 8414 §2: an `https` URL (or `http` for local use) with no
 /// query or fragment.
 fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
-    let url = url::Url::parse(issuer).map_err(|e| bad("issuer", format!("{issuer:?} is not a URL: {e}")))?;
+    let url = url::Url::parse(issuer)
+        .map_err(|e| bad("issuer", format!("{issuer:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(bad("issuer", "must be an https:// (or http://) URL"));
     }
@@ -196,7 +202,11 @@ pub fn load(
     let src = |e: config::ConfigError| ConfigError::Source(e.to_string());
     let mut builder = Config::builder();
     if let Some(path) = &args.config {
-        builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml).required(true));
+        builder = builder.add_source(
+            File::from(path.as_path())
+                .format(FileFormat::Toml)
+                .required(true),
+        );
     }
     let environment = Environment::with_prefix("IDP")
         .prefix_separator("_")
@@ -210,7 +220,11 @@ pub fn load(
         .map_err(src)?
         .set_override_option("issuer", server.issuer.clone())
         .map_err(src)?;
-    let raw: Raw = builder.build().map_err(src)?.try_deserialize().map_err(src)?;
+    let raw: Raw = builder
+        .build()
+        .map_err(src)?
+        .try_deserialize()
+        .map_err(src)?;
     raw.check()
 }
 
@@ -219,7 +233,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
-        Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -247,7 +266,11 @@ mod tests {
                 listen: Some("127.0.0.1:3".into()),
                 issuer: None,
             },
-            env(&[("IDP_ISSUER", "https://env.example/"), ("IDP_DATABASE_URL", "sqlite://env.db"), ("IDP_LISTEN", "127.0.0.1:2")]),
+            env(&[
+                ("IDP_ISSUER", "https://env.example/"),
+                ("IDP_DATABASE_URL", "sqlite://env.db"),
+                ("IDP_LISTEN", "127.0.0.1:2"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.issuer, "https://env.example");
@@ -267,7 +290,8 @@ mod tests {
         assert!(e(&[("IDP_ISSUER", "ftp://x")]).contains("issuer"));
         assert!(e(&[("IDP_ISSUER", "https://x/?q=1")]).contains("issuer"));
         assert!(e(&[("IDP_ACCESS_TOKEN_LIFETIME", "abc")]).contains("access_token_lifetime"));
-        assert!(e(&[("IDP_AUTHORIZATION_CODE_LIFETIME", "601")]).contains("authorization_code_lifetime"));
+        assert!(e(&[("IDP_AUTHORIZATION_CODE_LIFETIME", "601")])
+            .contains("authorization_code_lifetime"));
         assert!(e(&[("IDP_BOGUS", "1")]).contains("bogus"));
         let missing = load(
             &ConfigArgs {

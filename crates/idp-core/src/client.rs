@@ -52,7 +52,10 @@ pub fn check_custom_credential(what: &'static str, value: &str) -> Result<(), Co
         ));
     }
     if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(CoreError::invalid(what, "may contain only A-Z, a-z and 0-9"));
+        return Err(CoreError::invalid(
+            what,
+            "may contain only A-Z, a-z and 0-9",
+        ));
     }
     Ok(())
 }
@@ -243,7 +246,10 @@ mod tests {
 
     #[test]
     fn grant_types_parse_by_registered_name() {
-        assert_eq!("refresh_token".parse::<GrantType>().unwrap(), GrantType::RefreshToken);
+        assert_eq!(
+            "refresh_token".parse::<GrantType>().unwrap(),
+            GrantType::RefreshToken
+        );
         assert!("implicit".parse::<GrantType>().is_err());
     }
 }

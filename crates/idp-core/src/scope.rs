@@ -20,8 +20,12 @@ impl Scope {
     /// Asks for a refresh token (OIDC Core §11).
     pub const OFFLINE_ACCESS: &'static str = "offline_access";
     /// Every scope the provider knows, in the order discovery lists them.
-    pub const SUPPORTED: [&'static str; 4] =
-        [Self::OPENID, Self::PROFILE, Self::EMAIL, Self::OFFLINE_ACCESS];
+    pub const SUPPORTED: [&'static str; 4] = [
+        Self::OPENID,
+        Self::PROFILE,
+        Self::EMAIL,
+        Self::OFFLINE_ACCESS,
+    ];
 }
 
 /// A set of scope tokens, kept sorted so that its text form is stable.
@@ -125,7 +129,13 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Option<&str>) {
-        assert_eq!(ScopeSet::parse(input).ok().map(|s| s.to_string()).as_deref(), expected);
+        assert_eq!(
+            ScopeSet::parse(input)
+                .ok()
+                .map(|s| s.to_string())
+                .as_deref(),
+            expected
+        );
     }
 
     #[test]
@@ -144,6 +154,10 @@ mod tests {
         let some = ScopeSet::parse("email openid").unwrap();
         assert!(some.is_subset(&all));
         assert!(!all.is_subset(&some));
-        assert_eq!(all.intersection(&ScopeSet::parse("email x").unwrap()).to_string(), "email");
+        assert_eq!(
+            all.intersection(&ScopeSet::parse("email x").unwrap())
+                .to_string(),
+            "email"
+        );
     }
 }

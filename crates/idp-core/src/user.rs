@@ -70,9 +70,15 @@ impl User {
     /// [`CoreError::Invalid`] naming the rule.
     pub fn check_username(username: &str) -> Result<(), CoreError> {
         if username.is_empty() || username.chars().count() > 64 {
-            return Err(CoreError::invalid("username", "must be 1 to 64 characters long"));
+            return Err(CoreError::invalid(
+                "username",
+                "must be 1 to 64 characters long",
+            ));
         }
-        if username.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        if username
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
             return Err(CoreError::invalid(
                 "username",
                 "must not contain spaces or control characters",

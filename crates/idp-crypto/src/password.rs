@@ -59,14 +59,20 @@ mod tests {
     fn hashed_passwords_verify_and_wrong_ones_do_not() {
         let h = hash_password("correct horse").unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert_eq!(verify_password("correct horse", Some(&h)), PasswordCheck::Match);
+        assert_eq!(
+            verify_password("correct horse", Some(&h)),
+            PasswordCheck::Match
+        );
         assert_eq!(verify_password("wrong", Some(&h)), PasswordCheck::Mismatch);
     }
 
     #[test]
     fn unknown_users_and_garbage_hashes_never_match() {
         assert_eq!(verify_password("", None), PasswordCheck::Mismatch);
-        assert_eq!(verify_password("x", Some("not a hash")), PasswordCheck::Mismatch);
+        assert_eq!(
+            verify_password("x", Some("not a hash")),
+            PasswordCheck::Mismatch
+        );
     }
 
     #[test]

@@ -17,7 +17,11 @@ impl CookiePolicy {
         let secure = provider.config().is_https();
         CookiePolicy {
             // The __Host- prefix pins the cookie to this host, path / and Secure.
-            name: if secure { "__Host-idp_session" } else { "idp_session" },
+            name: if secure {
+                "__Host-idp_session"
+            } else {
+                "idp_session"
+            },
             secure,
             max_age_secs: provider.config().session_lifetime.num_seconds(),
         }

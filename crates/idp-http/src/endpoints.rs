@@ -27,7 +27,10 @@ fn is_form(req: &HttpRequest) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 fn form_params(req: &HttpRequest, body: &[u8], surface: Surface) -> Result<Params, HttpError> {
@@ -133,8 +136,10 @@ pub(crate) async fn login_get(
 ) -> Result<HttpResponse, HttpError> {
     let id = request_id(&req);
     let cookie = state.cookie.read(&req);
-    let interaction =
-        blocking(&state, Surface::Browser, move |p| p.login_page(&id, cookie.as_deref())).await?;
+    let interaction = blocking(&state, Surface::Browser, move |p| {
+        p.login_page(&id, cookie.as_deref())
+    })
+    .await?;
     render(&state, interaction)
 }
 
@@ -146,9 +151,10 @@ pub(crate) async fn login_post(
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body, Surface::Browser)?;
     let cookie = state.cookie.read(&req);
-    let interaction =
-        blocking(&state, Surface::Browser, move |p| p.submit_login(&form, cookie.as_deref()))
-            .await?;
+    let interaction = blocking(&state, Surface::Browser, move |p| {
+        p.submit_login(&form, cookie.as_deref())
+    })
+    .await?;
     render(&state, interaction)
 }
 
@@ -159,8 +165,10 @@ pub(crate) async fn consent_get(
 ) -> Result<HttpResponse, HttpError> {
     let id = request_id(&req);
     let cookie = state.cookie.read(&req);
-    let interaction =
-        blocking(&state, Surface::Browser, move |p| p.consent_page(&id, cookie.as_deref())).await?;
+    let interaction = blocking(&state, Surface::Browser, move |p| {
+        p.consent_page(&id, cookie.as_deref())
+    })
+    .await?;
     render(&state, interaction)
 }
 
@@ -172,9 +180,10 @@ pub(crate) async fn consent_post(
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body, Surface::Browser)?;
     let cookie = state.cookie.read(&req);
-    let interaction =
-        blocking(&state, Surface::Browser, move |p| p.submit_consent(&form, cookie.as_deref()))
-            .await?;
+    let interaction = blocking(&state, Surface::Browser, move |p| {
+        p.submit_consent(&form, cookie.as_deref())
+    })
+    .await?;
     render(&state, interaction)
 }
 

@@ -72,9 +72,11 @@ fn server_error(surface: Surface) -> HttpResponse {
             ErrorCode::ServerError,
             DESCRIPTION,
         ),
-        Surface::Browser => {
-            pages::error_page(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError, DESCRIPTION)
-        }
+        Surface::Browser => pages::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServerError,
+            DESCRIPTION,
+        ),
     }
 }
 
@@ -85,7 +87,14 @@ impl ResponseError for HttpError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            HttpError::Protocol(ProtocolError::Rejected { code, description, delivery }, _) => {
+            HttpError::Protocol(
+                ProtocolError::Rejected {
+                    code,
+                    description,
+                    delivery,
+                },
+                _,
+            ) => {
                 match delivery {
                     Delivery::ErrorPage => {
                         pages::error_page(StatusCode::BAD_REQUEST, *code, description)
@@ -99,7 +108,9 @@ impl ResponseError for HttpError {
                             if *basic_challenge {
                                 r.headers_mut().insert(
                                     header::WWW_AUTHENTICATE,
-                                    HeaderValue::from_static("Basic realm=\"idp\", charset=\"UTF-8\""),
+                                    HeaderValue::from_static(
+                                        "Basic realm=\"idp\", charset=\"UTF-8\"",
+                                    ),
                                 );
                             }
                             r
@@ -128,7 +139,9 @@ impl ResponseError for HttpError {
                 }
             }
             HttpError::Protocol(e @ ProtocolError::Refused(_), surface) => match surface {
-                Surface::Api => json_error(StatusCode::BAD_REQUEST, e.code(), "the request was refused"),
+                Surface::Api => {
+                    json_error(StatusCode::BAD_REQUEST, e.code(), "the request was refused")
+                }
                 Surface::Browser => {
                     pages::error_page(StatusCode::BAD_REQUEST, e.code(), "the request was refused")
                 }
@@ -137,12 +150,16 @@ impl ResponseError for HttpError {
                 tracing::error!(error = %chain(e), "internal failure");
                 server_error(*surface)
             }
-            HttpError::BadRequest(description, Surface::Api) => {
-                json_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description)
-            }
-            HttpError::BadRequest(description, Surface::Browser) => {
-                pages::error_page(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, description)
-            }
+            HttpError::BadRequest(description, Surface::Api) => json_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidRequest,
+                description,
+            ),
+            HttpError::BadRequest(description, Surface::Browser) => pages::error_page(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidRequest,
+                description,
+            ),
             HttpError::Blocking(surface) => {
                 tracing::error!("blocking task failed");
                 server_error(*surface)

@@ -46,8 +46,14 @@ pub fn configure(state: HttpState) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .route(paths::OPENID_CONFIGURATION, web::get().to(endpoints::metadata))
-            .route(paths::OAUTH_AUTHORIZATION_SERVER, web::get().to(endpoints::metadata))
+            .route(
+                paths::OPENID_CONFIGURATION,
+                web::get().to(endpoints::metadata),
+            )
+            .route(
+                paths::OAUTH_AUTHORIZATION_SERVER,
+                web::get().to(endpoints::metadata),
+            )
             .route(paths::JWKS, web::get().to(endpoints::jwks))
             .route(paths::AUTHORIZE, web::get().to(endpoints::authorize_get))
             .route(paths::AUTHORIZE, web::post().to(endpoints::authorize_post))

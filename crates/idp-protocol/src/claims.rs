@@ -2,7 +2,9 @@
 
 use idp_core::{Scope, ScopeSet, User};
 use openidconnect::core::CoreGenderClaim;
-use openidconnect::{EndUserEmail, EndUserName, EndUserUsername, StandardClaims, SubjectIdentifier};
+use openidconnect::{
+    EndUserEmail, EndUserName, EndUserUsername, StandardClaims, SubjectIdentifier,
+};
 
 /// The standard claims `scope` releases about `user`; `sub` is always present.
 pub(crate) fn standard_claims(user: &User, scope: &ScopeSet) -> StandardClaims<CoreGenderClaim> {

@@ -90,12 +90,17 @@ impl Provider {
                     .to_vec(),
             },
         )
-        .set_token_endpoint(Some(TokenUrl::new(c.endpoint(paths::TOKEN)).map_err(url_err)?))
+        .set_token_endpoint(Some(
+            TokenUrl::new(c.endpoint(paths::TOKEN)).map_err(url_err)?,
+        ))
         .set_userinfo_endpoint(Some(
             UserInfoUrl::new(c.endpoint(paths::USERINFO)).map_err(url_err)?,
         ))
         .set_scopes_supported(Some(
-            Scope::SUPPORTED.iter().map(|s| OidcScope::new((*s).to_owned())).collect(),
+            Scope::SUPPORTED
+                .iter()
+                .map(|s| OidcScope::new((*s).to_owned()))
+                .collect(),
         ))
         .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
         .set_grant_types_supported(Some(grants))
@@ -105,7 +110,10 @@ impl Provider {
             CoreClientAuthMethod::None,
         ]))
         .set_claims_supported(Some(
-            CLAIMS_SUPPORTED.iter().map(|c| CoreClaimName::new((*c).to_owned())).collect(),
+            CLAIMS_SUPPORTED
+                .iter()
+                .map(|c| CoreClaimName::new((*c).to_owned()))
+                .collect(),
         ))
         .set_claims_parameter_supported(Some(false))
         .set_request_parameter_supported(Some(false))

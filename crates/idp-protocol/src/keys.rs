@@ -26,7 +26,10 @@ impl KeyCache {
         {
             return Ok(Arc::clone(k));
         }
-        let key = Arc::new(JwsSigningKey::from_pkcs8(&stored.alg, &stored.private_key_pkcs8)?);
+        let key = Arc::new(JwsSigningKey::from_pkcs8(
+            &stored.alg,
+            &stored.private_key_pkcs8,
+        )?);
         self.parsed
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

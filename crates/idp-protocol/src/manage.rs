@@ -45,7 +45,11 @@ pub struct NewUser {
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for invalid values, a taken username or a missing group.
-pub fn create_user(store: &dyn Store, clock: &dyn Clock, new: NewUser) -> Result<User, ProtocolError> {
+pub fn create_user(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    new: NewUser,
+) -> Result<User, ProtocolError> {
     User::check_username(&new.username).map_err(refused)?;
     check_password(&new.password)?;
     if let Some(email) = &new.email {
@@ -80,13 +84,19 @@ fn check_password(password: &str) -> Result<(), ProtocolError> {
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for a weak password or an unknown user.
-pub fn set_password(store: &dyn Store, username: &str, password: &str) -> Result<(), ProtocolError> {
+pub fn set_password(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+) -> Result<(), ProtocolError> {
     check_password(password)?;
     let hash = idp_crypto::hash_password(password)?;
     if store.set_password_hash(username, &hash).map_err(refused)? {
         Ok(())
     } else {
-        Err(ProtocolError::Refused(CoreError::NotFound(format!("user {username}"))))
+        Err(ProtocolError::Refused(CoreError::NotFound(format!(
+            "user {username}"
+        ))))
     }
 }
 
@@ -94,7 +104,11 @@ pub fn set_password(store: &dyn Store, username: &str, password: &str) -> Result
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for an invalid or taken name.
-pub fn create_group(store: &dyn Store, clock: &dyn Clock, name: &str) -> Result<Group, ProtocolError> {
+pub fn create_group(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    name: &str,
+) -> Result<Group, ProtocolError> {
     Group::check_name(name).map_err(refused)?;
     store.insert_group(name, clock.now()).map_err(refused)?;
     Ok(Group {
@@ -111,7 +125,9 @@ fn uuid_like() -> Result<String, ProtocolError> {
         .decode(raw)
         .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
     if b.len() != 16 {
-        return Err(ProtocolError::Internal("random id has the wrong length".into()));
+        return Err(ProtocolError::Internal(
+            "random id has the wrong length".into(),
+        ));
     }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -200,7 +216,10 @@ pub fn create_client(
         if let Some(unknown) = scopes.iter().find(|s| !Scope::SUPPORTED.contains(s)) {
             return Err(invalid(
                 "scope",
-                format!("{unknown:?} is not supported (supported: {})", Scope::SUPPORTED.join(", ")),
+                format!(
+                    "{unknown:?} is not supported (supported: {})",
+                    Scope::SUPPORTED.join(", ")
+                ),
             ));
         }
         scopes

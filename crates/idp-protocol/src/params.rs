@@ -1,5 +1,6 @@
 //! Request parameters, parsed once with the RFC 6749 rules on duplicates and empties.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// The parameters of one request (query string or form body).
@@ -25,12 +26,15 @@ impl Params {
             if v.is_empty() {
                 continue;
             }
-            if params.values.contains_key(&k) {
-                if !params.duplicated.contains(&k) {
-                    params.duplicated.push(k);
+            match params.values.entry(k) {
+                Entry::Occupied(e) => {
+                    if !params.duplicated.contains(e.key()) {
+                        params.duplicated.push(e.key().clone());
+                    }
                 }
-            } else {
-                params.values.insert(k, v);
+                Entry::Vacant(e) => {
+                    e.insert(v);
+                }
             }
         }
         params

@@ -14,8 +14,12 @@ impl Provider {
     /// # Errors
     /// `invalid_token` for unknown, expired or revoked tokens; internal failures.
     pub fn validate_access_token(&self, token: &str) -> Result<AccessToken, ProtocolError> {
-        let invalid = || ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid");
-        let record = self.store.access_token(&digest_of(token))?.ok_or_else(invalid)?;
+        let invalid =
+            || ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid");
+        let record = self
+            .store
+            .access_token(&digest_of(token))?
+            .ok_or_else(invalid)?;
         if record.revoked || record.expires_at <= self.now() {
             return Err(invalid());
         }

@@ -58,27 +58,40 @@ pub(crate) fn redact_password(url: &str) -> String {
 mod tests {
     use super::*;
 
-    fn check(input: &str, expected: Option<DatabaseUrl>) {
-        assert_eq!(DatabaseUrl::parse(input).ok(), expected, "{input}");
+    fn check(input: &str, expected: Option<&DatabaseUrl>) {
+        assert_eq!(DatabaseUrl::parse(input).ok().as_ref(), expected, "{input}");
     }
 
     #[test]
     fn database_urls_follow_the_interface() {
-        check("sqlite://idp-data/idp.db", Some(DatabaseUrl::Sqlite("idp-data/idp.db".into())));
-        check("sqlite:///var/lib/idp.db", Some(DatabaseUrl::Sqlite("/var/lib/idp.db".into())));
-        check("./x.db", Some(DatabaseUrl::Sqlite("./x.db".into())));
+        check(
+            "sqlite://idp-data/idp.db",
+            Some(&DatabaseUrl::Sqlite("idp-data/idp.db".into())),
+        );
+        check(
+            "sqlite:///var/lib/idp.db",
+            Some(&DatabaseUrl::Sqlite("/var/lib/idp.db".into())),
+        );
+        check("./x.db", Some(&DatabaseUrl::Sqlite("./x.db".into())));
         check(
             "postgres://postgres@127.0.0.1/test",
-            Some(DatabaseUrl::Postgres("postgres://postgres@127.0.0.1/test".into())),
+            Some(&DatabaseUrl::Postgres(
+                "postgres://postgres@127.0.0.1/test".into(),
+            )),
         );
-        check("postgresql://u@h/d", Some(DatabaseUrl::Postgres("postgresql://u@h/d".into())));
+        check(
+            "postgresql://u@h/d",
+            Some(&DatabaseUrl::Postgres("postgresql://u@h/d".into())),
+        );
         check("mysql://u@h/d", None);
         check("sqlite://", None);
     }
 
     #[test]
     fn passwords_never_reach_error_messages() {
-        let e = DatabaseUrl::parse("mysql://u:hunter2@h/d").unwrap_err().to_string();
+        let e = DatabaseUrl::parse("mysql://u:hunter2@h/d")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
     }
 }

@@ -45,7 +45,9 @@ impl std::fmt::Debug for DieselStore {
         let kind = match *self.backend {
             Backend::Sqlite(_) => "sqlite",
         };
-        f.debug_struct("DieselStore").field("backend", &kind).finish()
+        f.debug_struct("DieselStore")
+            .field("backend", &kind)
+            .finish()
     }
 }
 

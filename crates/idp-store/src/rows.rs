@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, GrantId,
-    GrantType, PendingAuthorization, RedirectUri, RefreshToken, ScopeSet, SecretDigest,
-    SigningKey, User, UserId,
+    GrantType, PendingAuthorization, RedirectUri, RefreshToken, ScopeSet, SecretDigest, SigningKey,
+    User, UserId,
 };
 
 use crate::schema::{

@@ -35,9 +35,15 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
 
     let browser = Browser::new();
     let callback = browser.authorize(auth_url.as_str(), "alice").await;
-    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        query_param(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     // RFC 9207: the response names the issuer.
-    assert_eq!(query_param(&callback, "iss").as_deref(), Some(server.base.as_str()));
+    assert_eq!(
+        query_param(&callback, "iss").as_deref(),
+        Some(server.base.as_str())
+    );
     let code = query_param(&callback, "code").expect("code in callback");
 
     let tokens = client
@@ -49,16 +55,28 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
         .unwrap();
 
     // ID token: signature against the JWKS, issuer, audience, expiry, nonce.
-    let id_token = tokens.id_token().expect("an ID token for an openid request");
+    let id_token = tokens
+        .id_token()
+        .expect("an ID token for an openid request");
     let id_verifier = client.id_token_verifier();
     let claims = id_token.claims(&id_verifier, &nonce).unwrap();
     assert_eq!(claims.subject().as_str(), user.id.as_str());
-    assert_ne!(claims.subject().as_str(), "alice", "sub must not be the username");
+    assert_ne!(
+        claims.subject().as_str(),
+        "alice",
+        "sub must not be the username"
+    );
     assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
     assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
     assert_eq!(claims.email_verified(), Some(true));
-    assert_eq!(claims.name().unwrap().get(None).unwrap().as_str(), "alice Example");
-    assert_eq!(claims.authorized_party().unwrap().as_str(), created.client.id.as_str());
+    assert_eq!(
+        claims.name().unwrap().get(None).unwrap().as_str(),
+        "alice Example"
+    );
+    assert_eq!(
+        claims.authorized_party().unwrap().as_str(),
+        created.client.id.as_str()
+    );
     assert!(claims.auth_time().is_some());
     // at_hash binds the access token (OIDC Core §3.1.3.6).
     let at_hash = AccessTokenHash::from_token(
@@ -71,7 +89,10 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
 
     // UserInfo: same subject, claims for the granted scopes.
     let info: CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
         .unwrap()
         .request_async(&http)
         .await
@@ -80,7 +101,10 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
     assert_eq!(info.preferred_username().unwrap().as_str(), "alice");
 
     // Refresh: a new access token, a rotated refresh token, a new ID token.
-    let first_refresh = tokens.refresh_token().expect("offline_access gives a refresh token").clone();
+    let first_refresh = tokens
+        .refresh_token()
+        .expect("offline_access gives a refresh token")
+        .clone();
     let refreshed = client
         .exchange_refresh_token(&first_refresh)
         .unwrap()
@@ -89,7 +113,10 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
         .unwrap();
     let second_refresh = refreshed.refresh_token().unwrap().clone();
     assert_ne!(second_refresh.secret(), first_refresh.secret());
-    assert_ne!(refreshed.access_token().secret(), tokens.access_token().secret());
+    assert_ne!(
+        refreshed.access_token().secret(),
+        tokens.access_token().secret()
+    );
     let refreshed_claims = refreshed
         .id_token()
         .unwrap()
@@ -101,9 +128,17 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
 
     // The rotated-out refresh token is rejected, and its reuse revokes the family
     // (RFC 9700 §4.14.2): the newest refresh and access tokens stop working too.
-    let reuse = client.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await;
+    let reuse = client
+        .exchange_refresh_token(&first_refresh)
+        .unwrap()
+        .request_async(&http)
+        .await;
     assert!(is_invalid_grant(&reuse.unwrap_err()));
-    let after = client.exchange_refresh_token(&second_refresh).unwrap().request_async(&http).await;
+    let after = client
+        .exchange_refresh_token(&second_refresh)
+        .unwrap()
+        .request_async(&http)
+        .await;
     assert!(is_invalid_grant(&after.unwrap_err()));
     let status = http
         .get(server.url("/userinfo"))
@@ -124,18 +159,28 @@ async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
     let client = server.oidc_client(&created).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, _, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .set_pkce_challenge(challenge)
         .url();
     let callback = Browser::new().authorize(auth_url.as_str(), "bob").await;
     let tokens = client
-        .exchange_code(AuthorizationCode::new(query_param(&callback, "code").unwrap()))
+        .exchange_code(AuthorizationCode::new(
+            query_param(&callback, "code").unwrap(),
+        ))
         .unwrap()
         .set_pkce_verifier(verifier)
         .request_async(&api_http())
         .await
         .unwrap();
-    tokens.id_token().unwrap().claims(&client.id_token_verifier(), &nonce).unwrap();
+    tokens
+        .id_token()
+        .unwrap()
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap();
     // No offline_access and no per-client override: no refresh token.
     assert!(tokens.refresh_token().is_none());
 }
@@ -148,17 +193,28 @@ async fn consent_is_remembered_so_prompt_none_then_succeeds() {
     let client = server.oidc_client(&created).await;
     let browser = Browser::new();
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     browser.authorize(url.as_str(), "carol").await;
 
     let (url, state, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_prompt(openidconnect::core::CoreAuthPrompt::None)
         .url();
     let callback = browser.open(url.as_str()).await.client_url();
     assert!(query_param(&callback, "code").is_some(), "{callback}");
-    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        query_param(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
 }
 
 #[actix_web::test]
@@ -168,7 +224,11 @@ async fn first_party_clients_skip_consent() {
     let created = server.create_client(|c| c.first_party = true);
     let client = server.oidc_client(&created).await;
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
@@ -183,15 +243,28 @@ async fn denying_consent_sends_access_denied_to_the_client() {
     let created = server.create_client(|_| {});
     let client = server.oidc_client(&created).await;
     let (url, state, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
     let landing = browser.log_in(landing, "erin", PASSWORD).await;
     let callback = browser.consent(landing, "deny").await.client_url();
-    assert_eq!(query_param(&callback, "error").as_deref(), Some("access_denied"));
-    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
-    assert_eq!(query_param(&callback, "iss").as_deref(), Some(server.base.as_str()));
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("access_denied")
+    );
+    assert_eq!(
+        query_param(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    assert_eq!(
+        query_param(&callback, "iss").as_deref(),
+        Some(server.base.as_str())
+    );
     assert!(query_param(&callback, "code").is_none());
 }
 
@@ -202,7 +275,11 @@ async fn wrong_password_shows_the_form_again_with_a_generic_error() {
     let created = server.create_client(|_| {});
     let client = server.oidc_client(&created).await;
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     let browser = Browser::new();
     for (username, password) in [("frank", "wrong password"), ("nobody", PASSWORD)] {
@@ -221,11 +298,18 @@ async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
     let client = server.oidc_client(&created).await;
     for param in ["login_hint", "user"] {
         let (url, _, _) = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .add_extra_param(param, "grace@example.com")
             .url();
         let (_, page) = Browser::new().open(url.as_str()).await.page();
-        assert!(page.contains("value=\"grace@example.com\""), "{param}: {page}");
+        assert!(
+            page.contains("value=\"grace@example.com\""),
+            "{param}: {page}"
+        );
     }
 }
 
@@ -237,22 +321,40 @@ async fn prompt_login_asks_for_the_password_again() {
     let client = server.oidc_client(&created).await;
     let browser = Browser::new();
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     let landing = browser.open(url.as_str()).await;
-    browser.log_in(landing, "heidi", PASSWORD).await.client_url();
+    browser
+        .log_in(landing, "heidi", PASSWORD)
+        .await
+        .client_url();
     // With a session, a plain request goes straight back...
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     browser.open(url.as_str()).await.client_url();
     // ...but prompt=login shows the login form.
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
         .url();
     let landing = browser.open(url.as_str()).await;
-    let callback = browser.log_in(landing, "heidi", PASSWORD).await.client_url();
+    let callback = browser
+        .log_in(landing, "heidi", PASSWORD)
+        .await
+        .client_url();
     assert!(query_param(&callback, "code").is_some());
 }
 

@@ -19,19 +19,39 @@ async fn garbage_and_oversized_bodies_get_4xx_never_5xx() {
     let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 256) as u8).collect();
     for path in ["/token", "/login", "/consent", "/authorize", "/userinfo"] {
         let url = server.url(path);
-        let oversized = status_of(http.post(&url).header("content-type", form).body(big.clone())).await;
+        let oversized = status_of(
+            http.post(&url)
+                .header("content-type", form)
+                .body(big.clone()),
+        )
+        .await;
         assert_eq!(oversized, 413, "{path} oversized");
         assert_4xx(
-            status_of(http.post(&url).header("content-type", form).body(garbage.clone())).await,
+            status_of(
+                http.post(&url)
+                    .header("content-type", form)
+                    .body(garbage.clone()),
+            )
+            .await,
             &format!("{path} garbage"),
         );
         assert_4xx(
-            status_of(http.post(&url).header("content-type", "application/json").body("{\"a\":1}")).await,
+            status_of(
+                http.post(&url)
+                    .header("content-type", "application/json")
+                    .body("{\"a\":1}"),
+            )
+            .await,
             &format!("{path} json"),
         );
         assert_4xx(status_of(http.post(&url)).await, &format!("{path} empty"));
     }
-    for query in ["%ZZ%%", "client_id=%FF%FE", "client_id=a&client_id=b", &"x=y&".repeat(500)] {
+    for query in [
+        "%ZZ%%",
+        "client_id=%FF%FE",
+        "client_id=a&client_id=b",
+        &"x=y&".repeat(500),
+    ] {
         assert_4xx(
             status_of(http.get(format!("{}?{query}", server.url("/authorize")))).await,
             query,
@@ -48,10 +68,20 @@ async fn garbage_and_oversized_bodies_get_4xx_never_5xx() {
             header,
         );
         assert_4xx(
-            status_of(http.get(server.url("/userinfo")).header("authorization", header)).await,
+            status_of(
+                http.get(server.url("/userinfo"))
+                    .header("authorization", header),
+            )
+            .await,
             header,
         );
     }
-    assert_4xx(status_of(http.get(server.url("/login?request_id=nope"))).await, "unknown request");
-    assert_4xx(status_of(http.get(server.url("/consent"))).await, "consent without request");
+    assert_4xx(
+        status_of(http.get(server.url("/login?request_id=nope"))).await,
+        "unknown request",
+    );
+    assert_4xx(
+        status_of(http.get(server.url("/consent"))).await,
+        "consent without request",
+    );
 }

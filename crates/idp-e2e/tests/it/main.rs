@@ -1,6 +1,8 @@
 //! End-to-end tests: the real server on 127.0.0.1, driven by the `openidconnect` client
 //! and a cookie-keeping `reqwest` browser that fills in the HTML forms.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod code_flow;
 mod hostile_input;
 mod negative;

@@ -2,12 +2,13 @@
 
 use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
 use openidconnect::{
-    AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, Scope,
+    AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope,
 };
 use serde_json::Value;
 
-use crate::support::{api_http, parse_form, query_param, Browser, TestServer, PASSWORD, REDIRECT_URI};
+use crate::support::{
+    api_http, parse_form, query_param, Browser, TestServer, PASSWORD, REDIRECT_URI,
+};
 
 fn authorize_url(server: &TestServer, query: &str) -> String {
     format!("{}/authorize?{query}", server.base)
@@ -35,7 +36,11 @@ async fn token_request(
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    (status, headers, response.json().await.unwrap_or(Value::Null))
+    (
+        status,
+        headers,
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 #[actix_web::test]
@@ -59,7 +64,11 @@ async fn unregistered_redirect_uri_gets_an_error_page_and_no_redirect() {
         let response = api_http().get(&url).send().await.unwrap();
         assert_eq!(response.status(), 400, "{uri}");
         assert!(response.headers().get("location").is_none(), "{uri}");
-        assert!(response.text().await.unwrap().contains("redirect_uri is not registered"));
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("redirect_uri is not registered"));
     }
 }
 
@@ -70,10 +79,17 @@ async fn unknown_or_missing_client_gets_an_error_page() {
         format!("response_type=code&client_id=nope&redirect_uri={REDIRECT_URI}&scope=openid"),
         format!("response_type=code&redirect_uri={REDIRECT_URI}&scope=openid"),
     ] {
-        let response = api_http().get(authorize_url(&server, &query)).send().await.unwrap();
+        let response = api_http()
+            .get(authorize_url(&server, &query))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400);
         assert!(response.headers().get("location").is_none());
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
     }
 }
 
@@ -85,18 +101,30 @@ async fn wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
     let (status, headers, body) = token_request(
         &server,
         Some((id, "wrong-secret")),
-        &[("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", REDIRECT_URI)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", REDIRECT_URI),
+        ],
     )
     .await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "invalid_client");
-    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert!(headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
 
     // client_secret_post with a wrong secret: 401 too.
     let (status, _, body) = token_request(
         &server,
         None,
-        &[("grant_type", "authorization_code"), ("code", "x"), ("client_id", id), ("client_secret", "nope")],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("client_id", id),
+            ("client_secret", "nope"),
+        ],
     )
     .await;
     assert_eq!(status, 401);
@@ -137,7 +165,11 @@ async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
     let id = created.client.id.as_str().to_owned();
     let secret = created.secret.clone().unwrap();
     let code = code_for(&server, &id, "", "mallory").await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT_URI)];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+    ];
     let (status, _, first) = token_request(&server, Some((&id, &secret)), &form).await;
     assert_eq!(status, 200);
     let access_token = first["access_token"].as_str().unwrap().to_owned();
@@ -153,8 +185,14 @@ async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
 
     let response = userinfo(access_token).await;
     assert_eq!(response.status(), 401);
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.starts_with("Bearer error=\"invalid_token\""), "{challenge}");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
 }
 
 #[actix_web::test]
@@ -165,14 +203,23 @@ async fn a_wrong_pkce_verifier_is_invalid_grant() {
     let client = server.oidc_client(&created).await;
     let (challenge, _right) = PkceCodeChallenge::new_random_sha256();
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .set_pkce_challenge(challenge)
         .url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
-    let callback = browser.log_in(landing, "peggy", PASSWORD).await.client_url();
+    let callback = browser
+        .log_in(landing, "peggy", PASSWORD)
+        .await
+        .client_url();
     let result = client
-        .exchange_code(AuthorizationCode::new(query_param(&callback, "code").unwrap()))
+        .exchange_code(AuthorizationCode::new(
+            query_param(&callback, "code").unwrap(),
+        ))
         .unwrap()
         .set_pkce_verifier(PkceCodeVerifier::new("a".repeat(64)))
         .request_async(&api_http())
@@ -187,18 +234,32 @@ async fn without_the_openid_scope_there_is_no_id_token() {
     let created = server.create_client(|c| c.first_party = true);
     let client = server.oidc_client(&created).await;
     let (url, _, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .url();
     // The library always adds openid; take it out as a plain OAuth client would send it.
     let url = url.as_str().replace("scope=openid", "scope=profile");
     let browser = Browser::new();
     let landing = browser.open(&url).await;
-    let callback = browser.log_in(landing, "oscar", PASSWORD).await.client_url();
+    let callback = browser
+        .log_in(landing, "oscar", PASSWORD)
+        .await
+        .client_url();
     let code = query_param(&callback, "code").unwrap();
     let (status, _, body) = token_request(
         &server,
-        Some((created.client.id.as_str(), created.secret.as_deref().unwrap())),
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT_URI)],
+        Some((
+            created.client.id.as_str(),
+            created.secret.as_deref().unwrap(),
+        )),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -220,13 +281,26 @@ async fn prompt_none_without_a_session_redirects_login_required() {
     let created = server.create_client(|_| {});
     let client = server.oidc_client(&created).await;
     let (url, state, _) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_prompt(CoreAuthPrompt::None)
         .url();
     let callback = Browser::new().open(url.as_str()).await.client_url();
-    assert_eq!(query_param(&callback, "error").as_deref(), Some("login_required"));
-    assert_eq!(query_param(&callback, "state").as_deref(), Some(state.secret().as_str()));
-    assert_eq!(query_param(&callback, "iss").as_deref(), Some(server.base.as_str()));
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(
+        query_param(&callback, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    assert_eq!(
+        query_param(&callback, "iss").as_deref(),
+        Some(server.base.as_str())
+    );
 }
 
 #[actix_web::test]
@@ -242,13 +316,19 @@ async fn prompt_none_without_consent_redirects_consent_required() {
         server.base, first_party.client.id
     );
     let landing = browser.open(&url).await;
-    browser.log_in(landing, "quinn", PASSWORD).await.client_url();
+    browser
+        .log_in(landing, "quinn", PASSWORD)
+        .await
+        .client_url();
     let url = format!(
         "{}/authorize?response_type=code&client_id={}&redirect_uri={REDIRECT_URI}&scope=openid&prompt=none",
         server.base, third_party.client.id
     );
     let callback = browser.open(&url).await.client_url();
-    assert_eq!(query_param(&callback, "error").as_deref(), Some("consent_required"));
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("consent_required")
+    );
 }
 
 #[actix_web::test]
@@ -267,7 +347,11 @@ async fn public_clients_must_use_s256_pkce() {
     ] {
         let url = authorize_url(&server, &format!("{base}{extra}"));
         let callback = Browser::new().open(&url).await.client_url();
-        assert_eq!(query_param(&callback, "error").as_deref(), Some("invalid_request"), "{extra}");
+        assert_eq!(
+            query_param(&callback, "error").as_deref(),
+            Some("invalid_request"),
+            "{extra}"
+        );
         assert_eq!(query_param(&callback, "state").as_deref(), Some("st"));
     }
 }
@@ -297,12 +381,20 @@ async fn a_login_form_without_the_csrf_token_is_refused() {
     let created = server.create_client(|_| {});
     let url = authorize_url(
         &server,
-        &format!("response_type=code&client_id={}&redirect_uri={REDIRECT_URI}&scope=openid", created.client.id),
+        &format!(
+            "response_type=code&client_id={}&redirect_uri={REDIRECT_URI}&scope=openid",
+            created.client.id
+        ),
     );
     let browser = Browser::new();
     let (_, page) = browser.open(&url).await.page();
     let (action, hidden) = parse_form(&page);
-    let request_id = hidden.iter().find(|(k, _)| k == "request_id").unwrap().1.clone();
+    let request_id = hidden
+        .iter()
+        .find(|(k, _)| k == "request_id")
+        .unwrap()
+        .1
+        .clone();
     let response = browser
         .http
         .post(&action)
@@ -322,7 +414,13 @@ async fn a_login_form_without_the_csrf_token_is_refused() {
     let mut fields = hidden_again;
     fields.push(("username".into(), "trent".into()));
     fields.push(("password".into(), PASSWORD.into()));
-    let response = Browser::new().http.post(&action).form(&fields).send().await.unwrap();
+    let response = Browser::new()
+        .http
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
 }
 
@@ -333,7 +431,10 @@ async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
     let created = server.create_client(|c| c.first_party = true);
     let url = authorize_url(
         &server,
-        &format!("response_type=code&client_id={}&redirect_uri={REDIRECT_URI}&scope=openid", created.client.id),
+        &format!(
+            "response_type=code&client_id={}&redirect_uri={REDIRECT_URI}&scope=openid",
+            created.client.id
+        ),
     );
     let browser = Browser::new();
     let login_url = browser.http.get(&url).send().await.unwrap().headers()["location"]
@@ -341,38 +442,86 @@ async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
         .unwrap()
         .to_owned();
     let response = browser.http.get(&login_url).send().await.unwrap();
-    let before = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(before.contains("HttpOnly") && before.contains("SameSite=Lax"), "{before}");
+    let before = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax"),
+        "{before}"
+    );
     let page = response.text().await.unwrap();
     let (action, mut fields) = parse_form(&page);
     fields.push(("username".into(), "uma".into()));
     fields.push(("password".into(), PASSWORD.into()));
-    let response = browser.http.post(&action).form(&fields).send().await.unwrap();
+    let response = browser
+        .http
+        .post(&action)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 303);
-    let after = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let after = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let value = |c: &str| c.split(';').next().unwrap().to_owned();
-    assert_ne!(value(&before), value(&after), "session id must change at login");
+    assert_ne!(
+        value(&before),
+        value(&after),
+        "session id must change at login"
+    );
 }
 
 #[actix_web::test]
 async fn token_requests_need_a_grant_type_the_client_may_use() {
     let server = TestServer::start().await;
     let created = server.create_client(|c| c.grant_types = vec!["authorization_code".into()]);
-    let auth = Some((created.client.id.as_str(), created.secret.as_deref().unwrap()));
+    let auth = Some((
+        created.client.id.as_str(),
+        created.secret.as_deref().unwrap(),
+    ));
     let (status, _, body) = token_request(&server, auth, &[("grant_type", "password")]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
-    let (status, _, body) = token_request(&server, auth, &[("grant_type", "refresh_token"), ("refresh_token", "x")]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("unauthorized_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, _, body) = token_request(
+        &server,
+        auth,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
     let (status, _, body) = token_request(&server, auth, &[("code", "x")]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
-    let (status, _, body) = token_request(&server, auth, &[("grant_type", "authorization_code"), ("code", "unknown")]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _, body) = token_request(
+        &server,
+        auth,
+        &[("grant_type", "authorization_code"), ("code", "unknown")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
 }
 
 #[actix_web::test]
 async fn userinfo_without_a_token_is_a_bare_bearer_challenge() {
     let server = TestServer::start().await;
-    let response = api_http().get(server.url("/userinfo")).send().await.unwrap();
+    let response = api_http()
+        .get(server.url("/userinfo"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     let response = api_http()
@@ -382,6 +531,9 @@ async fn userinfo_without_a_token_is_a_bare_bearer_challenge() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
     let _ = Scope::new("unused".into());
 }

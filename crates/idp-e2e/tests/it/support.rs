@@ -95,9 +95,12 @@ impl TestServer {
 
     /// Discovery, then an `openidconnect` client for `created`.
     pub async fn oidc_client(&self, created: &CreatedClient) -> OidcClient {
-        let meta = CoreProviderMetadata::discover_async(IssuerUrl::new(self.base.clone()).unwrap(), &api_http())
-            .await
-            .unwrap();
+        let meta = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(self.base.clone()).unwrap(),
+            &api_http(),
+        )
+        .await
+        .unwrap();
         CoreClient::from_provider_metadata(
             meta,
             ClientId::new(created.client.id.as_str().to_owned()),
@@ -128,7 +131,9 @@ impl Landing {
     pub fn client_url(self) -> url::Url {
         match self {
             Landing::Client(u) => u,
-            Landing::Page { status, body } => panic!("expected a redirect to the client, got {status}: {body}"),
+            Landing::Page { status, body } => {
+                panic!("expected a redirect to the client, got {status}: {body}")
+            }
         }
     }
 
@@ -142,7 +147,9 @@ impl Landing {
 
 /// The value of a query parameter.
 pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A cookie-keeping browser that does not follow redirects on its own.
@@ -200,15 +207,22 @@ impl Browser {
     pub async fn log_in(&self, landing: Landing, username: &str, password: &str) -> Landing {
         let (status, page) = landing.page();
         assert_eq!(status, 200);
-        assert!(page.contains("name=\"password\""), "not a login page: {page}");
-        self.submit(&page, &[("username", username), ("password", password)]).await
+        assert!(
+            page.contains("name=\"password\""),
+            "not a login page: {page}"
+        );
+        self.submit(&page, &[("username", username), ("password", password)])
+            .await
     }
 
     /// Answers the consent page shown at `landing`.
     pub async fn consent(&self, landing: Landing, decision: &str) -> Landing {
         let (status, page) = landing.page();
         assert_eq!(status, 200);
-        assert!(page.contains("name=\"decision\""), "not a consent page: {page}");
+        assert!(
+            page.contains("name=\"decision\""),
+            "not a consent page: {page}"
+        );
         self.submit(&page, &[("decision", decision)]).await
     }
 
@@ -226,7 +240,10 @@ impl Browser {
 /// The action and hidden inputs of the first form of a page.
 pub fn parse_form(page: &str) -> (String, Vec<(String, String)>) {
     let doc = Html::parse_document(page);
-    let form = doc.select(&Selector::parse("form").unwrap()).next().expect("page has a form");
+    let form = doc
+        .select(&Selector::parse("form").unwrap())
+        .next()
+        .expect("page has a form");
     let action = form.value().attr("action").unwrap().to_owned();
     let hidden = form
         .select(&Selector::parse("input[type=hidden]").unwrap())

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use idp_core::{
-    AuthorizationCode, AuthorizationRequest, BrowserSession, Client, GrantId,
-    PendingAuthorization, UserId,
+    AuthorizationCode, AuthorizationRequest, BrowserSession, Client, GrantId, PendingAuthorization,
+    UserId,
 };
 use idp_crypto::{constant_time_eq, verify_password, PasswordCheck};
 
@@ -72,7 +72,10 @@ const LOGIN_FAILED: &str = "Invalid username or password.";
 enum Step {
     Login,
     Consent,
-    Issue { user_id: UserId, auth_time: DateTime<Utc> },
+    Issue {
+        user_id: UserId,
+        auth_time: DateTime<Utc>,
+    },
 }
 
 fn expired_request() -> ProtocolError {
@@ -179,21 +182,18 @@ impl Provider {
         let password = form.get("password").unwrap_or("");
         let user = self.store.user_by_username(username)?;
         let check = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
-        let user = match (check, user) {
-            (PasswordCheck::Match, Some(user)) => user,
-            _ => {
-                tracing::info!(client = %client.id, "failed login");
-                return Ok(Interaction {
-                    next: Next::ShowLogin(LoginForm {
-                        request_id: pending.id,
-                        csrf_token: session.csrf_token,
-                        client_name: client.name,
-                        username: Some(username.to_owned()).filter(|u| !u.is_empty()),
-                        error: Some(LOGIN_FAILED),
-                    }),
-                    set_session: None,
-                });
-            }
+        let (PasswordCheck::Match, Some(user)) = (check, user) else {
+            tracing::info!(client = %client.id, "failed login");
+            return Ok(Interaction {
+                next: Next::ShowLogin(LoginForm {
+                    request_id: pending.id,
+                    csrf_token: session.csrf_token,
+                    client_name: client.name,
+                    username: Some(username.to_owned()).filter(|u| !u.is_empty()),
+                    error: Some(LOGIN_FAILED),
+                }),
+                set_session: None,
+            });
         };
         // Session fixation defence: the pre-login session id is never authenticated.
         self.store.delete_session(&session.digest)?;
@@ -235,7 +235,10 @@ impl Provider {
                 set_session: None,
             });
         };
-        let user = self.store.user_by_id(&user_id)?.ok_or_else(expired_request)?;
+        let user = self
+            .store
+            .user_by_id(&user_id)?
+            .ok_or_else(expired_request)?;
         Ok(Interaction {
             next: Next::ShowConsent(ConsentForm {
                 request_id: pending.id,

@@ -30,7 +30,12 @@ pub(crate) fn encode_challenge(
     match (challenge, method) {
         (None, Some(_)) => return Err(PkceProblem::Malformed),
         (Some(_), m) if m != Some("S256") => return Err(PkceProblem::Method),
-        (Some(c), _) if c.len() != 43 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+        (Some(c), _)
+            if c.len() != 43
+                || !c
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
             return Err(PkceProblem::Malformed)
         }
         _ => {}
@@ -45,9 +50,7 @@ pub(crate) fn encode_challenge(
         .map_err(|()| PkceProblem::Missing)?;
     match encoded {
         None => Ok(None),
-        Some(v) => v
-            .into_private_value()
-            .map_err(|()| PkceProblem::Malformed),
+        Some(v) => v.into_private_value().map_err(|()| PkceProblem::Malformed),
     }
 }
 
@@ -76,24 +79,43 @@ mod tests {
 
     #[test]
     fn s256_round_trip_matches_rfc_7636_appendix_b() {
-        let enc = encode_challenge(true, Some(CHALLENGE), Some("S256")).unwrap().unwrap();
+        let enc = encode_challenge(true, Some(CHALLENGE), Some("S256"))
+            .unwrap()
+            .unwrap();
         assert!(verify_code_verifier(&enc, VERIFIER));
         assert!(!verify_code_verifier(&enc, &VERIFIER.replace('d', "e")));
     }
 
     #[test]
     fn plain_missing_and_malformed_challenges_are_refused() {
-        assert_eq!(encode_challenge(true, None, None), Err(PkceProblem::Missing));
+        assert_eq!(
+            encode_challenge(true, None, None),
+            Err(PkceProblem::Missing)
+        );
         assert_eq!(encode_challenge(false, None, None), Ok(None));
-        assert_eq!(encode_challenge(true, Some(CHALLENGE), None), Err(PkceProblem::Method));
-        assert_eq!(encode_challenge(true, Some(CHALLENGE), Some("plain")), Err(PkceProblem::Method));
-        assert_eq!(encode_challenge(true, Some("short"), Some("S256")), Err(PkceProblem::Malformed));
-        assert_eq!(encode_challenge(true, None, Some("S256")), Err(PkceProblem::Malformed));
+        assert_eq!(
+            encode_challenge(true, Some(CHALLENGE), None),
+            Err(PkceProblem::Method)
+        );
+        assert_eq!(
+            encode_challenge(true, Some(CHALLENGE), Some("plain")),
+            Err(PkceProblem::Method)
+        );
+        assert_eq!(
+            encode_challenge(true, Some("short"), Some("S256")),
+            Err(PkceProblem::Malformed)
+        );
+        assert_eq!(
+            encode_challenge(true, None, Some("S256")),
+            Err(PkceProblem::Malformed)
+        );
     }
 
     #[test]
     fn short_or_odd_verifiers_never_verify() {
-        let enc = encode_challenge(true, Some(CHALLENGE), Some("S256")).unwrap().unwrap();
+        let enc = encode_challenge(true, Some(CHALLENGE), Some("S256"))
+            .unwrap()
+            .unwrap();
         assert!(!verify_code_verifier(&enc, "abc"));
         assert!(!verify_code_verifier(&enc, &format!("{VERIFIER} ")));
     }

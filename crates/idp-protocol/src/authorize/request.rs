@@ -1,8 +1,7 @@
 //! Validating an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1-2).
 
 use idp_core::{
-    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri,
-    ScopeSet,
+    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri, ScopeSet,
 };
 use oxide_auth::primitives::registrar::{ExactUrl, RegisteredUrl};
 
@@ -98,16 +97,26 @@ impl Provider {
         // From here on errors go back to the client.
         let state = params.get("state");
         let issuer = self.config.issuer.as_str();
-        let fail = |code, description| redirect_error(&redirect_uri, state, issuer, code, description);
+        let fail =
+            |code, description| redirect_error(&redirect_uri, state, issuer, code, description);
 
         if params.has_duplicates() {
-            return Err(fail(ErrorCode::InvalidRequest, "a parameter was sent more than once"));
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "a parameter was sent more than once",
+            ));
         }
         if params.get("request").is_some() {
-            return Err(fail(ErrorCode::RequestNotSupported, "request objects are not supported"));
+            return Err(fail(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported",
+            ));
         }
         if params.get("request_uri").is_some() {
-            return Err(fail(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+            return Err(fail(
+                ErrorCode::RequestUriNotSupported,
+                "request_uri is not supported",
+            ));
         }
         if params.get("registration").is_some() {
             return Err(fail(
@@ -126,7 +135,10 @@ impl Provider {
             }
         }
         if params.get("response_mode").is_some_and(|m| m != "query") {
-            return Err(fail(ErrorCode::InvalidRequest, "only response_mode=query is supported"));
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "only response_mode=query is supported",
+            ));
         }
         if !client.allows_grant(GrantType::AuthorizationCode) {
             return Err(fail(
@@ -173,12 +185,12 @@ impl Provider {
             .map_err(|description| fail(ErrorCode::InvalidRequest, description))?;
         let max_age = match params.get("max_age") {
             None => None,
-            Some(v) => Some(
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 0)
-                    .ok_or_else(|| fail(ErrorCode::InvalidRequest, "max_age must be a number of seconds"))?,
-            ),
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                fail(
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a number of seconds",
+                )
+            })?),
         };
 
         let request = AuthorizationRequest {

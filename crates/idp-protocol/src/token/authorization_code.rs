@@ -29,10 +29,14 @@ impl Provider {
                 tracing::warn!(client = %client.id, "authorization code reused; grant revoked");
                 return Err(invalid_grant("the authorization code was already used"));
             }
-            ConsumeOutcome::Unknown => return Err(invalid_grant("the authorization code is invalid")),
+            ConsumeOutcome::Unknown => {
+                return Err(invalid_grant("the authorization code is invalid"))
+            }
         };
         if code.client_id != client.id {
-            return Err(invalid_grant("the authorization code was issued to another client"));
+            return Err(invalid_grant(
+                "the authorization code was issued to another client",
+            ));
         }
         if code.expires_at <= now {
             return Err(invalid_grant("the authorization code has expired"));
@@ -41,22 +45,32 @@ impl Provider {
         // authorization request carried one.
         match (&code.redirect_uri, params.get("redirect_uri")) {
             (Some(expected), Some(given)) if expected.as_str() == given => {}
-            (Some(_), _) => return Err(invalid_grant("redirect_uri does not match the authorization request")),
+            (Some(_), _) => {
+                return Err(invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ))
+            }
             (None, Some(given)) if client.registered_redirect_uri(given).is_none() => {
-                return Err(invalid_grant("redirect_uri does not match the authorization request"))
+                return Err(invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ))
             }
             (None, _) => {}
         }
         match (&code.code_challenge, params.get("code_verifier")) {
             (Some(challenge), Some(verifier)) => {
                 if !verify_code_verifier(challenge, verifier) {
-                    return Err(invalid_grant("the code_verifier does not match the code_challenge"));
+                    return Err(invalid_grant(
+                        "the code_verifier does not match the code_challenge",
+                    ));
                 }
             }
             (Some(_), None) => return Err(invalid_grant("code_verifier is missing")),
             // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
             (None, Some(_)) => {
-                return Err(invalid_grant("the authorization request had no code_challenge"))
+                return Err(invalid_grant(
+                    "the authorization request had no code_challenge",
+                ))
             }
             (None, None) => {}
         }
@@ -65,7 +79,8 @@ impl Provider {
             .user_by_id(&code.user_id)?
             .ok_or_else(|| invalid_grant("the user no longer exists"))?;
         let refresh_due = client.allows_grant(GrantType::RefreshToken)
-            && (code.scope.contains(Scope::OFFLINE_ACCESS) || client.refresh_without_offline_access);
+            && (code.scope.contains(Scope::OFFLINE_ACCESS)
+                || client.refresh_without_offline_access);
         self.issue_tokens(&Issue {
             client,
             user: &user,

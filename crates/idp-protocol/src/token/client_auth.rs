@@ -41,7 +41,10 @@ fn basic_credentials(header: &str) -> Result<Option<(String, String)>, ()> {
     let decoded = STANDARD.decode(rest.trim()).map_err(|_| ())?;
     let decoded = String::from_utf8(decoded).map_err(|_| ())?;
     let (id, secret) = decoded.split_once(':').ok_or(())?;
-    Ok(Some((form_decode(id).ok_or(())?, form_decode(secret).ok_or(())?)))
+    Ok(Some((
+        form_decode(id).ok_or(())?,
+        form_decode(secret).ok_or(())?,
+    )))
 }
 
 impl Provider {
@@ -55,12 +58,18 @@ impl Provider {
             None | Some(Ok(None)) => None,
             Some(Ok(Some(creds))) => Some(creds),
             Some(Err(())) => {
-                return Err(invalid_client(true, "the Basic authorization header is malformed"))
+                return Err(invalid_client(
+                    true,
+                    "the Basic authorization header is malformed",
+                ))
             }
         };
         let used_basic = basic.is_some();
         if params.is_duplicated("client_id") || params.is_duplicated("client_secret") {
-            return Err(invalid_client(used_basic, "client credentials were sent more than once"));
+            return Err(invalid_client(
+                used_basic,
+                "client credentials were sent more than once",
+            ));
         }
         let (client_id, secret) = match basic {
             Some((id, secret)) => {
@@ -72,12 +81,18 @@ impl Provider {
                     ));
                 }
                 if params.get("client_id").is_some_and(|body_id| body_id != id) {
-                    return Err(invalid_client(true, "client_id does not match the credentials"));
+                    return Err(invalid_client(
+                        true,
+                        "client_id does not match the credentials",
+                    ));
                 }
                 (id, Some(secret).filter(|s| !s.is_empty()))
             }
             None => match params.get("client_id") {
-                Some(id) => (id.to_owned(), params.get("client_secret").map(str::to_owned)),
+                Some(id) => (
+                    id.to_owned(),
+                    params.get("client_secret").map(str::to_owned),
+                ),
                 None => return Err(invalid_client(false, "client authentication is required")),
             },
         };
@@ -120,6 +135,9 @@ mod tests {
         );
         assert_eq!(basic_credentials("Bearer xyz"), Ok(None));
         assert_eq!(basic_credentials("Basic !!!"), Err(()));
-        assert_eq!(basic_credentials(&format!("Basic {}", STANDARD.encode("nocolon"))), Err(()));
+        assert_eq!(
+            basic_credentials(&format!("Basic {}", STANDARD.encode("nocolon"))),
+            Err(())
+        );
     }
 }

@@ -21,7 +21,10 @@ impl Provider {
             ProtocolError::json(ErrorCode::InvalidRequest, "refresh_token is missing")
         })?;
         let now = self.now();
-        let token = match self.store.consume_refresh_token(&digest_of(presented), now)? {
+        let token = match self
+            .store
+            .consume_refresh_token(&digest_of(presented), now)?
+        {
             ConsumeOutcome::Consumed(token) => token,
             ConsumeOutcome::AlreadyUsed(token) => {
                 // A rotated-out token came back: either the client or an attacker holds a
@@ -34,7 +37,9 @@ impl Provider {
         };
         if token.client_id != client.id {
             self.store.revoke_grant(&token.grant_id)?;
-            return Err(invalid_grant("the refresh token was issued to another client"));
+            return Err(invalid_grant(
+                "the refresh token was issued to another client",
+            ));
         }
         if token.revoked || token.expires_at <= now {
             return Err(invalid_grant("the refresh token is invalid"));

@@ -1,8 +1,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use idp_core::{
-    ClientId, ConsentRepo, Group, GroupRepo, Result, ScopeSet, User, UserId, UserRepo,
-};
+use idp_core::{ClientId, ConsentRepo, Group, GroupRepo, Result, ScopeSet, User, UserId, UserRepo};
 
 use super::run;
 use crate::rows::{to_unix, UserRow};
