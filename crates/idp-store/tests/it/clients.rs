@@ -1,0 +1,62 @@
+use idp_core::{
+    Client, ClientId, ClientRepo, ClientType, CoreError, GrantType, RedirectUri, ScopeSet,
+    SecretDigest,
+};
+use idp_store::DieselStore;
+
+use crate::{fresh_store, t};
+
+pub fn client(id: &str) -> Client {
+    Client {
+        id: ClientId::new(id),
+        name: "App".into(),
+        client_type: ClientType::Confidential,
+        secret_digest: Some(SecretDigest::from_hex("ab".repeat(32))),
+        redirect_uris: vec![
+            RedirectUri::from_trusted("https://app.example/cb"),
+            RedirectUri::from_trusted("http://127.0.0.1:9000/cb?x=\"1\""),
+        ],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        scopes: ScopeSet::parse("openid profile").unwrap(),
+        first_party: true,
+        refresh_without_offline_access: true,
+        include_user_id: false,
+        created_at: t(5),
+    }
+}
+
+pub fn insert_client(store: &DieselStore, id: &str) {
+    store.insert_client(&client(id)).unwrap();
+}
+
+#[test]
+fn clients_round_trip_every_field() {
+    let (store, _dir) = fresh_store();
+    let c = client("c1");
+    store.insert_client(&c).unwrap();
+    assert_eq!(store.client(&ClientId::new("c1")).unwrap(), Some(c.clone()));
+    assert!(store.client(&ClientId::new("C1")).unwrap().is_none());
+    let err = store.insert_client(&c).unwrap_err();
+    assert!(matches!(err, CoreError::Conflict(_)), "{err:?}");
+    let mut public = client("c0");
+    public.client_type = ClientType::Public;
+    public.secret_digest = None;
+    store.insert_client(&public).unwrap();
+    let all = store.clients().unwrap();
+    assert_eq!(all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c0", "c1"]);
+    assert_eq!(all[0], public);
+}
+
+#[test]
+fn secrets_are_replaced_and_clients_removed() {
+    let (store, _dir) = fresh_store();
+    insert_client(&store, "c1");
+    let id = ClientId::new("c1");
+    let digest = SecretDigest::from_hex("cd".repeat(32));
+    assert!(store.set_client_secret(&id, &digest).unwrap());
+    assert_eq!(store.client(&id).unwrap().unwrap().secret_digest, Some(digest.clone()));
+    assert!(!store.set_client_secret(&ClientId::new("nope"), &digest).unwrap());
+    assert!(store.delete_client(&id).unwrap());
+    assert!(!store.delete_client(&id).unwrap());
+    assert!(store.client(&id).unwrap().is_none());
+}

@@ -1,0 +1,54 @@
+use idp_core::{
+    AuthorizationRequest, AuthorizationRequestRepo, BrowserSession, ClientId,
+    PendingAuthorization, Prompt, RedirectUri, ScopeSet, SecretDigest, SessionRepo, UserId,
+    UserRepo,
+};
+
+use crate::{fresh_store, t};
+
+#[test]
+fn sessions_are_found_until_they_expire() {
+    let (store, _dir) = fresh_store();
+    store.insert_user(&crate::users::user("u1", "alice"), &[]).unwrap();
+    let s = BrowserSession {
+        digest: SecretDigest::from_hex("5e"),
+        user_id: Some(UserId::new("u1")),
+        auth_time: Some(t(0)),
+        csrf_token: "csrf".into(),
+        created_at: t(0),
+        expires_at: t(100),
+    };
+    store.insert_session(&s).unwrap();
+    assert_eq!(store.session(&s.digest, t(99)).unwrap(), Some(s.clone()));
+    assert_eq!(store.session(&s.digest, t(100)).unwrap(), None);
+    store.delete_session(&s.digest).unwrap();
+    assert_eq!(store.session(&s.digest, t(1)).unwrap(), None);
+}
+
+#[test]
+fn pending_requests_round_trip_and_are_deleted_once() {
+    let (store, _dir) = fresh_store();
+    crate::clients::insert_client(&store, "c1");
+    let pending = PendingAuthorization {
+        id: "req1".into(),
+        request: AuthorizationRequest {
+            client_id: ClientId::new("c1"),
+            redirect_uri: RedirectUri::from_trusted("https://app.example/cb"),
+            redirect_uri_given: true,
+            scope: ScopeSet::parse("openid email").unwrap(),
+            state: Some("st\u{e9}".into()),
+            nonce: None,
+            code_challenge: Some("abcS".into()),
+            prompt: Prompt { none: false, login: true, consent: false },
+            max_age: Some(0),
+            login_hint: Some("alice".into()),
+        },
+        created_at: t(0),
+        expires_at: t(900),
+    };
+    store.insert_pending(&pending).unwrap();
+    assert_eq!(store.pending("req1", t(1)).unwrap(), Some(pending));
+    assert_eq!(store.pending("req1", t(900)).unwrap(), None);
+    assert!(store.delete_pending("req1").unwrap());
+    assert!(!store.delete_pending("req1").unwrap());
+}
