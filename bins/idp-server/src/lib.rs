@@ -41,6 +41,29 @@ pub fn provider_config(settings: &Settings) -> ProviderConfig {
     config
 }
 
+/// How often expired rows are deleted.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Purges expired rows now and then every [`HOUSEKEEPING_INTERVAL`], on a plain thread so it
+/// needs no runtime and never blocks request handling.
+fn start_housekeeping(provider: Arc<Provider>) {
+    let purge = move || match provider.purge_expired() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "purged expired rows"),
+        Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+    };
+    purge();
+    let spawned = std::thread::Builder::new()
+        .name("idp-housekeeping".into())
+        .spawn(move || loop {
+            std::thread::sleep(HOUSEKEEPING_INTERVAL);
+            purge();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the housekeeping thread");
+    }
+}
+
 /// Opens the database, ensures a signing key, and returns the running server on
 /// `listener` (spawn or await it; stop it through its handle).
 ///
@@ -57,6 +80,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
         clock,
         provider_config(settings),
     ));
+    start_housekeeping(Arc::clone(&provider));
     let state = idp_http::HttpState::new(provider);
     let server = HttpServer::new(move || {
         App::new()

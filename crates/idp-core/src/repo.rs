@@ -134,6 +134,14 @@ pub trait AuthorizationRequestRepo {
     fn delete_pending(&self, id: &str) -> Result<bool>;
 }
 
+/// Housekeeping.
+pub trait MaintenanceRepo {
+    /// Deletes expired sessions, parked requests and tokens, and codes that expired
+    /// before `codes_before` (kept longer than their lifetime so a late replay is still
+    /// recognised and revokes its grant); returns how many rows went.
+    fn purge_expired(&self, now: DateTime<Utc>, codes_before: DateTime<Utc>) -> Result<u64>;
+}
+
 /// Everything the provider stores, as one object.
 pub trait Store:
     ClientRepo
@@ -145,6 +153,7 @@ pub trait Store:
     + KeyRepo
     + SessionRepo
     + AuthorizationRequestRepo
+    + MaintenanceRepo
     + Send
     + Sync
 {
@@ -160,6 +169,7 @@ impl<T> Store for T where
         + KeyRepo
         + SessionRepo
         + AuthorizationRequestRepo
+        + MaintenanceRepo
         + Send
         + Sync
 {

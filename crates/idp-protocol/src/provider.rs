@@ -46,6 +46,16 @@ impl Provider {
         &*self.store
     }
 
+    /// Deletes expired sessions, parked requests and tokens, and codes a day after they
+    /// expired; returns how many rows went.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] on storage failure.
+    pub fn purge_expired(&self) -> Result<u64, ProtocolError> {
+        let now = self.now();
+        Ok(self.store.purge_expired(now, now - chrono::Duration::days(1))?)
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

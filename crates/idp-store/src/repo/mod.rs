@@ -3,6 +3,7 @@
 mod clients;
 mod grants;
 mod keys;
+mod maintenance;
 mod sessions;
 mod users;
 

@@ -52,3 +52,22 @@ fn pending_requests_round_trip_and_are_deleted_once() {
     assert!(store.delete_pending("req1").unwrap());
     assert!(!store.delete_pending("req1").unwrap());
 }
+
+#[test]
+fn purge_removes_only_what_has_expired() {
+    use idp_core::MaintenanceRepo;
+    let (store, _dir) = fresh_store();
+    let session = |d: &str, expires: i64| BrowserSession {
+        digest: SecretDigest::from_hex(d),
+        user_id: None,
+        auth_time: None,
+        csrf_token: "c".into(),
+        created_at: t(0),
+        expires_at: t(expires),
+    };
+    store.insert_session(&session("01", 10)).unwrap();
+    store.insert_session(&session("02", 1000)).unwrap();
+    assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 1);
+    assert!(store.session(&SecretDigest::from_hex("02"), t(11)).unwrap().is_some());
+    assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 0);
+}

@@ -1,0 +1,194 @@
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use idp_core::{ClientType, FixedClock};
+use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
+use idp_protocol::{Interaction, Next, Params, ProtocolError, Provider, ProviderConfig, TokenResponse};
+use idp_store::DieselStore;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const REDIRECT: &str = "https://app.example/cb";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+pub struct Harness {
+    pub provider: Provider,
+    pub clock: Arc<FixedClock>,
+    pub client: CreatedClient,
+    pub cookie: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn params(pairs: &[(&str, &str)]) -> Params {
+    Params::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)))
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_client(|_| {})
+    }
+
+    pub fn with_client(adjust: impl FnOnce(&mut NewClient)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
+        let clock = Arc::new(FixedClock::new(chrono::Utc.timestamp_opt(1_800_000_000, 0).unwrap()));
+        idp_protocol::ensure_signing_key(&store, &*clock).unwrap();
+        manage::create_user(
+            &store,
+            &*clock,
+            NewUser {
+                username: "alice".into(),
+                password: PASSWORD.into(),
+                email: Some("alice@example.com".into()),
+                email_verified: false,
+                name: None,
+                groups: vec![],
+            },
+        )
+        .unwrap();
+        let mut new = NewClient {
+            name: "App".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            client_type: ClientType::Confidential,
+            client_id: None,
+            client_secret: None,
+            first_party: false,
+            scopes: vec![],
+            grant_types: vec![],
+            refresh_without_offline_access: false,
+            include_user_id: false,
+        };
+        adjust(&mut new);
+        let client = manage::create_client(&store, &*clock, new).unwrap();
+        let provider = Provider::new(
+            Arc::new(store),
+            Arc::clone(&clock) as Arc<dyn idp_core::Clock>,
+            ProviderConfig::new("https://idp.example"),
+        );
+        Harness {
+            provider,
+            clock,
+            client,
+            cookie: None,
+            _dir: dir,
+        }
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance(chrono::Duration::seconds(secs));
+    }
+
+    fn keep_cookie(&mut self, interaction: &Interaction) {
+        if let Some(c) = &interaction.set_session {
+            self.cookie = Some(c.clone());
+        }
+    }
+
+    /// An authorization request for the harness client with `extra` parameters.
+    pub fn authorize(&mut self, extra: &[(&str, &str)]) -> Result<Next, ProtocolError> {
+        let id = self.client.client.id.as_str().to_owned();
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid email offline_access"),
+            ("state", "st"),
+            ("nonce", "n-0"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                pairs.push((k, v));
+            }
+        }
+        let interaction = self.provider.authorize(&params(&pairs), self.cookie.as_deref())?;
+        self.keep_cookie(&interaction);
+        Ok(interaction.next)
+    }
+
+    /// Logs in on the login page of a parked request.
+    pub fn log_in(&mut self, request_id: &str, password: &str) -> Next {
+        let page = self.provider.login_page(request_id, self.cookie.as_deref()).unwrap();
+        self.keep_cookie(&page);
+        let Next::ShowLogin(form) = page.next else { panic!("{:?}", page.next) };
+        let submitted = self
+            .provider
+            .submit_login(
+                &params(&[
+                    ("request_id", &form.request_id),
+                    ("csrf_token", &form.csrf_token),
+                    ("username", "alice"),
+                    ("password", password),
+                ]),
+                self.cookie.as_deref(),
+            )
+            .unwrap();
+        self.keep_cookie(&submitted);
+        submitted.next
+    }
+
+    /// Allows (or denies) on the consent page of a parked request.
+    pub fn consent(&mut self, request_id: &str, decision: &str) -> Result<Next, ProtocolError> {
+        let page = self.provider.consent_page(request_id, self.cookie.as_deref()).unwrap();
+        let Next::ShowConsent(form) = page.next else { panic!("{:?}", page.next) };
+        self.provider
+            .submit_consent(
+                &params(&[
+                    ("request_id", &form.request_id),
+                    ("csrf_token", &form.csrf_token),
+                    ("decision", decision),
+                ]),
+                self.cookie.as_deref(),
+            )
+            .map(|i| i.next)
+    }
+
+    /// Runs login and consent as needed and returns the code.
+    pub fn code(&mut self, extra: &[(&str, &str)]) -> String {
+        let mut next = self.authorize(extra).unwrap();
+        loop {
+            next = match next {
+                Next::GoToLogin(id) => self.log_in(&id, PASSWORD),
+                Next::GoToConsent(id) => self.consent(&id, "allow").unwrap(),
+                Next::RedirectToClient(url) => return query(&url, "code").expect("a code"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    pub fn token(&self, pairs: &[(&str, &str)]) -> Result<TokenResponse, ProtocolError> {
+        let mut all: Vec<(&str, &str)> = pairs.to_vec();
+        all.push(("client_id", self.client.client.id.as_str()));
+        if let Some(secret) = &self.client.secret {
+            all.push(("client_secret", secret));
+        }
+        self.provider.token(&params(&all), None)
+    }
+
+    pub fn exchange(&self, code: &str) -> Result<TokenResponse, ProtocolError> {
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+    }
+
+    pub fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ProtocolError> {
+        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+    }
+}
+
+pub fn query(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub fn code_of(e: &ProtocolError) -> &'static str {
+    e.code().as_str()
+}

@@ -1,0 +1,8 @@
+//! Protocol rules driven through the `Provider` API over the real SQLite store, with a
+//! fixed clock so lifetimes can be crossed without waiting.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+mod lifetimes;
+mod rules;
