@@ -46,6 +46,12 @@ fn run(settings: &idp_config::Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let mut settings = settings.clone();
+    // With port 0 the default issuer (http://LISTEN) must name the port actually bound.
+    if settings.listen.port() == 0 && settings.issuer == format!("http://{}", settings.listen) {
+        settings.issuer = format!("http://{addr}");
+    }
+    let settings = &settings;
     let server = idp_server::serve(settings, listener)?;
     tracing::info!(issuer = %settings.issuer, "listening on {addr}");
     actix_web::rt::System::new().block_on(server)?;

@@ -26,9 +26,8 @@ pub use grant::{
 };
 pub use key::SigningKey;
 pub use repo::{
-    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, KeyRepo, MaintenanceRepo,
-    SessionRepo,
-    Store, TokenRepo, UserRepo,
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, KeyRepo,
+    MaintenanceRepo, SessionRepo, Store, TokenRepo, UserRepo,
 };
 pub use scope::{Scope, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};

@@ -53,7 +53,9 @@ impl Provider {
     /// [`ProtocolError::Internal`] on storage failure.
     pub fn purge_expired(&self) -> Result<u64, ProtocolError> {
         let now = self.now();
-        Ok(self.store.purge_expired(now, now - chrono::Duration::days(1))?)
+        Ok(self
+            .store
+            .purge_expired(now, now - chrono::Duration::days(1))?)
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

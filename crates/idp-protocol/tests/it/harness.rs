@@ -3,7 +3,9 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use idp_core::{ClientType, FixedClock};
 use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
-use idp_protocol::{Interaction, Next, Params, ProtocolError, Provider, ProviderConfig, TokenResponse};
+use idp_protocol::{
+    Interaction, Next, Params, ProtocolError, Provider, ProviderConfig, TokenResponse,
+};
 use idp_store::DieselStore;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -30,8 +32,11 @@ impl Harness {
 
     pub fn with_client(adjust: impl FnOnce(&mut NewClient)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
-        let clock = Arc::new(FixedClock::new(chrono::Utc.timestamp_opt(1_800_000_000, 0).unwrap()));
+        let store =
+            DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
+        let clock = Arc::new(FixedClock::new(
+            chrono::Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        ));
         idp_protocol::ensure_signing_key(&store, &*clock).unwrap();
         manage::create_user(
             &store,
@@ -103,16 +108,23 @@ impl Harness {
                 pairs.push((k, v));
             }
         }
-        let interaction = self.provider.authorize(&params(&pairs), self.cookie.as_deref())?;
+        let interaction = self
+            .provider
+            .authorize(&params(&pairs), self.cookie.as_deref())?;
         self.keep_cookie(&interaction);
         Ok(interaction.next)
     }
 
     /// Logs in on the login page of a parked request.
     pub fn log_in(&mut self, request_id: &str, password: &str) -> Next {
-        let page = self.provider.login_page(request_id, self.cookie.as_deref()).unwrap();
+        let page = self
+            .provider
+            .login_page(request_id, self.cookie.as_deref())
+            .unwrap();
         self.keep_cookie(&page);
-        let Next::ShowLogin(form) = page.next else { panic!("{:?}", page.next) };
+        let Next::ShowLogin(form) = page.next else {
+            panic!("{:?}", page.next)
+        };
         let submitted = self
             .provider
             .submit_login(
@@ -131,8 +143,13 @@ impl Harness {
 
     /// Allows (or denies) on the consent page of a parked request.
     pub fn consent(&mut self, request_id: &str, decision: &str) -> Result<Next, ProtocolError> {
-        let page = self.provider.consent_page(request_id, self.cookie.as_deref()).unwrap();
-        let Next::ShowConsent(form) = page.next else { panic!("{:?}", page.next) };
+        let page = self
+            .provider
+            .consent_page(request_id, self.cookie.as_deref())
+            .unwrap();
+        let Next::ShowConsent(form) = page.next else {
+            panic!("{:?}", page.next)
+        };
         self.provider
             .submit_consent(
                 &params(&[
@@ -177,7 +194,10 @@ impl Harness {
     }
 
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ProtocolError> {
-        self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
     }
 }
 

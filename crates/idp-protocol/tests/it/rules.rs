@@ -8,18 +8,38 @@ use crate::harness::{code_of, params, query, Harness, PASSWORD, REDIRECT, VERIFI
 fn remembered_consent_is_asked_again_with_prompt_consent_or_new_scopes() {
     let mut h = Harness::new();
     h.code(&[("scope", "openid")]);
-    assert!(matches!(h.authorize(&[("scope", "openid")]).unwrap(), Next::RedirectToClient(_)));
-    assert!(matches!(h.authorize(&[("scope", "openid"), ("prompt", "consent")]).unwrap(), Next::GoToConsent(_)));
-    assert!(matches!(h.authorize(&[("scope", "openid email")]).unwrap(), Next::GoToConsent(_)));
+    assert!(matches!(
+        h.authorize(&[("scope", "openid")]).unwrap(),
+        Next::RedirectToClient(_)
+    ));
+    assert!(matches!(
+        h.authorize(&[("scope", "openid"), ("prompt", "consent")])
+            .unwrap(),
+        Next::GoToConsent(_)
+    ));
+    assert!(matches!(
+        h.authorize(&[("scope", "openid email")]).unwrap(),
+        Next::GoToConsent(_)
+    ));
 }
 
 #[test]
 fn a_denied_request_redirects_access_denied_with_state_and_iss() {
     let mut h = Harness::new();
-    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else { panic!() };
-    let Next::GoToConsent(id) = h.log_in(&id, PASSWORD) else { panic!() };
+    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else {
+        panic!()
+    };
+    let Next::GoToConsent(id) = h.log_in(&id, PASSWORD) else {
+        panic!()
+    };
     let err = h.consent(&id, "deny").unwrap_err();
-    let ProtocolError::Rejected { delivery: Delivery::Redirect(url), .. } = err else { panic!("{err:?}") };
+    let ProtocolError::Rejected {
+        delivery: Delivery::Redirect(url),
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!(query(&url, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&url, "state").as_deref(), Some("st"));
     assert_eq!(query(&url, "iss").as_deref(), Some("https://idp.example"));
@@ -28,10 +48,20 @@ fn a_denied_request_redirects_access_denied_with_state_and_iss() {
 #[test]
 fn a_completed_request_cannot_be_completed_twice() {
     let mut h = Harness::new();
-    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else { panic!() };
-    let Next::GoToConsent(consent_id) = h.log_in(&id, PASSWORD) else { panic!() };
-    assert!(matches!(h.consent(&consent_id, "allow").unwrap(), Next::RedirectToClient(_)));
-    assert!(h.provider.consent_page(&consent_id, h.cookie.as_deref()).is_err());
+    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else {
+        panic!()
+    };
+    let Next::GoToConsent(consent_id) = h.log_in(&id, PASSWORD) else {
+        panic!()
+    };
+    assert!(matches!(
+        h.consent(&consent_id, "allow").unwrap(),
+        Next::RedirectToClient(_)
+    ));
+    assert!(h
+        .provider
+        .consent_page(&consent_id, h.cookie.as_deref())
+        .is_err());
 }
 
 #[test]
@@ -47,7 +77,11 @@ fn the_code_is_bound_to_client_redirect_uri_and_verifier() {
     assert_eq!(code_of(&bad_redirect.unwrap_err()), "invalid_grant");
 
     let code = h.code(&[]);
-    let missing_verifier = h.token(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)]);
+    let missing_verifier = h.token(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+    ]);
     assert_eq!(code_of(&missing_verifier.unwrap_err()), "invalid_grant");
 
     // RFC 9700 §2.1.1: a verifier for a code issued without a challenge is refused.
@@ -95,17 +129,27 @@ fn refresh_may_narrow_but_never_widen_the_scope() {
     let tokens = h.exchange(&code).unwrap();
     assert_eq!(tokens.scope, "email offline_access openid");
     let rt = tokens.refresh_token.unwrap();
-    let wider = h.token(&[("grant_type", "refresh_token"), ("refresh_token", &rt), ("scope", "openid profile")]);
+    let wider = h.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &rt),
+        ("scope", "openid profile"),
+    ]);
     assert_eq!(code_of(&wider.unwrap_err()), "invalid_scope");
     // The refused request still used that token up; start a new grant.
     let code = h.code(&[]);
     let rt = h.exchange(&code).unwrap().refresh_token.unwrap();
     let narrowed = h
-        .token(&[("grant_type", "refresh_token"), ("refresh_token", &rt), ("scope", "openid")])
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &rt),
+            ("scope", "openid"),
+        ])
         .unwrap();
     assert_eq!(narrowed.scope, "openid");
     // The rotated refresh token keeps the original scope.
-    let again = h.refresh(narrowed.refresh_token.as_deref().unwrap()).unwrap();
+    let again = h
+        .refresh(narrowed.refresh_token.as_deref().unwrap())
+        .unwrap();
     assert_eq!(again.scope, "email offline_access openid");
 }
 
@@ -114,12 +158,25 @@ fn an_oauth_request_may_omit_the_only_redirect_uri_but_an_openid_one_may_not() {
     let mut h = Harness::new();
     let code = h.code(&[("redirect_uri", ""), ("scope", "email")]);
     let tokens = h
-        .token(&[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", VERIFIER)])
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+        ])
         .unwrap();
     assert!(tokens.id_token.is_none());
 
     let err = h.authorize(&[("redirect_uri", "")]).unwrap_err();
-    assert!(matches!(err, ProtocolError::Rejected { delivery: Delivery::ErrorPage, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ProtocolError::Rejected {
+                delivery: Delivery::ErrorPage,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -134,8 +191,12 @@ fn scopes_the_client_may_not_have_are_dropped() {
 #[test]
 fn a_wrong_password_shows_the_form_again_and_keeps_the_session() {
     let mut h = Harness::new();
-    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else { panic!() };
-    let Next::ShowLogin(form) = h.log_in(&id, "wrong") else { panic!() };
+    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else {
+        panic!()
+    };
+    let Next::ShowLogin(form) = h.log_in(&id, "wrong") else {
+        panic!()
+    };
     assert_eq!(form.error, Some("Invalid username or password."));
     assert_eq!(form.username.as_deref(), Some("alice"));
     assert!(matches!(h.log_in(&id, PASSWORD), Next::GoToConsent(_)));

@@ -43,7 +43,10 @@ fn clients_round_trip_every_field() {
     public.secret_digest = None;
     store.insert_client(&public).unwrap();
     let all = store.clients().unwrap();
-    assert_eq!(all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c0", "c1"]);
+    assert_eq!(
+        all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c0", "c1"]
+    );
     assert_eq!(all[0], public);
 }
 
@@ -54,8 +57,13 @@ fn secrets_are_replaced_and_clients_removed() {
     let id = ClientId::new("c1");
     let digest = SecretDigest::from_hex("cd".repeat(32));
     assert!(store.set_client_secret(&id, &digest).unwrap());
-    assert_eq!(store.client(&id).unwrap().unwrap().secret_digest, Some(digest.clone()));
-    assert!(!store.set_client_secret(&ClientId::new("nope"), &digest).unwrap());
+    assert_eq!(
+        store.client(&id).unwrap().unwrap().secret_digest,
+        Some(digest.clone())
+    );
+    assert!(!store
+        .set_client_secret(&ClientId::new("nope"), &digest)
+        .unwrap());
     assert!(store.delete_client(&id).unwrap());
     assert!(!store.delete_client(&id).unwrap());
     assert!(store.client(&id).unwrap().is_none());

@@ -11,7 +11,9 @@ use crate::{fresh_store, t};
 
 fn setup() -> (DieselStore, tempfile::TempDir) {
     let (store, dir) = fresh_store();
-    store.insert_user(&crate::users::user("u1", "alice"), &[]).unwrap();
+    store
+        .insert_user(&crate::users::user("u1", "alice"), &[])
+        .unwrap();
     crate::clients::insert_client(&store, "c1");
     (store, dir)
 }
@@ -65,10 +67,18 @@ fn codes_are_consumed_once() {
     let c = code("aa");
     store.insert_code(&c).unwrap();
     let d = SecretDigest::from_hex("aa");
-    assert_eq!(store.consume_code(&d, t(2)).unwrap(), ConsumeOutcome::Consumed(c.clone()));
-    assert_eq!(store.consume_code(&d, t(3)).unwrap(), ConsumeOutcome::AlreadyUsed(c));
     assert_eq!(
-        store.consume_code(&SecretDigest::from_hex("bb"), t(3)).unwrap(),
+        store.consume_code(&d, t(2)).unwrap(),
+        ConsumeOutcome::Consumed(c.clone())
+    );
+    assert_eq!(
+        store.consume_code(&d, t(3)).unwrap(),
+        ConsumeOutcome::AlreadyUsed(c)
+    );
+    assert_eq!(
+        store
+            .consume_code(&SecretDigest::from_hex("bb"), t(3))
+            .unwrap(),
         ConsumeOutcome::Unknown
     );
 }
@@ -81,11 +91,18 @@ fn concurrent_redemptions_of_one_code_succeed_exactly_once() {
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let store = Arc::clone(&store);
-            std::thread::spawn(move || store.consume_code(&SecretDigest::from_hex("cc"), t(2)).unwrap())
+            std::thread::spawn(move || {
+                store
+                    .consume_code(&SecretDigest::from_hex("cc"), t(2))
+                    .unwrap()
+            })
         })
         .collect();
     let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let consumed = outcomes.iter().filter(|o| matches!(o, ConsumeOutcome::Consumed(_))).count();
+    let consumed = outcomes
+        .iter()
+        .filter(|o| matches!(o, ConsumeOutcome::Consumed(_)))
+        .count();
     assert_eq!(consumed, 1, "{outcomes:?}");
 }
 
@@ -96,14 +113,35 @@ fn refresh_tokens_rotate_once_and_grants_revoke_everything() {
     store.insert_access_token(&access("a2", "g2")).unwrap();
     store.insert_refresh_token(&refresh("r1", "g1")).unwrap();
     let d = SecretDigest::from_hex("r1");
-    assert!(matches!(store.consume_refresh_token(&d, t(5)).unwrap(), ConsumeOutcome::Consumed(_)));
-    assert!(matches!(store.consume_refresh_token(&d, t(6)).unwrap(), ConsumeOutcome::AlreadyUsed(_)));
+    assert!(matches!(
+        store.consume_refresh_token(&d, t(5)).unwrap(),
+        ConsumeOutcome::Consumed(_)
+    ));
+    assert!(matches!(
+        store.consume_refresh_token(&d, t(6)).unwrap(),
+        ConsumeOutcome::AlreadyUsed(_)
+    ));
 
     store.insert_refresh_token(&refresh("r2", "g1")).unwrap();
     store.revoke_grant(&GrantId::new("g1")).unwrap();
-    assert!(store.access_token(&SecretDigest::from_hex("a1")).unwrap().unwrap().revoked);
-    assert!(!store.access_token(&SecretDigest::from_hex("a2")).unwrap().unwrap().revoked);
-    match store.consume_refresh_token(&SecretDigest::from_hex("r2"), t(7)).unwrap() {
+    assert!(
+        store
+            .access_token(&SecretDigest::from_hex("a1"))
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !store
+            .access_token(&SecretDigest::from_hex("a2"))
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    match store
+        .consume_refresh_token(&SecretDigest::from_hex("r2"), t(7))
+        .unwrap()
+    {
         ConsumeOutcome::Consumed(r) => assert!(r.revoked),
         other => panic!("{other:?}"),
     }
@@ -115,16 +153,24 @@ fn deleting_a_client_or_user_deletes_what_was_issued_to_them() {
     store.insert_access_token(&access("a1", "g1")).unwrap();
     store.insert_code(&code("c1")).unwrap();
     assert!(store.delete_client(&ClientId::new("c1")).unwrap());
-    assert!(store.access_token(&SecretDigest::from_hex("a1")).unwrap().is_none());
+    assert!(store
+        .access_token(&SecretDigest::from_hex("a1"))
+        .unwrap()
+        .is_none());
     assert_eq!(
-        store.consume_code(&SecretDigest::from_hex("c1"), t(2)).unwrap(),
+        store
+            .consume_code(&SecretDigest::from_hex("c1"), t(2))
+            .unwrap(),
         ConsumeOutcome::Unknown
     );
 
     crate::clients::insert_client(&store, "c1");
     store.insert_access_token(&access("a3", "g3")).unwrap();
     assert!(store.delete_user("alice").unwrap());
-    assert!(store.access_token(&SecretDigest::from_hex("a3")).unwrap().is_none());
+    assert!(store
+        .access_token(&SecretDigest::from_hex("a3"))
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -140,7 +186,12 @@ fn a_new_active_key_deactivates_the_others() {
     store.insert_signing_key(&key("k1", 0)).unwrap();
     store.insert_signing_key(&key("k2", 10)).unwrap();
     let keys = store.signing_keys().unwrap();
-    assert_eq!(keys.iter().map(|k| (k.kid.as_str(), k.active)).collect::<Vec<_>>(), [("k2", true), ("k1", false)]);
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.kid.as_str(), k.active))
+            .collect::<Vec<_>>(),
+        [("k2", true), ("k1", false)]
+    );
     assert_eq!(keys[0].private_key_pkcs8, vec![1, 2, 3, 0, 255]);
 }
 
@@ -158,8 +209,15 @@ fn data_survives_reopening_the_database() {
 
 #[test]
 fn unsupported_database_urls_are_refused_clearly() {
-    let err = DieselStore::open("mysql://root@127.0.0.1/test").unwrap_err().to_string();
+    let err = DieselStore::open("mysql://root@127.0.0.1/test")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("invalid database URL"), "{err}");
-    let err = DieselStore::open("postgres://postgres:secret@127.0.0.1/test").unwrap_err().to_string();
-    assert!(err.contains("PostgreSQL") && !err.contains("secret"), "{err}");
+    let err = DieselStore::open("postgres://postgres:secret@127.0.0.1/test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("PostgreSQL") && !err.contains("secret"),
+        "{err}"
+    );
 }

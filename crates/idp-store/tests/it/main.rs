@@ -13,7 +13,11 @@ use idp_store::DieselStore;
 /// A store on a new database, and the directory that holds it.
 pub fn fresh_store() -> (DieselStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = DieselStore::open(&format!("sqlite://{}/nested/dir/idp.db", dir.path().display())).unwrap();
+    let store = DieselStore::open(&format!(
+        "sqlite://{}/nested/dir/idp.db",
+        dir.path().display()
+    ))
+    .unwrap();
     (store, dir)
 }
 

@@ -1,7 +1,6 @@
 use idp_core::{
-    AuthorizationRequest, AuthorizationRequestRepo, BrowserSession, ClientId,
-    PendingAuthorization, Prompt, RedirectUri, ScopeSet, SecretDigest, SessionRepo, UserId,
-    UserRepo,
+    AuthorizationRequest, AuthorizationRequestRepo, BrowserSession, ClientId, PendingAuthorization,
+    Prompt, RedirectUri, ScopeSet, SecretDigest, SessionRepo, UserId, UserRepo,
 };
 
 use crate::{fresh_store, t};
@@ -9,7 +8,9 @@ use crate::{fresh_store, t};
 #[test]
 fn sessions_are_found_until_they_expire() {
     let (store, _dir) = fresh_store();
-    store.insert_user(&crate::users::user("u1", "alice"), &[]).unwrap();
+    store
+        .insert_user(&crate::users::user("u1", "alice"), &[])
+        .unwrap();
     let s = BrowserSession {
         digest: SecretDigest::from_hex("5e"),
         user_id: Some(UserId::new("u1")),
@@ -39,7 +40,11 @@ fn pending_requests_round_trip_and_are_deleted_once() {
             state: Some("st\u{e9}".into()),
             nonce: None,
             code_challenge: Some("abcS".into()),
-            prompt: Prompt { none: false, login: true, consent: false },
+            prompt: Prompt {
+                none: false,
+                login: true,
+                consent: false,
+            },
             max_age: Some(0),
             login_hint: Some("alice".into()),
         },
@@ -68,6 +73,9 @@ fn purge_removes_only_what_has_expired() {
     store.insert_session(&session("01", 10)).unwrap();
     store.insert_session(&session("02", 1000)).unwrap();
     assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 1);
-    assert!(store.session(&SecretDigest::from_hex("02"), t(11)).unwrap().is_some());
+    assert!(store
+        .session(&SecretDigest::from_hex("02"), t(11))
+        .unwrap()
+        .is_some());
     assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 0);
 }

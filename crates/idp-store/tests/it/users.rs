@@ -19,14 +19,24 @@ fn users_round_trip_and_usernames_are_unique() {
     let (store, _dir) = fresh_store();
     let alice = user("u1", "alice");
     store.insert_user(&alice, &[]).unwrap();
-    assert_eq!(store.user_by_username("alice").unwrap(), Some(alice.clone()));
+    assert_eq!(
+        store.user_by_username("alice").unwrap(),
+        Some(alice.clone())
+    );
     assert_eq!(store.user_by_id(&UserId::new("u1")).unwrap(), Some(alice));
     assert!(store.user_by_username("ALICE").unwrap().is_none());
     let err = store.insert_user(&user("u2", "alice"), &[]).unwrap_err();
     assert!(matches!(err, CoreError::Conflict(_)), "{err:?}");
     assert!(store.set_password_hash("alice", "$argon2id$new").unwrap());
     assert!(!store.set_password_hash("nobody", "x").unwrap());
-    assert_eq!(store.user_by_username("alice").unwrap().unwrap().password_hash, "$argon2id$new");
+    assert_eq!(
+        store
+            .user_by_username("alice")
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
 }
 
 #[test]
@@ -46,18 +56,35 @@ fn groups_track_members() {
     let (store, _dir) = fresh_store();
     store.insert_group("staff", t(0)).unwrap();
     store.insert_group("admins", t(0)).unwrap();
-    assert!(matches!(store.insert_group("staff", t(1)), Err(CoreError::Conflict(_))));
-    store.insert_user(&user("u1", "carol"), &["staff".into()]).unwrap();
+    assert!(matches!(
+        store.insert_group("staff", t(1)),
+        Err(CoreError::Conflict(_))
+    ));
+    store
+        .insert_user(&user("u1", "carol"), &["staff".into()])
+        .unwrap();
     store.insert_user(&user("u2", "dave"), &[]).unwrap();
     store.add_member("staff", "dave").unwrap();
     store.add_member("staff", "dave").unwrap(); // idempotent
     store.add_member("admins", "carol").unwrap();
-    assert!(matches!(store.add_member("nope", "dave"), Err(CoreError::NotFound(_))));
-    assert!(matches!(store.add_member("staff", "nobody"), Err(CoreError::NotFound(_))));
+    assert!(matches!(
+        store.add_member("nope", "dave"),
+        Err(CoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.add_member("staff", "nobody"),
+        Err(CoreError::NotFound(_))
+    ));
     let groups = store.groups().unwrap();
     assert_eq!(groups[0].name, "admins");
-    assert_eq!(groups[1].members, vec!["carol".to_owned(), "dave".to_owned()]);
-    assert_eq!(store.groups_of(&UserId::new("u1")).unwrap(), vec!["admins", "staff"]);
+    assert_eq!(
+        groups[1].members,
+        vec!["carol".to_owned(), "dave".to_owned()]
+    );
+    assert_eq!(
+        store.groups_of(&UserId::new("u1")).unwrap(),
+        vec!["admins", "staff"]
+    );
     assert!(store.remove_member("staff", "dave").unwrap());
     assert!(!store.remove_member("staff", "dave").unwrap());
     // Deleting a user removes their memberships.
@@ -73,7 +100,14 @@ fn consent_accumulates_per_user_and_client() {
     crate::clients::insert_client(&store, "c1");
     let (u, c) = (UserId::new("u1"), ClientId::new("c1"));
     assert!(store.consent(&u, &c).unwrap().is_none());
-    store.save_consent(&u, &c, &ScopeSet::parse("openid email").unwrap(), t(0)).unwrap();
-    store.save_consent(&u, &c, &ScopeSet::parse("profile").unwrap(), t(1)).unwrap();
-    assert_eq!(store.consent(&u, &c).unwrap().unwrap().to_string(), "email openid profile");
+    store
+        .save_consent(&u, &c, &ScopeSet::parse("openid email").unwrap(), t(0))
+        .unwrap();
+    store
+        .save_consent(&u, &c, &ScopeSet::parse("profile").unwrap(), t(1))
+        .unwrap();
+    assert_eq!(
+        store.consent(&u, &c).unwrap().unwrap().to_string(),
+        "email openid profile"
+    );
 }

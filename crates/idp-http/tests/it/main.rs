@@ -1,0 +1,210 @@
+//! The HTTP adapter in an actix test service over a real SQLite store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{test, App};
+use idp_core::{ClientType, SystemClock};
+use idp_protocol::manage::{self, CreatedClient, NewClient};
+use idp_protocol::{Provider, ProviderConfig};
+use idp_store::DieselStore;
+
+struct Fixture {
+    state: idp_http::HttpState,
+    client: CreatedClient,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture(issuer: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
+    idp_protocol::ensure_signing_key(&store, &SystemClock).unwrap();
+    let client = manage::create_client(
+        &store,
+        &SystemClock,
+        NewClient {
+            name: "<script>App</script>".into(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            client_type: ClientType::Confidential,
+            client_id: None,
+            client_secret: None,
+            first_party: false,
+            scopes: vec![],
+            grant_types: vec![],
+            refresh_without_offline_access: false,
+            include_user_id: false,
+        },
+    )
+    .unwrap();
+    let provider = Provider::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        ProviderConfig::new(issuer),
+    );
+    Fixture {
+        state: idp_http::HttpState::new(Arc::new(provider)),
+        client,
+        _dir: dir,
+    }
+}
+
+fn authorize_uri(f: &Fixture) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={}&redirect_uri=https://app.example/cb&scope=openid",
+        f.client.client.id
+    )
+}
+
+#[actix_web::test]
+async fn both_metadata_documents_are_served_and_identical() {
+    let f = fixture("https://idp.example");
+    let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
+    let oidc: serde_json::Value = test::call_and_read_body_json(
+        &app,
+        test::TestRequest::get()
+            .uri("/.well-known/openid-configuration")
+            .to_request(),
+    )
+    .await;
+    let oauth: serde_json::Value = test::call_and_read_body_json(
+        &app,
+        test::TestRequest::get()
+            .uri("/.well-known/oauth-authorization-server")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(oidc, oauth);
+    assert_eq!(oidc["issuer"], "https://idp.example");
+    assert_eq!(oidc["token_endpoint"], "https://idp.example/token");
+    assert_eq!(
+        oidc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
+}
+
+#[actix_web::test]
+async fn pages_are_escaped_uncacheable_and_unframeable() {
+    let f = fixture("https://idp.example");
+    let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&authorize_uri(&f))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let login = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        login.starts_with("https://idp.example/login?request_id="),
+        "{login}"
+    );
+
+    let path = login.trim_start_matches("https://idp.example");
+    let response = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    assert!(headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    // An https issuer gets a __Host- cookie that is Secure, HttpOnly and SameSite=Lax.
+    let cookie = headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("__Host-idp_session="), "{cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+    assert!(
+        body.contains("&#60;script&#62;App"),
+        "client name is escaped: {body}"
+    );
+    assert!(!body.contains("<script>"));
+    assert!(body.contains("<label for=\"username\">") && body.contains("<label for=\"password\">"));
+}
+
+#[actix_web::test]
+async fn the_token_endpoint_speaks_rfc_6749_errors() {
+    let f = fixture("http://127.0.0.1:1");
+    let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
+
+    let response = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/token")
+            .set_payload("grant_type=authorization_code")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = test::read_body_json(response).await;
+    assert_eq!(body["error"], "invalid_request");
+
+    let response = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/token")
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .insert_header(("authorization", "Basic Zm9vOmJhcg=="))
+            .set_payload("grant_type=authorization_code&code=x")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Basic realm="));
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let body: serde_json::Value = test::read_body_json(response).await;
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[actix_web::test]
+async fn plain_http_issuers_get_a_plain_cookie_name() {
+    let f = fixture("http://127.0.0.1:1");
+    let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&authorize_uri(&f))
+            .to_request(),
+    )
+    .await;
+    let login = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("http://127.0.0.1:1")
+        .to_owned();
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri(&login).to_request()).await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cookie.starts_with("idp_session=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
