@@ -129,18 +129,46 @@ fn request_id(req: &HttpRequest) -> String {
         .to_owned()
 }
 
+/// A page of the interaction, by parked request id from the query string.
+type PageStep = fn(&Provider, &str, Option<&str>) -> Result<Interaction, ProtocolError>;
+/// A form submission of the interaction.
+type FormStep = fn(&Provider, &Params, Option<&str>) -> Result<Interaction, ProtocolError>;
+
+async fn show(
+    state: &HttpState,
+    req: &HttpRequest,
+    step: PageStep,
+) -> Result<HttpResponse, HttpError> {
+    let id = request_id(req);
+    let cookie = state.cookie.read(req);
+    let interaction = blocking(state, Surface::Browser, move |p| {
+        step(p, &id, cookie.as_deref())
+    })
+    .await?;
+    render(state, interaction)
+}
+
+async fn submit(
+    state: &HttpState,
+    req: &HttpRequest,
+    body: &[u8],
+    step: FormStep,
+) -> Result<HttpResponse, HttpError> {
+    let form = form_params(req, body, Surface::Browser)?;
+    let cookie = state.cookie.read(req);
+    let interaction = blocking(state, Surface::Browser, move |p| {
+        step(p, &form, cookie.as_deref())
+    })
+    .await?;
+    render(state, interaction)
+}
+
 /// `GET /login?request_id=…`.
 pub(crate) async fn login_get(
     state: web::Data<HttpState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    let id = request_id(&req);
-    let cookie = state.cookie.read(&req);
-    let interaction = blocking(&state, Surface::Browser, move |p| {
-        p.login_page(&id, cookie.as_deref())
-    })
-    .await?;
-    render(&state, interaction)
+    show(&state, &req, Provider::login_page).await
 }
 
 /// `POST /login`.
@@ -149,13 +177,7 @@ pub(crate) async fn login_post(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = form_params(&req, &body, Surface::Browser)?;
-    let cookie = state.cookie.read(&req);
-    let interaction = blocking(&state, Surface::Browser, move |p| {
-        p.submit_login(&form, cookie.as_deref())
-    })
-    .await?;
-    render(&state, interaction)
+    submit(&state, &req, &body, Provider::submit_login).await
 }
 
 /// `GET /consent?request_id=…`.
@@ -163,13 +185,7 @@ pub(crate) async fn consent_get(
     state: web::Data<HttpState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    let id = request_id(&req);
-    let cookie = state.cookie.read(&req);
-    let interaction = blocking(&state, Surface::Browser, move |p| {
-        p.consent_page(&id, cookie.as_deref())
-    })
-    .await?;
-    render(&state, interaction)
+    show(&state, &req, Provider::consent_page).await
 }
 
 /// `POST /consent`.
@@ -178,13 +194,7 @@ pub(crate) async fn consent_post(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = form_params(&req, &body, Surface::Browser)?;
-    let cookie = state.cookie.read(&req);
-    let interaction = blocking(&state, Surface::Browser, move |p| {
-        p.submit_consent(&form, cookie.as_deref())
-    })
-    .await?;
-    render(&state, interaction)
+    submit(&state, &req, &body, Provider::submit_consent).await
 }
 
 /// `POST /token` (RFC 6749 §3.2).

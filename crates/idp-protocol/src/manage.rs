@@ -167,6 +167,25 @@ pub struct NewClient {
     pub include_user_id: bool,
 }
 
+impl NewClient {
+    /// A confidential client with generated credentials, every supported scope, the
+    /// `authorization_code` and `refresh_token` grants, and no special flags.
+    pub fn new(name: impl Into<String>, redirect_uris: Vec<String>) -> Self {
+        NewClient {
+            name: name.into(),
+            redirect_uris,
+            client_type: ClientType::Confidential,
+            client_id: None,
+            client_secret: None,
+            first_party: false,
+            scopes: Vec::new(),
+            grant_types: Vec::new(),
+            refresh_without_offline_access: false,
+            include_user_id: false,
+        }
+    }
+}
+
 /// A registered client and its secret in clear, shown once.
 #[derive(Debug)]
 pub struct CreatedClient {

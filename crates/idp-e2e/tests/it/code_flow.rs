@@ -1,12 +1,12 @@
 //! The authorization-code flow as a standard OpenID Connect client runs it.
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreUserInfoClaims};
+use openidconnect::core::CoreUserInfoClaims;
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    AccessTokenHash, AuthorizationCode, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
     RefreshToken, Scope, TokenResponse,
 };
 
-use crate::support::{api_http, query_param, Browser, TestServer, PASSWORD};
+use crate::support::{api_http, auth, query_param, setup, Browser, TestServer, PASSWORD};
 
 fn is_invalid_grant<E: std::fmt::Debug>(err: &E) -> bool {
     format!("{err:?}").contains("error: invalid_grant")
@@ -21,12 +21,7 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
     let http = api_http();
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (auth_url, state, nonce) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
+    let (auth_url, state, nonce) = auth(&client)
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -158,14 +153,7 @@ async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
     assert!(created.secret.is_none());
     let client = server.oidc_client(&created).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (auth_url, _, nonce) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (auth_url, _, nonce) = auth(&client).set_pkce_challenge(challenge).url();
     let callback = Browser::new().authorize(auth_url.as_str(), "bob").await;
     let tokens = client
         .exchange_code(AuthorizationCode::new(
@@ -187,26 +175,12 @@ async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
 
 #[actix_web::test]
 async fn consent_is_remembered_so_prompt_none_then_succeeds() {
-    let server = TestServer::start().await;
-    server.create_user("carol");
-    let created = server.create_client(|_| {});
-    let client = server.oidc_client(&created).await;
+    let (_server, _created, client) = setup(Some("carol"), |_| {}).await;
     let browser = Browser::new();
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (url, _, _) = auth(&client).url();
     browser.authorize(url.as_str(), "carol").await;
 
-    let (url, state, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
+    let (url, state, _) = auth(&client)
         .add_prompt(openidconnect::core::CoreAuthPrompt::None)
         .url();
     let callback = browser.open(url.as_str()).await.client_url();
@@ -219,17 +193,8 @@ async fn consent_is_remembered_so_prompt_none_then_succeeds() {
 
 #[actix_web::test]
 async fn first_party_clients_skip_consent() {
-    let server = TestServer::start().await;
-    server.create_user("dave");
-    let created = server.create_client(|c| c.first_party = true);
-    let client = server.oidc_client(&created).await;
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (_server, _created, client) = setup(Some("dave"), |c| c.first_party = true).await;
+    let (url, _, _) = auth(&client).url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
     let callback = browser.log_in(landing, "dave", PASSWORD).await.client_url();
@@ -238,17 +203,8 @@ async fn first_party_clients_skip_consent() {
 
 #[actix_web::test]
 async fn denying_consent_sends_access_denied_to_the_client() {
-    let server = TestServer::start().await;
-    server.create_user("erin");
-    let created = server.create_client(|_| {});
-    let client = server.oidc_client(&created).await;
-    let (url, state, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (server, _created, client) = setup(Some("erin"), |_| {}).await;
+    let (url, state, _) = auth(&client).url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
     let landing = browser.log_in(landing, "erin", PASSWORD).await;
@@ -270,17 +226,8 @@ async fn denying_consent_sends_access_denied_to_the_client() {
 
 #[actix_web::test]
 async fn wrong_password_shows_the_form_again_with_a_generic_error() {
-    let server = TestServer::start().await;
-    server.create_user("frank");
-    let created = server.create_client(|_| {});
-    let client = server.oidc_client(&created).await;
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (_server, _created, client) = setup(Some("frank"), |_| {}).await;
+    let (url, _, _) = auth(&client).url();
     let browser = Browser::new();
     for (username, password) in [("frank", "wrong password"), ("nobody", PASSWORD)] {
         let landing = browser.open(url.as_str()).await;
@@ -293,16 +240,9 @@ async fn wrong_password_shows_the_form_again_with_a_generic_error() {
 
 #[actix_web::test]
 async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
-    let server = TestServer::start().await;
-    let created = server.create_client(|_| {});
-    let client = server.oidc_client(&created).await;
+    let (_server, _created, client) = setup(None, |_| {}).await;
     for param in ["login_hint", "user"] {
-        let (url, _, _) = client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                CsrfToken::new_random,
-                Nonce::new_random,
-            )
+        let (url, _, _) = auth(&client)
             .add_extra_param(param, "grace@example.com")
             .url();
         let (_, page) = Browser::new().open(url.as_str()).await.page();
@@ -315,39 +255,19 @@ async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
 
 #[actix_web::test]
 async fn prompt_login_asks_for_the_password_again() {
-    let server = TestServer::start().await;
-    server.create_user("heidi");
-    let created = server.create_client(|c| c.first_party = true);
-    let client = server.oidc_client(&created).await;
+    let (_server, _created, client) = setup(Some("heidi"), |c| c.first_party = true).await;
     let browser = Browser::new();
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (url, _, _) = auth(&client).url();
     let landing = browser.open(url.as_str()).await;
     browser
         .log_in(landing, "heidi", PASSWORD)
         .await
         .client_url();
     // With a session, a plain request goes straight back...
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (url, _, _) = auth(&client).url();
     browser.open(url.as_str()).await.client_url();
     // ...but prompt=login shows the login form.
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
+    let (url, _, _) = auth(&client)
         .add_prompt(openidconnect::core::CoreAuthPrompt::Login)
         .url();
     let landing = browser.open(url.as_str()).await;

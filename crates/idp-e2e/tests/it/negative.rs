@@ -1,13 +1,11 @@
 //! Requests that must fail, and fail the way the RFCs say.
 
-use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
-use openidconnect::{
-    AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope,
-};
+use openidconnect::core::CoreAuthPrompt;
+use openidconnect::{AuthorizationCode, PkceCodeChallenge, PkceCodeVerifier, Scope};
 use serde_json::Value;
 
 use crate::support::{
-    api_http, parse_form, query_param, Browser, TestServer, PASSWORD, REDIRECT_URI,
+    api_http, auth, parse_form, query_param, setup, Browser, TestServer, PASSWORD, REDIRECT_URI,
 };
 
 fn authorize_url(server: &TestServer, query: &str) -> String {
@@ -197,19 +195,9 @@ async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
 
 #[actix_web::test]
 async fn a_wrong_pkce_verifier_is_invalid_grant() {
-    let server = TestServer::start().await;
-    server.create_user("peggy");
-    let created = server.create_client(|c| c.first_party = true);
-    let client = server.oidc_client(&created).await;
+    let (_server, _created, client) = setup(Some("peggy"), |c| c.first_party = true).await;
     let (challenge, _right) = PkceCodeChallenge::new_random_sha256();
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, _, _) = auth(&client).set_pkce_challenge(challenge).url();
     let browser = Browser::new();
     let landing = browser.open(url.as_str()).await;
     let callback = browser
@@ -229,17 +217,8 @@ async fn a_wrong_pkce_verifier_is_invalid_grant() {
 
 #[actix_web::test]
 async fn without_the_openid_scope_there_is_no_id_token() {
-    let server = TestServer::start().await;
-    server.create_user("oscar");
-    let created = server.create_client(|c| c.first_party = true);
-    let client = server.oidc_client(&created).await;
-    let (url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
+    let (server, created, client) = setup(Some("oscar"), |c| c.first_party = true).await;
+    let (url, _, _) = auth(&client).url();
     // The library always adds openid; take it out as a plain OAuth client would send it.
     let url = url.as_str().replace("scope=openid", "scope=profile");
     let browser = Browser::new();
@@ -277,17 +256,8 @@ async fn without_the_openid_scope_there_is_no_id_token() {
 
 #[actix_web::test]
 async fn prompt_none_without_a_session_redirects_login_required() {
-    let server = TestServer::start().await;
-    let created = server.create_client(|_| {});
-    let client = server.oidc_client(&created).await;
-    let (url, state, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .add_prompt(CoreAuthPrompt::None)
-        .url();
+    let (server, _created, client) = setup(None, |_| {}).await;
+    let (url, state, _) = auth(&client).add_prompt(CoreAuthPrompt::None).url();
     let callback = Browser::new().open(url.as_str()).await.client_url();
     assert_eq!(
         query_param(&callback, "error").as_deref(),
@@ -478,40 +448,29 @@ async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
 async fn token_requests_need_a_grant_type_the_client_may_use() {
     let server = TestServer::start().await;
     let created = server.create_client(|c| c.grant_types = vec!["authorization_code".into()]);
-    let auth = Some((
+    let credentials = Some((
         created.client.id.as_str(),
         created.secret.as_deref().unwrap(),
     ));
-    let (status, _, body) = token_request(&server, auth, &[("grant_type", "password")]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unsupported_grant_type"))
-    );
-    let (status, _, body) = token_request(
-        &server,
-        auth,
-        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("unauthorized_client"))
-    );
-    let (status, _, body) = token_request(&server, auth, &[("code", "x")]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
-    let (status, _, body) = token_request(
-        &server,
-        auth,
-        &[("grant_type", "authorization_code"), ("code", "unknown")],
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_grant"))
-    );
+    for (form, error) in [
+        (&[("grant_type", "password")][..], "unsupported_grant_type"),
+        (
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")][..],
+            "unauthorized_client",
+        ),
+        (&[("code", "x")][..], "invalid_request"),
+        (
+            &[("grant_type", "authorization_code"), ("code", "unknown")][..],
+            "invalid_grant",
+        ),
+    ] {
+        let (status, _, body) = token_request(&server, credentials, form).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some(error)),
+            "{form:?}"
+        );
+    }
 }
 
 #[actix_web::test]

@@ -2,13 +2,17 @@
 
 use std::net::TcpListener;
 
-use idp_core::{ClientType, SystemClock, User};
+use idp_core::{SystemClock, User};
 use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
 use idp_server::Settings;
 use idp_store::DieselStore;
-use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreProviderMetadata,
+    CoreResponseType,
+};
 use openidconnect::{
-    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, RedirectUrl,
+    AuthorizationRequest, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, RedirectUrl,
 };
 use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
@@ -77,18 +81,7 @@ impl TestServer {
     }
 
     pub fn create_client(&self, adjust: impl FnOnce(&mut NewClient)) -> CreatedClient {
-        let mut new = NewClient {
-            name: "Test App".into(),
-            redirect_uris: vec![REDIRECT_URI.into()],
-            client_type: ClientType::Confidential,
-            client_id: None,
-            client_secret: None,
-            first_party: false,
-            scopes: vec![],
-            grant_types: vec![],
-            refresh_without_offline_access: false,
-            include_user_id: false,
-        };
+        let mut new = NewClient::new("Test App", vec![REDIRECT_URI.into()]);
         adjust(&mut new);
         manage::create_client(&self.store, &SystemClock, new).unwrap()
     }
@@ -108,6 +101,32 @@ impl TestServer {
         )
         .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
     }
+}
+
+/// A server, optionally a user, a client registered with `adjust`, and an
+/// `openidconnect` client for it after discovery.
+pub async fn setup(
+    user: Option<&str>,
+    adjust: impl FnOnce(&mut NewClient),
+) -> (TestServer, CreatedClient, OidcClient) {
+    let server = TestServer::start().await;
+    if let Some(user) = user {
+        server.create_user(user);
+    }
+    let created = server.create_client(adjust);
+    let client = server.oidc_client(&created).await;
+    (server, created, client)
+}
+
+/// A code-flow authorization request with a random state and nonce.
+pub fn auth(
+    client: &OidcClient,
+) -> AuthorizationRequest<'_, CoreAuthDisplay, CoreAuthPrompt, CoreResponseType> {
+    client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    )
 }
 
 /// An HTTP client for API calls: no redirects followed.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
-use idp_core::{ClientType, SystemClock};
+use idp_core::SystemClock;
 use idp_protocol::manage::{self, CreatedClient, NewClient};
 use idp_protocol::{Provider, ProviderConfig};
 use idp_store::DieselStore;
@@ -24,18 +24,10 @@ fn fixture(issuer: &str) -> Fixture {
     let client = manage::create_client(
         &store,
         &SystemClock,
-        NewClient {
-            name: "<script>App</script>".into(),
-            redirect_uris: vec!["https://app.example/cb".into()],
-            client_type: ClientType::Confidential,
-            client_id: None,
-            client_secret: None,
-            first_party: false,
-            scopes: vec![],
-            grant_types: vec![],
-            refresh_without_offline_access: false,
-            include_user_id: false,
-        },
+        NewClient::new(
+            "<script>App</script>",
+            vec!["https://app.example/cb".into()],
+        ),
     )
     .unwrap();
     let provider = Provider::new(

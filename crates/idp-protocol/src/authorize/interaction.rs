@@ -21,6 +21,15 @@ pub struct Interaction {
     pub set_session: Option<String>,
 }
 
+impl From<Next> for Interaction {
+    fn from(next: Next) -> Self {
+        Interaction {
+            next,
+            set_session: None,
+        }
+    }
+}
+
 /// The next step of an authorization.
 #[derive(Debug)]
 pub enum Next {
@@ -129,10 +138,7 @@ impl Provider {
             Step::Login => Next::GoToLogin(self.park(request)?),
             Step::Consent => Next::GoToConsent(self.park(request)?),
         };
-        Ok(Interaction {
-            next,
-            set_session: None,
-        })
+        Ok(Interaction::from(next))
     }
 
     /// The login form for a parked request; starts an anonymous session (for the CSRF
@@ -230,10 +236,7 @@ impl Provider {
             true,
         )?;
         let (Step::Issue { user_id, .. }, Some(session)) = (step, session) else {
-            return Ok(Interaction {
-                next: Next::GoToLogin(pending.id),
-                set_session: None,
-            });
+            return Ok(Interaction::from(Next::GoToLogin(pending.id)));
         };
         let user = self
             .store
@@ -272,10 +275,7 @@ impl Provider {
             true,
         )?;
         let Step::Issue { user_id, .. } = &step else {
-            return Ok(Interaction {
-                next: Next::GoToLogin(pending.id),
-                set_session: None,
-            });
+            return Ok(Interaction::from(Next::GoToLogin(pending.id)));
         };
         let next = match form.get("decision") {
             Some("allow") => {
@@ -295,10 +295,7 @@ impl Provider {
             }
             _ => return Err(bad_form()),
         };
-        Ok(Interaction {
-            next,
-            set_session: None,
-        })
+        Ok(Interaction::from(next))
     }
 
     /// Decides what an authorization request still needs. `login_since`: a login at or

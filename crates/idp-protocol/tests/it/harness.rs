@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use chrono::TimeZone;
-use idp_core::{ClientType, FixedClock};
+use idp_core::FixedClock;
 use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
 use idp_protocol::{
     Interaction, Next, Params, ProtocolError, Provider, ProviderConfig, TokenResponse,
@@ -51,18 +51,7 @@ impl Harness {
             },
         )
         .unwrap();
-        let mut new = NewClient {
-            name: "App".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            client_type: ClientType::Confidential,
-            client_id: None,
-            client_secret: None,
-            first_party: false,
-            scopes: vec![],
-            grant_types: vec![],
-            refresh_without_offline_access: false,
-            include_user_id: false,
-        };
+        let mut new = NewClient::new("App", vec![REDIRECT.into()]);
         adjust(&mut new);
         let client = manage::create_client(&store, &*clock, new).unwrap();
         let provider = Provider::new(

@@ -93,18 +93,7 @@ fn the_code_is_bound_to_client_redirect_uri_and_verifier() {
     let other = idp_protocol::manage::create_client(
         h.provider.store(),
         &*h.clock,
-        idp_protocol::manage::NewClient {
-            name: "Other".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            client_type: idp_core::ClientType::Confidential,
-            client_id: None,
-            client_secret: None,
-            first_party: false,
-            scopes: vec![],
-            grant_types: vec![],
-            refresh_without_offline_access: false,
-            include_user_id: false,
-        },
+        idp_protocol::manage::NewClient::new("Other", vec![REDIRECT.into()]),
     )
     .unwrap();
     let stolen = h.provider.token(
