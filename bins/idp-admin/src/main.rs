@@ -1,1 +1,120 @@
-fn main() {}
+//! `idp-admin`: manage the identity provider's users, groups, clients and signing keys.
+//!
+//! Every command opens the database named by the configuration (applying migrations to
+//! a new one), does its work through `idp_protocol::manage` and the store, and prints
+//! text, or with `--json` one JSON value on stdout. Errors go to stderr: exit code 2 for
+//! configuration problems, 1 for everything else.
+
+mod clients;
+mod groups;
+mod keys;
+mod output;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use idp_config::{ConfigArgs, ServerArgs};
+use idp_store::DieselStore;
+
+use crate::output::Report;
+
+/// Administer the identity provider.
+#[derive(Debug, Parser)]
+#[command(name = "idp-admin", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Print one JSON value (an array for `list`) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// People who log in.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Groups of users.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
+    /// Applications that use the provider.
+    #[command(subcommand)]
+    Client(clients::ClientCommand),
+    /// Token signing keys.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
+}
+
+/// Why a command failed, and so which exit code it gets.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The configuration or database URL is unusable (exit code 2).
+    Config(String),
+    /// The command could not be carried out (exit code 1).
+    Refused(String),
+}
+
+impl From<idp_protocol::ProtocolError> for Failure {
+    fn from(e: idp_protocol::ProtocolError) -> Self {
+        Failure::Refused(error_chain(&e))
+    }
+}
+
+impl From<idp_core::CoreError> for Failure {
+    fn from(e: idp_core::CoreError) -> Self {
+        Failure::Refused(error_chain(&e))
+    }
+}
+
+/// An error and its causes on one line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn open_store(config: &ConfigArgs) -> Result<DieselStore, Failure> {
+    let settings = idp_config::load(config, &ServerArgs::default(), None)
+        .map_err(|e| Failure::Config(e.to_string()))?;
+    DieselStore::open(&settings.database_url).map_err(|e| match e {
+        idp_store::StoreError::Url { .. } => Failure::Config(e.to_string()),
+        other => Failure::Refused(error_chain(&other)),
+    })
+}
+
+fn run(cli: Cli) -> Result<Report, Failure> {
+    let store = open_store(&cli.config)?;
+    match cli.command {
+        Command::User(c) => users::run(&store, c),
+        Command::Group(c) => groups::run(&store, c),
+        Command::Client(c) => clients::run(&store, c),
+        Command::Key(c) => keys::run(&store, c),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(report) => {
+            report.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Config(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Refused(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

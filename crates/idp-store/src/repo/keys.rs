@@ -11,7 +11,11 @@ impl KeyRepo for DieselStore {
         run(|| {
             with_conn!(self, conn => {
                 signing_keys::table
-                    .order((signing_keys::created_at.desc(), signing_keys::kid))
+                    .order((
+                        signing_keys::created_at.desc(),
+                        signing_keys::active.desc(),
+                        signing_keys::kid,
+                    ))
                     .load::<SigningKeyRow>(conn)?
                     .into_iter()
                     .map(SigningKeyRow::into_domain)

@@ -1,0 +1,72 @@
+//! What commands print: one JSON value with `--json`, readable text without.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// A command's result in both forms.
+pub(crate) struct Report {
+    json: Value,
+    text: String,
+}
+
+impl Report {
+    /// A result whose text form is `text`.
+    pub(crate) fn new(json: impl Serialize, text: impl Into<String>) -> Self {
+        Report {
+            json: serde_json::to_value(json).unwrap_or(Value::Null),
+            text: text.into(),
+        }
+    }
+
+    /// Prints to stdout.
+    pub(crate) fn print(&self, json: bool) {
+        if json {
+            println!("{}", self.json);
+        } else if !self.text.is_empty() {
+            println!("{}", self.text.trim_end());
+        }
+    }
+}
+
+/// Rows of aligned columns, for lists.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        out.push('\n');
+        out.push_str(&line(row.clone()));
+    }
+    out
+}
+
+/// Reads a password from stdin: the first line, without its line ending.
+pub(crate) fn password_from_stdin() -> Result<String, crate::Failure> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        crate::Failure::Refused(format!("cannot read the password from stdin: {e}"))
+    })?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(crate::Failure::Refused(
+            "no password on stdin (pipe it in, e.g. printf '%s\\n' \"$PASSWORD\" | idp-admin …)"
+                .into(),
+        ));
+    }
+    Ok(password.to_owned())
+}

@@ -1,0 +1,249 @@
+use crate::Admin;
+
+fn is_unreserved(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[test]
+fn confidential_clients_get_a_generated_id_and_a_secret_shown_once() {
+    let admin = Admin::fresh();
+    let run = admin.run(&[
+        "client",
+        "create",
+        "--name",
+        "Files",
+        "--redirect-uri",
+        "https://files.example/cb",
+        "--json",
+    ]);
+    let client = run.json();
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    assert!(is_unreserved(id) && id.len() >= 22, "{id}");
+    assert_eq!(secret.len(), 43);
+    assert!(is_unreserved(secret));
+    assert_eq!(client["type"], "confidential");
+    assert_eq!(
+        client["redirect_uris"],
+        serde_json::json!(["https://files.example/cb"])
+    );
+
+    for args in [
+        vec!["client", "show", id, "--json"],
+        vec!["client", "list", "--json"],
+        vec!["client", "show", id],
+    ] {
+        let out = admin.run(&args);
+        assert_eq!(out.code, 0);
+        assert!(
+            !out.stdout.contains(secret) && !out.stdout.contains("digest"),
+            "{}",
+            out.stdout
+        );
+    }
+
+    let rotated = admin.run(&["client", "rotate-secret", id, "--json"]).json();
+    assert_eq!(rotated["client_id"], id);
+    assert_ne!(rotated["client_secret"], secret);
+    assert_eq!(rotated["client_secret"].as_str().unwrap().len(), 43);
+}
+
+#[test]
+fn public_clients_have_no_secret() {
+    let admin = Admin::fresh();
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "CLI",
+            "--type",
+            "public",
+            "--redirect-uri",
+            "http://127.0.0.1:8400/cb",
+            "--json",
+        ])
+        .json();
+    assert!(client.get("client_secret").is_none(), "{client}");
+    assert_eq!(client["type"], "public");
+    admin.refused(
+        &[
+            "client",
+            "rotate-secret",
+            client["client_id"].as_str().unwrap(),
+        ],
+        "public",
+    );
+}
+
+#[test]
+fn custom_credentials_must_be_32_to_64_alphanumerics_and_unique() {
+    let admin = Admin::fresh();
+    let id = "a".repeat(32);
+    let secret = "S3cr3t".repeat(6);
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "Calendar",
+            "--redirect-uri",
+            "https://cal.example/cb",
+            "--client-id",
+            &id,
+            "--client-secret",
+            &secret,
+            "--json",
+        ])
+        .json();
+    assert_eq!(client["client_id"], id.as_str());
+    assert_eq!(client["client_secret"], secret.as_str());
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Again",
+            "--redirect-uri",
+            "https://cal.example/cb",
+            "--client-id",
+            &id,
+            "--client-secret",
+            &secret,
+        ],
+        "already exists",
+    );
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Short",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--client-id",
+            "tooshort42",
+            "--client-secret",
+            &secret,
+        ],
+        "32 to 64",
+    );
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Dashes",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--client-id",
+            &format!("{id}-x"),
+        ],
+        "A-Z, a-z and 0-9",
+    );
+}
+
+#[test]
+fn client_flags_scopes_and_grants_are_stored() {
+    let admin = Admin::fresh();
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "ownCloud desktop",
+            "--redirect-uri",
+            "http://127.0.0.1:0/cb",
+            "--first-party",
+            "--scope",
+            "openid",
+            "--scope",
+            "email",
+            "--grant-type",
+            "authorization_code",
+            "--refresh-without-offline-access",
+            "--token-response-user-id",
+            "--json",
+        ])
+        .json();
+    assert_eq!(client["scopes"], serde_json::json!(["email", "openid"]));
+    assert_eq!(
+        client["grant_types"],
+        serde_json::json!(["authorization_code"])
+    );
+    assert_eq!(client["first_party"], true);
+    assert_eq!(client["refresh_without_offline_access"], true);
+    assert_eq!(client["token_response_user_id"], true);
+}
+
+#[test]
+fn bad_client_input_is_refused_clearly() {
+    let admin = Admin::fresh();
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.example/cb#frag",
+        ],
+        "fragment",
+    );
+    admin.refused(&["client", "create", "--name", "X"], "redirect URI");
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--scope",
+            "admin",
+        ],
+        "not supported",
+    );
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--grant-type",
+            "password",
+        ],
+        "grant type",
+    );
+    admin.refused(&["client", "show", "nope"], "not found");
+    admin.refused(&["client", "remove", "nope"], "not found");
+    assert_eq!(
+        admin.run(&["client", "list", "--json"]).json(),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn removed_clients_are_gone() {
+    let admin = Admin::fresh();
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "Tmp",
+            "--redirect-uri",
+            "https://t.example/cb",
+            "--json",
+        ])
+        .json();
+    let id = client["client_id"].as_str().unwrap();
+    assert_eq!(
+        admin.run(&["client", "remove", id, "--json"]).json()["removed"],
+        id
+    );
+    admin.refused(&["client", "show", id], "not found");
+}

@@ -1,0 +1,142 @@
+//! The `idp-admin` binary run as a process against a fresh SQLite database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod clients;
+mod users;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// A temporary database and a way to run `idp-admin` against it.
+pub struct Admin {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// What a run printed.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", self.stdout))
+    }
+}
+
+impl Admin {
+    pub fn fresh() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Admin {
+            url: format!("sqlite://{}/idp.db", dir.path().display()),
+            _dir: dir,
+        }
+    }
+
+    fn command() -> Command {
+        let mut cmd = Command::cargo_bin("idp-admin").unwrap();
+        for (key, _) in std::env::vars() {
+            if key.starts_with("IDP_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd
+    }
+
+    /// Runs with `--database-url` and `stdin`.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let out = Self::command()
+            .arg("--database-url")
+            .arg(&self.url)
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, "")
+    }
+
+    /// Runs and expects failure with exit code 1, nothing on stdout and a message.
+    pub fn refused(&self, args: &[&str], mentions: &str) {
+        let run = self.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains(mentions),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn configuration_errors_exit_2() {
+    let run = Admin::command()
+        .args(["--config", "/nonexistent/idp.toml", "user", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("/nonexistent/idp.toml"));
+    let run = Admin::command()
+        .args(["--database-url", "mysql://x/y", "user", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let run = Admin::command()
+        .args(["user", "frobnicate"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+}
+
+#[test]
+fn the_database_url_can_come_from_the_environment() {
+    let admin = Admin::fresh();
+    let out = Admin::command()
+        .env("IDP_DATABASE_URL", &admin.url)
+        .args(["group", "create", "staff", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups = admin.run(&["group", "list", "--json"]).json();
+    assert_eq!(groups[0]["name"], "staff");
+}
+
+#[test]
+fn keys_rotate_and_exactly_one_is_active() {
+    let admin = Admin::fresh();
+    assert_eq!(
+        admin.run(&["key", "list", "--json"]).json(),
+        serde_json::json!([])
+    );
+    let first = admin.run(&["key", "rotate", "--json"]).json();
+    let second = admin.run(&["key", "rotate", "--json"]).json();
+    assert_ne!(first["kid"], second["kid"]);
+    let keys = admin.run(&["key", "list", "--json"]).json();
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys.iter().filter(|k| k["active"] == true).count(), 1);
+    assert_eq!(keys[0]["kid"], second["kid"]);
+    assert_eq!(keys[0]["alg"], "RS256");
+    let text = admin.run(&["key", "list"]);
+    assert!(
+        text.stdout.contains("active") && text.stdout.contains("published"),
+        "{}",
+        text.stdout
+    );
+}
