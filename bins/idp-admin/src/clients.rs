@@ -107,7 +107,9 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         first_party: c.first_party,
         refresh_without_offline_access: c.refresh_without_offline_access,
         token_response_user_id: c.include_user_id,
-        created_at: c.created_at.to_rfc3339(),
+        created_at: c
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }
 }
 

@@ -29,7 +29,9 @@ fn view(k: &SigningKey) -> KeyView {
     KeyView {
         kid: k.kid.clone(),
         alg: k.alg.clone(),
-        created_at: k.created_at.to_rfc3339(),
+        created_at: k
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         active: k.active,
     }
 }

@@ -74,7 +74,9 @@ fn view(store: &DieselStore, user: &User) -> Result<UserView, Failure> {
         email_verified: user.email_verified,
         name: user.name.clone(),
         groups: store.groups_of(&user.id)?,
-        created_at: user.created_at.to_rfc3339(),
+        created_at: user
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
 }
 
