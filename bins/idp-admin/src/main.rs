@@ -15,6 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use idp_config::{ConfigArgs, ServerArgs};
+use idp_core::error_chain;
 use idp_store::DieselStore;
 
 use crate::output::Report;
@@ -67,18 +68,6 @@ impl From<idp_core::CoreError> for Failure {
     fn from(e: idp_core::CoreError) -> Self {
         Failure::Refused(error_chain(&e))
     }
-}
-
-/// An error and its causes on one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 fn open_store(config: &ConfigArgs) -> Result<DieselStore, Failure> {

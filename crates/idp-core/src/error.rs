@@ -31,3 +31,16 @@ impl CoreError {
         }
     }
 }
+
+/// An error and all its causes on one line (`outer: cause: root cause`), for logs and
+/// operator messages.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

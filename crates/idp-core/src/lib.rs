@@ -20,7 +20,7 @@ mod user;
 
 pub use client::{check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::CoreError;
+pub use error::{error_chain, CoreError};
 pub use grant::{
     AccessToken, AuthorizationCode, ConsumeOutcome, GrantId, RefreshToken, SecretDigest,
 };

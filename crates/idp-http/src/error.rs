@@ -41,18 +41,6 @@ impl HttpError {
     }
 }
 
-/// The full cause chain, for logs only.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 /// Quotes a value for an auth-param (RFC 9110 §11.2); descriptions are fixed ASCII text.
 fn quoted(s: &str) -> String {
     s.replace(['"', '\\'], "'")
@@ -147,7 +135,7 @@ impl ResponseError for HttpError {
                 }
             },
             HttpError::Protocol(e, surface) => {
-                tracing::error!(error = %chain(e), "internal failure");
+                tracing::error!(error = %idp_core::error_chain(e), "internal failure");
                 server_error(*surface)
             }
             HttpError::BadRequest(description, Surface::Api) => json_error(
