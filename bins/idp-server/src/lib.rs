@@ -41,6 +41,22 @@ pub fn provider_config(settings: &Settings) -> ProviderConfig {
     config
 }
 
+/// Tokens and session cookies cross the network in clear over `http`; that is only
+/// acceptable on the loopback interface (RFC 6749 §3.1, §10.9 require TLS).
+fn warn_if_plain_http(issuer: &str) {
+    let Some(rest) = issuer.strip_prefix("http://") else {
+        return;
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    let loopback = host == "localhost" || host.starts_with("127.") || rest.starts_with("[::1]");
+    if !loopback {
+        tracing::warn!(
+            issuer,
+            "the issuer is not https: run behind a TLS-terminating reverse proxy and set the issuer to its https URL"
+        );
+    }
+}
+
 /// How often expired rows are deleted.
 const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -70,6 +86,7 @@ fn start_housekeeping(provider: Arc<Provider>) {
 /// # Errors
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
+    warn_if_plain_http(&settings.issuer);
     let store = DieselStore::open(&settings.database_url)?;
     let clock = Arc::new(SystemClock);
     if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {

@@ -317,3 +317,87 @@ async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() 
     assert_eq!(response["user_id"], "ivan");
     let _ = RefreshToken::new(response["refresh_token"].as_str().unwrap().to_owned());
 }
+
+#[actix_web::test]
+async fn a_form_posted_authorization_request_works_like_a_get() {
+    let (server, created, _client) = setup(Some("judy"), |c| c.first_party = true).await;
+    let browser = Browser::new();
+    let response = browser
+        .http
+        .post(server.url("/authorize"))
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", created.client.id.as_str()),
+            ("redirect_uri", crate::support::REDIRECT_URI),
+            ("scope", "openid email"),
+            ("state", "posted"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let login = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        login.starts_with(&server.url("/login?request_id=")),
+        "{login}"
+    );
+    let landing = browser.open(&login).await;
+    let callback = browser.log_in(landing, "judy", PASSWORD).await.client_url();
+    assert_eq!(query_param(&callback, "state").as_deref(), Some("posted"));
+    assert!(query_param(&callback, "code").is_some());
+}
+
+#[actix_web::test]
+async fn the_consent_page_names_the_client_and_the_scopes() {
+    let (_server, _created, client) = setup(Some("kim"), |c| c.name = "Photo Album".into()).await;
+    let (url, _, _) = auth(&client).add_scope(Scope::new("email".into())).url();
+    let browser = Browser::new();
+    let landing = browser.open(url.as_str()).await;
+    let (status, page) = browser.log_in(landing, "kim", PASSWORD).await.page();
+    assert_eq!(status, 200);
+    assert!(page.contains("Photo Album"), "{page}");
+    assert!(
+        page.contains(">openid<") && page.contains(">email<"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"allow\"") && page.contains("value=\"deny\""));
+}
+
+#[actix_web::test]
+async fn discovery_lists_every_endpoint_and_the_jwks_names_its_keys() {
+    let server = TestServer::start().await;
+    let http = api_http();
+    let meta: serde_json::Value = http
+        .get(server.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (member, path) in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks.json"),
+    ] {
+        assert_eq!(meta[member], server.url(path), "{member}");
+        let status = http.head(server.url(path)).send().await.unwrap().status();
+        assert_ne!(status, 500, "{path}");
+    }
+    assert_eq!(meta["issuer"], server.base);
+    let jwks: serde_json::Value = http
+        .get(meta["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["use"], "sig");
+    assert_eq!(key["alg"], "RS256");
+    assert!(key["kid"].as_str().is_some_and(|k| k.len() == 43));
+    assert!(key.get("d").is_none(), "no private parts in the JWKS");
+}
