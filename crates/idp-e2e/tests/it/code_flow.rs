@@ -6,7 +6,9 @@ use openidconnect::{
     RefreshToken, Scope, TokenResponse,
 };
 
-use crate::support::{api_http, auth, query_param, setup, Browser, TestServer, PASSWORD};
+use crate::support::{
+    api_http, assert_error_response, auth, query_param, setup, Browser, TestServer, PASSWORD,
+};
 
 fn is_invalid_grant<E: std::fmt::Debug>(err: &E) -> bool {
     format!("{err:?}").contains("error: invalid_grant")
@@ -209,19 +211,7 @@ async fn denying_consent_sends_access_denied_to_the_client() {
     let landing = browser.open(url.as_str()).await;
     let landing = browser.log_in(landing, "erin", PASSWORD).await;
     let callback = browser.consent(landing, "deny").await.client_url();
-    assert_eq!(
-        query_param(&callback, "error").as_deref(),
-        Some("access_denied")
-    );
-    assert_eq!(
-        query_param(&callback, "state").as_deref(),
-        Some(state.secret().as_str())
-    );
-    assert_eq!(
-        query_param(&callback, "iss").as_deref(),
-        Some(server.base.as_str())
-    );
-    assert!(query_param(&callback, "code").is_none());
+    assert_error_response(&callback, "access_denied", state.secret(), &server.base);
 }
 
 #[actix_web::test]

@@ -5,7 +5,8 @@ use openidconnect::{AuthorizationCode, PkceCodeChallenge, PkceCodeVerifier, Scop
 use serde_json::Value;
 
 use crate::support::{
-    api_http, auth, parse_form, query_param, setup, Browser, TestServer, PASSWORD, REDIRECT_URI,
+    api_http, assert_error_response, auth, parse_form, query_param, setup, Browser, TestServer,
+    PASSWORD, REDIRECT_URI,
 };
 
 fn authorize_url(server: &TestServer, query: &str) -> String {
@@ -259,18 +260,7 @@ async fn prompt_none_without_a_session_redirects_login_required() {
     let (server, _created, client) = setup(None, |_| {}).await;
     let (url, state, _) = auth(&client).add_prompt(CoreAuthPrompt::None).url();
     let callback = Browser::new().open(url.as_str()).await.client_url();
-    assert_eq!(
-        query_param(&callback, "error").as_deref(),
-        Some("login_required")
-    );
-    assert_eq!(
-        query_param(&callback, "state").as_deref(),
-        Some(state.secret().as_str())
-    );
-    assert_eq!(
-        query_param(&callback, "iss").as_deref(),
-        Some(server.base.as_str())
-    );
+    assert_error_response(&callback, "login_required", state.secret(), &server.base);
 }
 
 #[actix_web::test]

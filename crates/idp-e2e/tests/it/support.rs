@@ -171,6 +171,27 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// Checks an error response redirected to the client: `error`, the request's `state`,
+/// and `iss` (RFC 9207), and no `code`.
+pub fn assert_error_response(callback: &url::Url, error: &str, state: &str, issuer: &str) {
+    assert_eq!(
+        query_param(callback, "error").as_deref(),
+        Some(error),
+        "{callback}"
+    );
+    assert_eq!(
+        query_param(callback, "state").as_deref(),
+        Some(state),
+        "{callback}"
+    );
+    assert_eq!(
+        query_param(callback, "iss").as_deref(),
+        Some(issuer),
+        "{callback}"
+    );
+    assert!(query_param(callback, "code").is_none(), "{callback}");
+}
+
 /// A cookie-keeping browser that does not follow redirects on its own.
 pub struct Browser {
     pub http: reqwest::Client,

@@ -11,6 +11,25 @@ use idp_protocol::manage::{self, CreatedClient, NewClient};
 use idp_protocol::{Provider, ProviderConfig};
 use idp_store::DieselStore;
 
+/// The service `test::init_service` makes.
+trait TestApp:
+    actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse,
+    Error = actix_web::Error,
+>
+{
+}
+
+impl<S> TestApp for S where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >
+{
+}
+
 struct Fixture {
     state: idp_http::HttpState,
     client: CreatedClient,
@@ -49,6 +68,27 @@ fn authorize_uri(f: &Fixture) -> String {
     )
 }
 
+/// Sends an authorization request and returns the login page path it redirects to.
+async fn login_path(app: &impl TestApp, f: &Fixture, issuer: &str) -> String {
+    let response = test::call_service(
+        app,
+        test::TestRequest::get().uri(&authorize_uri(f)).to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let login = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        login.starts_with(&format!("{issuer}/login?request_id=")),
+        "{login}"
+    );
+    login.trim_start_matches(issuer).to_owned()
+}
+
 #[actix_web::test]
 async fn both_metadata_documents_are_served_and_identical() {
     let f = fixture("https://idp.example");
@@ -81,28 +121,8 @@ async fn both_metadata_documents_are_served_and_identical() {
 async fn pages_are_escaped_uncacheable_and_unframeable() {
     let f = fixture("https://idp.example");
     let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
-    let response = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri(&authorize_uri(&f))
-            .to_request(),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let login = response
-        .headers()
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        login.starts_with("https://idp.example/login?request_id="),
-        "{login}"
-    );
-
-    let path = login.trim_start_matches("https://idp.example");
-    let response = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
+    let path = login_path(&app, &f, "https://idp.example").await;
+    let response = test::call_service(&app, test::TestRequest::get().uri(&path).to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
@@ -172,21 +192,7 @@ async fn the_token_endpoint_speaks_rfc_6749_errors() {
 async fn plain_http_issuers_get_a_plain_cookie_name() {
     let f = fixture("http://127.0.0.1:1");
     let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
-    let response = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri(&authorize_uri(&f))
-            .to_request(),
-    )
-    .await;
-    let login = response
-        .headers()
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .trim_start_matches("http://127.0.0.1:1")
-        .to_owned();
+    let login = login_path(&app, &f, "http://127.0.0.1:1").await;
     let response =
         test::call_service(&app, test::TestRequest::get().uri(&login).to_request()).await;
     let cookie = response
