@@ -94,6 +94,9 @@ pub trait TokenRepo {
     fn access_token(&self, digest: &SecretDigest) -> Result<Option<AccessToken>>;
     /// Stores a new refresh token.
     fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
+    /// The refresh token with this digest, used or not (a read only: redemption is
+    /// [`TokenRepo::consume_refresh_token`]).
+    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<RefreshToken>>;
     /// Marks the refresh token used, atomically, and returns it; a second call reports
     /// [`ConsumeOutcome::AlreadyUsed`].
     fn consume_refresh_token(

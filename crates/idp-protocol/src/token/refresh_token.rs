@@ -20,11 +20,28 @@ impl Provider {
         let presented = params.get("refresh_token").ok_or_else(|| {
             ProtocolError::json(ErrorCode::InvalidRequest, "refresh_token is missing")
         })?;
+        let digest = digest_of(presented);
+        // RFC 6749 §6: a narrower scope may be asked for; the new refresh token keeps the
+        // original one. A bad scope is refused before the token is spent.
+        let requested = match params.get("scope") {
+            None => None,
+            Some(raw) => {
+                let requested = ScopeSet::parse(raw).map_err(|_| {
+                    ProtocolError::json(ErrorCode::InvalidScope, "the scope is malformed")
+                })?;
+                if let Some(known) = self.store.refresh_token(&digest)? {
+                    if !requested.is_subset(&known.scope) {
+                        return Err(ProtocolError::json(
+                            ErrorCode::InvalidScope,
+                            "the scope exceeds what was granted",
+                        ));
+                    }
+                }
+                Some(requested)
+            }
+        };
         let now = self.now();
-        let token = match self
-            .store
-            .consume_refresh_token(&digest_of(presented), now)?
-        {
+        let token = match self.store.consume_refresh_token(&digest, now)? {
             ConsumeOutcome::Consumed(token) => token,
             ConsumeOutcome::AlreadyUsed(token) => {
                 // A rotated-out token came back: either the client or an attacker holds a
@@ -44,23 +61,8 @@ impl Provider {
         if token.revoked || token.expires_at <= now {
             return Err(invalid_grant("the refresh token is invalid"));
         }
-        // RFC 6749 §6: a narrower scope may be asked for; the new refresh token keeps the
-        // original one.
-        let scope = match params.get("scope") {
-            None => token.scope.clone(),
-            Some(raw) => {
-                let requested = ScopeSet::parse(raw).map_err(|_| {
-                    ProtocolError::json(ErrorCode::InvalidScope, "the scope is malformed")
-                })?;
-                if !requested.is_subset(&token.scope) {
-                    return Err(ProtocolError::json(
-                        ErrorCode::InvalidScope,
-                        "the scope exceeds what was granted",
-                    ));
-                }
-                requested
-            }
-        };
+        // A requested scope was checked against this very token above.
+        let scope = requested.unwrap_or_else(|| token.scope.clone());
         let user = self
             .store
             .user_by_id(&token.user_id)?

@@ -124,9 +124,13 @@ fn refresh_may_narrow_but_never_widen_the_scope() {
         ("scope", "openid profile"),
     ]);
     assert_eq!(code_of(&wider.unwrap_err()), "invalid_scope");
-    // The refused request still used that token up; start a new grant.
-    let code = h.code(&[]);
-    let rt = h.exchange(&code).unwrap().refresh_token.unwrap();
+    let malformed = h.token(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &rt),
+        ("scope", "open\"id"),
+    ]);
+    assert_eq!(code_of(&malformed.unwrap_err()), "invalid_scope");
+    // Refused requests do not spend the refresh token.
     let narrowed = h
         .token(&[
             ("grant_type", "refresh_token"),

@@ -102,6 +102,19 @@ impl TokenRepo for DieselStore {
         })
     }
 
+    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<RefreshToken>> {
+        run(|| {
+            with_conn!(self, conn => {
+                refresh_tokens::table
+                    .find(digest.as_hex())
+                    .first::<RefreshTokenRow>(conn)
+                    .optional()?
+                    .map(RefreshTokenRow::into_domain)
+                    .transpose()
+            })
+        })
+    }
+
     fn consume_refresh_token(
         &self,
         digest: &SecretDigest,
