@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use idp_config::{ConfigArgs, ServerArgs};
 use idp_core::error_chain;
-use idp_store::DieselStore;
+use idp_store::{DieselStore, Migrations};
 
 use crate::output::Report;
 
@@ -73,7 +73,7 @@ impl From<idp_core::CoreError> for Failure {
 fn open_store(config: &ConfigArgs) -> Result<DieselStore, Failure> {
     let settings = idp_config::load(config, &ServerArgs::default(), None)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    DieselStore::open(&settings.database_url).map_err(|e| match e {
+    DieselStore::open_with(&settings.database_url, Migrations::OnlyIfNew).map_err(|e| match e {
         idp_store::StoreError::Url { .. } => Failure::Config(e.to_string()),
         other => Failure::Refused(error_chain(&other)),
     })

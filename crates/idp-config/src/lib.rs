@@ -189,6 +189,9 @@ fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
     Ok(issuer.trim_end_matches('/').to_owned())
 }
 
+/// `IDP_` variables that are not settings.
+const NOT_SETTINGS: [&str; 1] = ["IDP_LOG"];
+
 /// Loads settings. `env` replaces the process environment when given (for tests).
 ///
 /// # Errors
@@ -208,10 +211,16 @@ pub fn load(
                 .required(true),
         );
     }
+    // `IDP_LOG` is the server's log filter, read by `main` itself, not a setting.
+    let variables = env
+        .unwrap_or_else(|| std::env::vars().collect())
+        .into_iter()
+        .filter(|(name, _)| !NOT_SETTINGS.contains(&name.as_str()))
+        .collect();
     let environment = Environment::with_prefix("IDP")
         .prefix_separator("_")
         .separator("__")
-        .source(env);
+        .source(Some(variables));
     builder = builder
         .add_source(environment)
         .set_override_option("database_url", args.database_url.clone())
@@ -293,6 +302,13 @@ mod tests {
         assert!(e(&[("IDP_AUTHORIZATION_CODE_LIFETIME", "601")])
             .contains("authorization_code_lifetime"));
         assert!(e(&[("IDP_BOGUS", "1")]).contains("bogus"));
+        // The log filter shares the prefix but is not a setting.
+        assert!(load(
+            &ConfigArgs::default(),
+            &ServerArgs::default(),
+            env(&[("IDP_LOG", "debug")])
+        )
+        .is_ok());
         let missing = load(
             &ConfigArgs {
                 config: Some("/nonexistent/idp.toml".into()),

@@ -1,6 +1,7 @@
-//! SHA-256 digests of secrets, the form in which codes, tokens, session ids and
-//! server-generated client secrets are stored. These secrets carry 256 bits of entropy, so a
-//! fast unsalted digest is safe and keeps lookups O(1) (argon2 is for passwords only).
+//! SHA-256 digests of secrets, the form in which codes, tokens, session ids and client
+//! secrets are stored. Generated secrets carry 256 bits of entropy and operator-chosen
+//! client secrets must be 32–64 random-looking alphanumerics (≥ 190 bits), so a fast
+//! unsalted digest is safe and keeps lookups O(1) (argon2 is for passwords only).
 
 use std::fmt::Write;
 

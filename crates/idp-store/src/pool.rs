@@ -34,6 +34,16 @@ macro_rules! with_conn {
     };
 }
 
+/// When opening a database may change its schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Migrations {
+    /// Apply every pending migration (what the server does at start).
+    Apply,
+    /// Set up a new, empty database, but refuse to upgrade an existing one: a newer
+    /// `idp-admin` must not change the schema under an older running server.
+    OnlyIfNew,
+}
+
 /// The diesel-backed store. Cheap to clone; clones share the pool.
 #[derive(Clone)]
 pub struct DieselStore {
@@ -75,8 +85,17 @@ impl DieselStore {
     /// [`StoreError::Url`] for an unusable URL, [`StoreError::Open`] if the database cannot
     /// be reached, [`StoreError::Migration`] if the schema cannot be brought up to date.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, Migrations::Apply)
+    }
+
+    /// Opens the database named by `url`, migrating it as `migrations` allows.
+    ///
+    /// # Errors
+    /// As [`DieselStore::open`]; with [`Migrations::OnlyIfNew`], also
+    /// [`StoreError::Migration`] for an existing database whose schema is out of date.
+    pub fn open_with(url: &str, migrations: Migrations) -> Result<Self, StoreError> {
         match DatabaseUrl::parse(url)? {
-            DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path),
+            DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path, migrations),
             DatabaseUrl::Postgres(_) => Err(StoreError::Url {
                 url: redact_password(url),
                 reason: "PostgreSQL is not supported by this build yet; use sqlite://PATH"
@@ -85,7 +104,7 @@ impl DieselStore {
         }
     }
 
-    fn open_sqlite(path: &std::path::Path) -> Result<Self, StoreError> {
+    fn open_sqlite(path: &std::path::Path, migrations: Migrations) -> Result<Self, StoreError> {
         let location = path.display().to_string();
         let open_err = |reason: String| StoreError::Open {
             location: location.clone(),
@@ -94,6 +113,7 @@ impl DieselStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         }
+        create_private_file(path).map_err(|e| open_err(e.to_string()))?;
         let manager = ConnectionManager::<SqliteConnection>::new(location.clone());
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
@@ -102,11 +122,54 @@ impl DieselStore {
             .build(manager)
             .map_err(|e| open_err(e.to_string()))?;
         let mut conn = pool.get().map_err(|e| open_err(e.to_string()))?;
-        conn.run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        migrate(&mut *conn, || SQLITE_MIGRATIONS, migrations)?;
         drop(conn);
         Ok(DieselStore {
             backend: std::sync::Arc::new(Backend::Sqlite(pool)),
         })
+    }
+}
+
+/// Brings the schema up to date as `policy` allows.
+fn migrate<C>(
+    conn: &mut C,
+    source: fn() -> EmbeddedMigrations,
+    policy: Migrations,
+) -> Result<(), StoreError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+    let run = match policy {
+        Migrations::Apply => true,
+        Migrations::OnlyIfNew => {
+            let new = conn.applied_migrations().map_err(failed)?.is_empty();
+            if !new && conn.has_pending_migration(source()).map_err(failed)? {
+                return Err(StoreError::Migration(
+                    "the database schema is older than this program; start the matching \
+                     idp-server once to upgrade it"
+                        .into(),
+                ));
+            }
+            new
+        }
+    };
+    if run {
+        conn.run_pending_migrations(source()).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Creates a missing database file readable by its owner only: it holds the private
+/// signing keys. (SQLite gives its `-wal` and `-shm` files the same mode.)
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }

@@ -66,6 +66,7 @@ fn starts_with_sqlite_under_idp_data_and_logs_the_address() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = server()
         .args(["--listen", "127.0.0.1:0"])
+        .env("IDP_LOG", "info")
         .current_dir(dir.path())
         .stderr(Stdio::piped())
         .spawn()

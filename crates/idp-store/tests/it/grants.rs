@@ -208,6 +208,26 @@ fn data_survives_reopening_the_database() {
 }
 
 #[test]
+fn a_new_database_file_is_private_and_admin_style_opening_migrates_only_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/idp.db", dir.path().display());
+    let store = DieselStore::open_with(&url, idp_store::Migrations::OnlyIfNew).unwrap();
+    crate::clients::insert_client(&store, "c1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("idp.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // An up-to-date database opens without change.
+    let again = DieselStore::open_with(&url, idp_store::Migrations::OnlyIfNew).unwrap();
+    assert!(again.client(&ClientId::new("c1")).unwrap().is_some());
+}
+
+#[test]
 fn unsupported_database_urls_are_refused_clearly() {
     let err = DieselStore::open("mysql://root@127.0.0.1/test")
         .unwrap_err()
