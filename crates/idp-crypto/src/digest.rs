@@ -1,6 +1,6 @@
 //! SHA-256 digests of secrets, the form in which codes, tokens, session ids and client
 //! secrets are stored. Generated secrets carry 256 bits of entropy and operator-chosen
-//! client secrets must be 32–64 random-looking alphanumerics (≥ 190 bits), so a fast
+//! client secrets are 32–64 alphanumerics (about 190 bits or more when random), so a fast
 //! unsalted digest is safe and keeps lookups O(1) (argon2 is for passwords only).
 
 use std::fmt::Write;
