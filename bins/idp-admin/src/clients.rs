@@ -21,39 +21,7 @@ pub(crate) enum TypeArg {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.
-    Create {
-        /// Name shown on the consent page.
-        #[arg(long)]
-        name: String,
-        /// Redirect URI, matched exactly; repeatable.
-        #[arg(long = "redirect-uri", value_name = "URI")]
-        redirect_uris: Vec<String>,
-        /// Client type.
-        #[arg(long = "type", value_enum, default_value = "confidential")]
-        client_type: TypeArg,
-        /// Use this client id (32–64 letters and digits) instead of a generated one.
-        #[arg(long, value_name = "ID")]
-        client_id: Option<String>,
-        /// Use this secret (32–64 letters and digits) instead of a generated one.
-        #[arg(long, value_name = "SECRET", requires = "client_id")]
-        client_secret: Option<String>,
-        /// Skip the consent page (the operator's own applications).
-        #[arg(long)]
-        first_party: bool,
-        /// Allowed scope; repeatable (default: all supported scopes).
-        #[arg(long = "scope", value_name = "S")]
-        scopes: Vec<String>,
-        /// Allowed grant type; repeatable (default: authorization_code, refresh_token).
-        #[arg(long = "grant-type", value_name = "T")]
-        grant_types: Vec<String>,
-        /// Issue refresh tokens even when offline_access is not requested
-        /// (ownCloud/Nextcloud desktop and mobile clients).
-        #[arg(long)]
-        refresh_without_offline_access: bool,
-        /// Put `user_id` (the username) in token responses, as ownCloud clients expect.
-        #[arg(long)]
-        token_response_user_id: bool,
-    },
+    Create(CreateArgs),
     /// List clients.
     List,
     /// Show one client.
@@ -71,6 +39,61 @@ pub(crate) enum ClientCommand {
         /// Client id.
         client_id: String,
     },
+}
+
+/// `client create` options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CreateArgs {
+    /// Name shown on the consent page.
+    #[arg(long)]
+    name: String,
+    /// Redirect URI, matched exactly; repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// Client type.
+    #[arg(long = "type", value_enum, default_value = "confidential")]
+    client_type: TypeArg,
+    /// Use this client id (32–64 letters and digits) instead of a generated one.
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Use this secret (32–64 letters and digits) instead of a generated one.
+    #[arg(long, value_name = "SECRET", requires = "client_id")]
+    client_secret: Option<String>,
+    /// Skip the consent page (the operator's own applications).
+    #[arg(long)]
+    first_party: bool,
+    /// Allowed scope; repeatable (default: all supported scopes).
+    #[arg(long = "scope", value_name = "S")]
+    scopes: Vec<String>,
+    /// Allowed grant type; repeatable (default: authorization_code, refresh_token).
+    #[arg(long = "grant-type", value_name = "T")]
+    grant_types: Vec<String>,
+    /// Issue refresh tokens even when offline_access is not requested
+    /// (ownCloud/Nextcloud desktop and mobile clients).
+    #[arg(long)]
+    refresh_without_offline_access: bool,
+    /// Put `user_id` (the username) in token responses, as ownCloud clients expect.
+    #[arg(long)]
+    token_response_user_id: bool,
+}
+
+impl CreateArgs {
+    fn into_new_client(self) -> NewClient {
+        NewClient {
+            client_type: match self.client_type {
+                TypeArg::Confidential => ClientType::Confidential,
+                TypeArg::Public => ClientType::Public,
+            },
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            first_party: self.first_party,
+            scopes: self.scopes,
+            grant_types: self.grant_types,
+            refresh_without_offline_access: self.refresh_without_offline_access,
+            include_user_id: self.token_response_user_id,
+            ..NewClient::new(self.name, self.redirect_uris)
+        }
+    }
 }
 
 /// A client as printed: the secret only right after it was made, never its digest.
@@ -149,36 +172,8 @@ fn find(store: &DieselStore, id: &str) -> Result<Client, Failure> {
 
 pub(crate) fn run(store: &DieselStore, command: ClientCommand) -> Result<Report, Failure> {
     match command {
-        ClientCommand::Create {
-            name,
-            redirect_uris,
-            client_type,
-            client_id,
-            client_secret,
-            first_party,
-            scopes,
-            grant_types,
-            refresh_without_offline_access,
-            token_response_user_id,
-        } => {
-            let created = manage::create_client(
-                store,
-                &SystemClock,
-                NewClient {
-                    client_type: match client_type {
-                        TypeArg::Confidential => ClientType::Confidential,
-                        TypeArg::Public => ClientType::Public,
-                    },
-                    client_id,
-                    client_secret,
-                    first_party,
-                    scopes,
-                    grant_types,
-                    refresh_without_offline_access,
-                    include_user_id: token_response_user_id,
-                    ..NewClient::new(name, redirect_uris)
-                },
-            )?;
+        ClientCommand::Create(args) => {
+            let created = manage::create_client(store, &SystemClock, args.into_new_client())?;
             let v = view(&created.client, created.secret);
             let text = describe(&v);
             Ok(Report::new(v, text))
