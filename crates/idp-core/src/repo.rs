@@ -125,6 +125,8 @@ pub trait SessionRepo {
     fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> Result<Option<BrowserSession>>;
     /// Ends a session.
     fn delete_session(&self, digest: &SecretDigest) -> Result<()>;
+    /// Ends every session of a user; returns how many there were.
+    fn delete_sessions_of(&self, user: &UserId) -> Result<u64>;
 }
 
 /// Authorization requests waiting for login or consent.

@@ -80,7 +80,9 @@ fn check_password(password: &str) -> Result<(), ProtocolError> {
     Ok(())
 }
 
-/// Sets a new password.
+/// Sets a new password and ends the user's browser sessions, so the next sign-in at the
+/// provider asks for the new password. (Tokens already issued to applications stay valid
+/// until they expire; `user remove` revokes everything.)
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for a weak password or an unknown user.
@@ -90,14 +92,18 @@ pub fn set_password(
     password: &str,
 ) -> Result<(), ProtocolError> {
     check_password(password)?;
+    let user = store
+        .user_by_username(username)
+        .map_err(refused)?
+        .ok_or_else(|| ProtocolError::Refused(CoreError::NotFound(format!("user {username}"))))?;
     let hash = idp_crypto::hash_password(password)?;
-    if store.set_password_hash(username, &hash).map_err(refused)? {
-        Ok(())
-    } else {
-        Err(ProtocolError::Refused(CoreError::NotFound(format!(
+    if !store.set_password_hash(username, &hash).map_err(refused)? {
+        return Err(ProtocolError::Refused(CoreError::NotFound(format!(
             "user {username}"
-        ))))
+        ))));
     }
+    store.delete_sessions_of(&user.id).map_err(refused)?;
+    Ok(())
 }
 
 /// Creates a group.

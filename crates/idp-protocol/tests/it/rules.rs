@@ -210,3 +210,19 @@ fn userinfo_releases_claims_by_scope() {
     assert_eq!(claims["email"], "alice@example.com");
     assert_eq!(claims["email_verified"], false);
 }
+
+#[test]
+fn a_new_password_ends_the_users_sessions() {
+    let mut h = Harness::new();
+    h.code(&[]);
+    assert!(matches!(
+        h.authorize(&[]).unwrap(),
+        Next::RedirectToClient(_)
+    ));
+    idp_protocol::manage::set_password(h.provider.store(), "alice", "a brand new password")
+        .unwrap();
+    assert!(matches!(h.authorize(&[]).unwrap(), Next::GoToLogin(_)));
+    assert!(
+        idp_protocol::manage::set_password(h.provider.store(), "nobody", "long enough!").is_err()
+    );
+}

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{MaintenanceRepo, Result};
 
-use super::run;
+use super::{rows, run};
 use crate::rows::to_unix;
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, pending_authorizations, refresh_tokens,
@@ -30,7 +30,7 @@ impl MaintenanceRepo for DieselStore {
                         .filter(authorization_codes::expires_at.le(to_unix(codes_before))),
                 )
                 .execute(conn)?;
-                Ok(u64::try_from(n).unwrap_or(u64::MAX))
+                Ok(rows(n))
             })
         })
     }

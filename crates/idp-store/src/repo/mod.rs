@@ -13,3 +13,8 @@ use crate::StoreError;
 fn run<T>(op: impl FnOnce() -> Result<T, StoreError>) -> idp_core::Result<T> {
     op().map_err(Into::into)
 }
+
+/// A count of changed rows as the traits report it.
+fn rows(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}

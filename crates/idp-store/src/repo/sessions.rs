@@ -2,10 +2,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
     AuthorizationRequestRepo, BrowserSession, PendingAuthorization, Result, SecretDigest,
-    SessionRepo,
+    SessionRepo, UserId,
 };
 
-use super::run;
+use super::{rows, run};
 use crate::rows::{to_unix, PendingRow, SessionRow};
 use crate::schema::{browser_sessions, pending_authorizations};
 use crate::DieselStore;
@@ -31,6 +31,18 @@ impl SessionRepo for DieselStore {
                     .optional()?
                     .map(SessionRow::into_domain)
                     .transpose()
+            })
+        })
+    }
+
+    fn delete_sessions_of(&self, user: &UserId) -> Result<u64> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::delete(
+                    browser_sessions::table.filter(browser_sessions::user_id.eq(user.as_str())),
+                )
+                .execute(conn)?;
+                Ok(rows(n))
             })
         })
     }
