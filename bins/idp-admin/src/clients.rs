@@ -6,7 +6,7 @@ use idp_protocol::manage::{self, NewClient};
 use idp_store::DieselStore;
 use serde::Serialize;
 
-use crate::output::{table, Report};
+use crate::output::{or_dash, table, Report};
 use crate::Failure;
 
 /// `--type`.
@@ -151,14 +151,16 @@ fn describe(v: &ClientView) -> String {
         v.grant_types.join(" "),
         v.scopes.join(" "),
         v.first_party,
-        [
-            v.refresh_without_offline_access.then_some("refresh-without-offline-access"),
-            v.token_response_user_id.then_some("token-response-user-id"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" "),
+        or_dash(
+            [
+                v.refresh_without_offline_access.then_some("refresh-without-offline-access"),
+                v.token_response_user_id.then_some("token-response-user-id"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+        ),
         v.created_at
     ));
     out

@@ -28,6 +28,15 @@ impl Report {
     }
 }
 
+/// `text`, or `-` when it is empty (so text output has no blank values).
+pub(crate) fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text
+    }
+}
+
 /// Rows of aligned columns, for lists.
 pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();

@@ -6,7 +6,7 @@ use idp_protocol::manage::{self, NewUser};
 use idp_store::DieselStore;
 use serde::Serialize;
 
-use crate::output::{password_from_stdin, table, Report};
+use crate::output::{or_dash, password_from_stdin, table, Report};
 use crate::Failure;
 
 #[derive(Debug, Subcommand)]
@@ -88,7 +88,7 @@ fn describe(v: &UserView) -> String {
         v.email.as_deref().unwrap_or("-"),
         v.email_verified,
         v.name.as_deref().unwrap_or("-"),
-        v.groups.join(", "),
+        or_dash(v.groups.join(", ")),
         v.created_at
     )
 }
