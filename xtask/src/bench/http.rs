@@ -1,0 +1,135 @@
+//! One HTTP/1.1 keep-alive connection, on hyper's low-level client: no pool, no redirect
+//! following, no cookie store — the scenarios do those themselves, explicitly.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{self, HeaderName};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// The parts of a response the scenarios look at.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// Status code.
+    pub(crate) status: u16,
+    /// `Location`, if any.
+    pub(crate) location: Option<String>,
+    /// Every `Set-Cookie`.
+    pub(crate) cookies: Vec<String>,
+    /// `Retry-After` in seconds, if given as a number.
+    pub(crate) retry_after: Option<u64>,
+    /// The whole body.
+    pub(crate) body: Bytes,
+}
+
+/// A request body: content type and bytes.
+pub(crate) type Body = (&'static str, String);
+
+/// A keep-alive connection to one server, reopened when the server closes it.
+pub(crate) struct Conn {
+    addr: SocketAddr,
+    host: String,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Conn {
+    /// A connection to `addr`, opened at the first request.
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        Conn {
+            addr,
+            host: addr.to_string(),
+            sender: None,
+        }
+    }
+
+    /// Drops the connection; the next request opens a new one.
+    pub(crate) fn reset(&mut self) {
+        self.sender = None;
+    }
+
+    async fn open(&self) -> Result<SendRequest<Full<Bytes>>> {
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .with_context(|| format!("connect {}", self.addr))?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            // Ends when the server or we close the connection; nothing to report.
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// Sends one request and reads the whole response.
+    pub(crate) async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(HeaderName, &str)],
+        body: Option<Body>,
+    ) -> Result<Reply> {
+        let result = self.exchange(method, path, headers, body).await;
+        if result.is_err() {
+            self.sender = None;
+        }
+        result
+    }
+
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(HeaderName, &str)],
+        body: Option<Body>,
+    ) -> Result<Reply> {
+        let mut sender = match self.sender.take() {
+            Some(s) if !s.is_closed() => s,
+            _ => self.open().await?,
+        };
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, &self.host);
+        for (name, value) in headers {
+            builder = builder.header(name, *value);
+        }
+        let request = match body {
+            Some((content_type, bytes)) => builder
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Full::new(Bytes::from(bytes)))?,
+            None => builder.body(Full::new(Bytes::new()))?,
+        };
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        let h = response.headers();
+        let text = |name: &HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let location = text(&header::LOCATION);
+        let retry_after = text(&header::RETRY_AFTER).and_then(|v| v.trim().parse().ok());
+        let cookies = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let close = h
+            .get(header::CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let body = response.into_body().collect().await?.to_bytes();
+        if !close {
+            self.sender = Some(sender);
+        }
+        Ok(Reply {
+            status,
+            location,
+            cookies,
+            retry_after,
+            body,
+        })
+    }
+}
