@@ -133,3 +133,107 @@ impl Conn {
         })
     }
 }
+
+/// A bare keep-alive GET loop for the stateless scenarios: one pre-built request, the
+/// response read with `httparse` and `Content-Length` — about half the client-side CPU of
+/// hyper's client per request, so one generator core can keep a one-core server busy.
+pub(crate) struct RawGet {
+    addr: SocketAddr,
+    request: Vec<u8>,
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+}
+
+/// Status and `Retry-After` of a [`RawGet`] response.
+pub(crate) struct RawReply {
+    /// Status code.
+    pub(crate) status: u16,
+    /// `Retry-After` in seconds, if given as a number.
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl RawGet {
+    /// GET `path` (with an `Authorization` header if given) on `addr`.
+    pub(crate) fn new(addr: SocketAddr, path: &str, authorization: Option<&str>) -> Self {
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n");
+        if let Some(a) = authorization {
+            request.push_str(&format!("Authorization: {a}\r\n"));
+        }
+        request.push_str("\r\n");
+        RawGet {
+            addr,
+            request: request.into_bytes(),
+            stream: None,
+            buf: Vec::with_capacity(16 * 1024),
+        }
+    }
+
+    /// Drops the connection; the next request opens a new one.
+    pub(crate) fn reset(&mut self) {
+        self.stream = None;
+    }
+
+    /// Sends the request and reads the whole response.
+    pub(crate) async fn get(&mut self) -> Result<RawReply> {
+        let result = self.exchange().await;
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+
+    async fn exchange(&mut self) -> Result<RawReply> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let stream = match &mut self.stream {
+            Some(s) => s,
+            None => {
+                let s = TcpStream::connect(self.addr)
+                    .await
+                    .with_context(|| format!("connect {}", self.addr))?;
+                s.set_nodelay(true)?;
+                self.stream.insert(s)
+            }
+        };
+        stream.write_all(&self.request).await?;
+        self.buf.clear();
+        loop {
+            if stream.read_buf(&mut self.buf).await? == 0 {
+                anyhow::bail!("connection closed by the server");
+            }
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut response = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(head) = response.parse(&self.buf)? else {
+                continue;
+            };
+            let status = response.code.unwrap_or_default();
+            let mut length = None;
+            let mut close = false;
+            let mut retry_after = None;
+            for h in response.headers.iter() {
+                let value = std::str::from_utf8(h.value).unwrap_or_default().trim();
+                if h.name.eq_ignore_ascii_case("content-length") {
+                    length = value.parse::<usize>().ok();
+                } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                    anyhow::bail!("unsupported transfer-encoding {value}");
+                } else if h.name.eq_ignore_ascii_case("connection") {
+                    close = value.eq_ignore_ascii_case("close");
+                } else if h.name.eq_ignore_ascii_case("retry-after") {
+                    retry_after = value.parse().ok();
+                }
+            }
+            let total = head + length.unwrap_or(0);
+            while self.buf.len() < total {
+                if stream.read_buf(&mut self.buf).await? == 0 {
+                    anyhow::bail!("connection closed mid-body");
+                }
+            }
+            if close || length.is_none() {
+                self.stream = None;
+            }
+            return Ok(RawReply {
+                status,
+                retry_after,
+            });
+        }
+    }
+}

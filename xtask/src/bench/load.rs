@@ -5,13 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use hyper::header;
-use hyper::Method;
-
 use super::flow::{self, Client, Failure, Jar};
-use super::http::Conn;
+use super::http::{Conn, RawGet};
 use super::proc;
+use anyhow::Result;
 
 /// No single iteration may take longer than this (it counts as an error, `timeout`).
 const ITERATION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,13 +20,8 @@ pub(crate) type CodePool = Arc<Mutex<Vec<String>>>;
 
 /// What one worker does per iteration.
 pub(crate) enum Task {
-    /// GET `path`, expecting 200.
-    Get {
-        /// Path and query.
-        path: String,
-        /// `Authorization` header value, if any.
-        authorization: Option<String>,
-    },
+    /// The same GET over and over on its own bare connection, expecting 200.
+    Get(RawGet),
     /// Refresh along this worker's own rotating chain; start a new chain (unmeasured)
     /// from the browser session in `jar` when there is none.
     Refresh {
@@ -92,26 +84,29 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// Drops the worker's connections.
+    fn reset(&mut self) {
+        self.conn.reset();
+        if let Task::Get(raw) = &mut self.task {
+            raw.reset();
+        }
+    }
+
     async fn iterate(&mut self) -> Result<Step, Failure> {
         let conn = &mut self.conn;
         match &mut self.task {
-            Task::Get {
-                path,
-                authorization,
-            } => {
-                let headers: Vec<_> = authorization
-                    .as_deref()
-                    .map(|a| (header::AUTHORIZATION, a))
-                    .into_iter()
-                    .collect();
-                let reply = conn
-                    .send(Method::GET, path, &headers, None)
+            Task::Get(raw) => {
+                let reply = raw
+                    .get()
                     .await
                     .map_err(|e| Failure::other("GET", format!("{e:#}")))?;
                 if reply.status == 200 {
                     Ok(Step::Done)
                 } else {
-                    Err(Failure::status("GET", &reply))
+                    Err(Failure {
+                        kind: format!("GET: HTTP {}", reply.status),
+                        retry_after: reply.retry_after,
+                    })
                 }
             }
             Task::Refresh {
@@ -282,7 +277,7 @@ async fn run_worker(
             Ok(Ok(Step::Exhausted)) => break,
             Ok(Err(failure)) => failure,
             Err(_) => {
-                worker.conn.reset();
+                worker.reset();
                 Failure::other("iteration", "timeout")
             }
         };

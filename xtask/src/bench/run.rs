@@ -14,7 +14,7 @@ use hyper::Method;
 use serde::Deserialize;
 
 use super::flow::{self, Client, Failure, Jar, REDIRECT_URI};
-use super::http::Conn;
+use super::http::{Conn, RawGet};
 use super::load::{drive, CodePool, Sample, Task, Window, Worker};
 use super::proc::{self, Guard};
 use super::report::{self, Measured, Report};
@@ -263,10 +263,7 @@ fn get_workers(
     (0..connections)
         .map(|_| Worker {
             conn: Conn::new(addr),
-            task: Task::Get {
-                path: path.to_owned(),
-                authorization: authorization.map(str::to_owned),
-            },
+            task: Task::Get(RawGet::new(addr, path, authorization)),
         })
         .collect()
 }
