@@ -280,6 +280,9 @@ pub(crate) fn evaluate(report: &mut Report) {
     report.targets = targets;
 }
 
+/// Above this much CPU (in cores) used by other processes, a window is flagged as noisy.
+pub(crate) const NOISE_CORES: f64 = 0.2;
+
 fn num(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
 }
@@ -317,6 +320,18 @@ pub(crate) fn markdown(r: &Report) -> String {
         r.server_log.as_deref().unwrap_or("default (info)"),
         r.pinning
     );
+    let noisy: Vec<&str> = std::iter::once(&r.limit)
+        .chain(&r.scenarios)
+        .filter(|m| m.other_cpu.is_some_and(|c| c > NOISE_CORES))
+        .map(|m| m.name.as_str())
+        .collect();
+    if !noisy.is_empty() {
+        let _ = writeln!(
+            s,
+            "**Noisy run:** other processes used more than {NOISE_CORES} of a core during: {}. Their numbers (and ratios) are not trustworthy; rerun on a quiet machine.\n",
+            noisy.join(", ")
+        );
+    }
     s.push_str("| scenario | conns | ratio | ratio to | req/s | p50 ms | p99 ms | p99/p50 | errors | CPU server | CPU generator | CPU others | RSS after (threads) |\n");
     s.push_str("|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
     for m in std::iter::once(&r.limit).chain(&r.scenarios) {

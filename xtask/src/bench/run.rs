@@ -137,6 +137,9 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
     report.pinning = pinning.describe();
     report::evaluate(&mut report);
     let markdown = report::markdown(&report);
+    if markdown.contains("**Noisy run:**") {
+        eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+    }
     println!("{markdown}");
     let written = report::write(&report, &out_dir)?;
     eprintln!("bench: wrote {}", written.display());
