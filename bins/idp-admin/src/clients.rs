@@ -65,6 +65,10 @@ pub(crate) struct CreateArgs {
     /// Allowed scope; repeatable (default: all supported scopes).
     #[arg(long = "scope", value_name = "S")]
     scopes: Vec<String>,
+    /// Scope granted when an authorization request names none; repeatable (default:
+    /// none, so such requests are refused with invalid_scope). Must be allowed scopes.
+    #[arg(long = "default-scope", value_name = "S")]
+    default_scopes: Vec<String>,
     /// Allowed grant type; repeatable (default: authorization_code, refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,
@@ -88,6 +92,7 @@ impl CreateArgs {
             client_secret: self.client_secret,
             first_party: self.first_party,
             scopes: self.scopes,
+            default_scopes: self.default_scopes,
             grant_types: self.grant_types,
             refresh_without_offline_access: self.refresh_without_offline_access,
             include_user_id: self.token_response_user_id,
@@ -108,6 +113,7 @@ struct ClientView {
     redirect_uris: Vec<String>,
     grant_types: Vec<&'static str>,
     scopes: Vec<String>,
+    default_scopes: Vec<String>,
     first_party: bool,
     refresh_without_offline_access: bool,
     token_response_user_id: bool,
@@ -127,6 +133,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
             .collect(),
         grant_types: c.grant_types.iter().map(|g| g.as_str()).collect(),
         scopes: c.scopes.iter().map(str::to_owned).collect(),
+        default_scopes: c.default_scopes.iter().map(str::to_owned).collect(),
         first_party: c.first_party,
         refresh_without_offline_access: c.refresh_without_offline_access,
         token_response_user_id: c.include_user_id,
@@ -144,12 +151,13 @@ fn describe(v: &ClientView) -> String {
         ));
     }
     out.push_str(&format!(
-        "name:          {}\ntype:          {}\nredirect_uris: {}\ngrant_types:   {}\nscopes:        {}\nfirst_party:   {}\nflags:         {}\ncreated_at:    {}",
+        "name:          {}\ntype:          {}\nredirect_uris: {}\ngrant_types:   {}\nscopes:        {}\ndefault_scope: {}\nfirst_party:   {}\nflags:         {}\ncreated_at:    {}",
         v.name,
         v.client_type,
         v.redirect_uris.join(" "),
         v.grant_types.join(" "),
         v.scopes.join(" "),
+        or_dash(v.default_scopes.join(" ")),
         v.first_party,
         or_dash(
             [
@@ -202,9 +210,7 @@ pub(crate) fn run(store: &DieselStore, command: ClientCommand) -> Result<Report,
             Ok(Report::new(v, text))
         }
         ClientCommand::Remove { client_id } => {
-            if !store.delete_client(&ClientId::new(client_id.as_str()))? {
-                return Err(Failure::Refused(format!("client {client_id} not found")));
-            }
+            manage::remove_client(store, &ClientId::new(client_id.as_str()))?;
             Ok(Report::new(
                 serde_json::json!({ "removed": client_id }),
                 format!("removed client {client_id}"),

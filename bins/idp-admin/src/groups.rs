@@ -49,18 +49,14 @@ pub(crate) fn run(store: &DieselStore, command: GroupCommand) -> Result<Report, 
             Ok(Report::new(groups, text))
         }
         GroupCommand::AddMember { group, username } => {
-            store.add_member(&group, &username)?;
+            manage::add_group_member(store, &group, &username)?;
             Ok(Report::new(
                 serde_json::json!({ "group": group, "added": username }),
                 format!("added {username} to {group}"),
             ))
         }
         GroupCommand::RemoveMember { group, username } => {
-            if !store.remove_member(&group, &username)? {
-                return Err(Failure::Refused(format!(
-                    "{username} is not a member of {group}"
-                )));
-            }
+            manage::remove_group_member(store, &group, &username)?;
             Ok(Report::new(
                 serde_json::json!({ "group": group, "removed": username }),
                 format!("removed {username} from {group}"),

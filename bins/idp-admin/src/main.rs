@@ -70,9 +70,7 @@ impl From<idp_core::CoreError> for Failure {
     }
 }
 
-fn open_store(config: &ConfigArgs) -> Result<DieselStore, Failure> {
-    let settings = idp_config::load(config, &ServerArgs::default(), None)
-        .map_err(|e| Failure::Config(e.to_string()))?;
+fn open_store(settings: &idp_config::Settings) -> Result<DieselStore, Failure> {
     DieselStore::open_with(&settings.database_url, Migrations::OnlyIfNew).map_err(|e| match e {
         idp_store::StoreError::Url { .. } => Failure::Config(e.to_string()),
         other => Failure::Refused(error_chain(&other)),
@@ -80,12 +78,20 @@ fn open_store(config: &ConfigArgs) -> Result<DieselStore, Failure> {
 }
 
 fn run(cli: Cli) -> Result<Report, Failure> {
-    let store = open_store(&cli.config)?;
+    let settings = idp_config::load(&cli.config, &ServerArgs::default(), None)
+        .map_err(|e| Failure::Config(e.to_string()))?;
+    let store = open_store(&settings)?;
     match cli.command {
         Command::User(c) => users::run(&store, c),
         Command::Group(c) => groups::run(&store, c),
         Command::Client(c) => clients::run(&store, c),
-        Command::Key(c) => keys::run(&store, c),
+        Command::Key(c) => keys::run(
+            &store,
+            c,
+            chrono::Duration::seconds(
+                i64::try_from(settings.key_activation_delay).unwrap_or(i64::MAX / 1000),
+            ),
+        ),
     }
 }
 

@@ -153,9 +153,7 @@ pub(crate) fn run(store: &DieselStore, command: UserCommand) -> Result<Report, F
             Ok(Report::new(v, text))
         }
         UserCommand::Remove { username } => {
-            if !store.delete_user(&username)? {
-                return Err(Failure::Refused(format!("user {username} not found")));
-            }
+            manage::remove_user(store, &username)?;
             Ok(Report::new(
                 serde_json::json!({ "removed": username }),
                 format!("removed user {username}"),

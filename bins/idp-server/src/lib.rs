@@ -4,6 +4,8 @@
 //! key exists, mount the endpoints, listen — so end-to-end tests boot exactly what
 //! production boots.
 
+mod request_span;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -11,7 +13,9 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer};
 use idp_core::SystemClock;
 use idp_protocol::{ensure_signing_key, Provider, ProviderConfig};
-use idp_store::DieselStore;
+use idp_store::{DieselStore, StoreOptions};
+
+pub use request_span::PathOnlySpan;
 
 pub use idp_config::Settings;
 
@@ -38,7 +42,17 @@ pub fn provider_config(settings: &Settings) -> ProviderConfig {
     config.refresh_token_lifetime = secs(settings.refresh_token_lifetime);
     config.authorization_code_lifetime = secs(settings.authorization_code_lifetime);
     config.session_lifetime = secs(settings.session_lifetime);
+    config.key_activation_delay = secs(settings.key_activation_delay);
     config
+}
+
+/// The storage options a [`Settings`] describes.
+pub fn store_options(settings: &Settings) -> StoreOptions {
+    StoreOptions {
+        pool_size: settings.database_pool_size,
+        pool_timeout: std::time::Duration::from_millis(settings.database_pool_timeout_ms),
+        ..StoreOptions::default()
+    }
 }
 
 /// Tokens and session cookies cross the network in clear over `http`; that is only
@@ -57,8 +71,9 @@ fn warn_if_plain_http(issuer: &str) {
     }
 }
 
-/// How often expired rows are deleted.
-const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often expired rows are deleted: often, so anonymous sessions, parked requests and
+/// failure counters never pile up (each purge is a few indexed deletes).
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Purges expired rows now and then every [`HOUSEKEEPING_INTERVAL`], on a plain thread so it
 /// needs no runtime and never blocks request handling.
@@ -87,10 +102,10 @@ fn start_housekeeping(provider: Arc<Provider>) {
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
-    let store = DieselStore::open(&settings.database_url)?;
+    let store = DieselStore::open_with_options(&settings.database_url, &store_options(settings))?;
     let clock = Arc::new(SystemClock);
     if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {
-        tracing::info!(kid = %key.kid, alg = %key.alg, "generated a signing key");
+        tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
     let provider = Arc::new(Provider::new(
         Arc::new(store),
@@ -101,9 +116,10 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     let state = idp_http::HttpState::new(provider);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<PathOnlySpan>::new())
             .configure(idp_http::configure(state.clone()))
     })
+    .worker_max_blocking_threads(settings.blocking_threads)
     .listen(listener)?
     .run();
     Ok(server)

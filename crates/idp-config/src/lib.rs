@@ -55,6 +55,16 @@ pub struct Settings {
     pub authorization_code_lifetime: u64,
     /// Browser session lifetime, seconds.
     pub session_lifetime: u64,
+    /// Seconds after `idp-admin key rotate` before the new key signs (it is published in
+    /// the JWKS at once); longer than the JWKS `max-age` of 300 s.
+    pub key_activation_delay: u64,
+    /// Database connections per server process.
+    pub database_pool_size: u32,
+    /// Milliseconds a request waits for a free database connection before it is answered
+    /// 503 with `Retry-After`.
+    pub database_pool_timeout_ms: u64,
+    /// Threads per HTTP worker for blocking work (database, password hashing).
+    pub blocking_threads: usize,
 }
 
 impl Settings {
@@ -71,6 +81,10 @@ impl Settings {
             refresh_token_lifetime: raw.refresh_token_lifetime,
             authorization_code_lifetime: raw.authorization_code_lifetime,
             session_lifetime: raw.session_lifetime,
+            key_activation_delay: raw.key_activation_delay,
+            database_pool_size: raw.database_pool_size,
+            database_pool_timeout_ms: raw.database_pool_timeout_ms,
+            blocking_threads: raw.blocking_threads,
         }
     }
 }
@@ -86,6 +100,10 @@ struct Raw {
     refresh_token_lifetime: u64,
     authorization_code_lifetime: u64,
     session_lifetime: u64,
+    key_activation_delay: u64,
+    database_pool_size: u32,
+    database_pool_timeout_ms: u64,
+    blocking_threads: usize,
 }
 
 impl Default for Raw {
@@ -98,6 +116,10 @@ impl Default for Raw {
             refresh_token_lifetime: 30 * 24 * 3600,
             authorization_code_lifetime: 60,
             session_lifetime: 12 * 3600,
+            key_activation_delay: 3600,
+            database_pool_size: 8,
+            database_pool_timeout_ms: 1000,
+            blocking_threads: 16,
         }
     }
 }
@@ -154,6 +176,21 @@ impl Raw {
                 return Err(bad(name, "must be between 1 second and 10 years"));
             }
         }
+        if self.key_activation_delay > 30 * 24 * 3600 {
+            return Err(bad("key_activation_delay", "must be at most 30 days"));
+        }
+        if !(1..=1000).contains(&self.database_pool_size) {
+            return Err(bad("database_pool_size", "must be between 1 and 1000"));
+        }
+        if !(1..=60_000).contains(&self.database_pool_timeout_ms) {
+            return Err(bad(
+                "database_pool_timeout_ms",
+                "must be between 1 and 60000 milliseconds",
+            ));
+        }
+        if !(1..=1024).contains(&self.blocking_threads) {
+            return Err(bad("blocking_threads", "must be between 1 and 1024"));
+        }
         if self.authorization_code_lifetime > 600 {
             return Err(bad(
                 "authorization_code_lifetime",
@@ -168,6 +205,10 @@ impl Raw {
             refresh_token_lifetime: self.refresh_token_lifetime,
             authorization_code_lifetime: self.authorization_code_lifetime,
             session_lifetime: self.session_lifetime,
+            key_activation_delay: self.key_activation_delay,
+            database_pool_size: self.database_pool_size,
+            database_pool_timeout_ms: self.database_pool_timeout_ms,
+            blocking_threads: self.blocking_threads,
         })
     }
 }
@@ -302,6 +343,9 @@ mod tests {
         assert!(e(&[("IDP_AUTHORIZATION_CODE_LIFETIME", "601")])
             .contains("authorization_code_lifetime"));
         assert!(e(&[("IDP_BOGUS", "1")]).contains("bogus"));
+        assert!(e(&[("IDP_DATABASE_POOL_SIZE", "0")]).contains("database_pool_size"));
+        assert!(e(&[("IDP_BLOCKING_THREADS", "0")]).contains("blocking_threads"));
+        assert!(e(&[("IDP_KEY_ACTIVATION_DELAY", "99999999")]).contains("key_activation_delay"));
         // The log filter shares the prefix but is not a setting.
         assert!(load(
             &ConfigArgs::default(),

@@ -193,9 +193,11 @@ pub struct Client {
     pub redirect_uris: Vec<RedirectUri>,
     /// Grant types the client may use.
     pub grant_types: Vec<GrantType>,
-    /// Scopes the client may be granted; also the default when a request names none
-    /// (RFC 6749 §3.3).
+    /// Scopes the client may be granted.
     pub scopes: ScopeSet,
+    /// The scope of a request that names none (RFC 6749 §3.3), set by the operator; empty
+    /// means such requests are refused with `invalid_scope`. Never more than `scopes`.
+    pub default_scopes: ScopeSet,
     /// A client of the operator's own: consent is implied.
     pub first_party: bool,
     /// Issue a refresh token even when `offline_access` was not granted (ownCloud and

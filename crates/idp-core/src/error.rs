@@ -18,6 +18,10 @@ pub enum CoreError {
     /// Something a write refers to does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The storage backend is momentarily unable to serve (no free connection in time);
+    /// the request may be retried.
+    #[error("storage busy")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The storage backend failed; the source carries the backend's detail for logs.
     #[error("storage failure")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),

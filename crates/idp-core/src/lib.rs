@@ -16,21 +16,24 @@ mod key;
 mod repo;
 mod scope;
 mod session;
+mod throttle;
 mod user;
 
 pub use client::{check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{error_chain, CoreError};
 pub use grant::{
-    AccessToken, AuthorizationCode, ConsumeOutcome, GrantId, RefreshToken, SecretDigest,
+    AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,
+    SecretDigest, Subject,
 };
-pub use key::SigningKey;
+pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, KeyRepo,
-    MaintenanceRepo, SessionRepo, Store, TokenRepo, UserRepo,
+    MaintenanceRepo, PurgeBefore, SessionRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use scope::{Scope, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};
+pub use throttle::{Backoff, Failures};
 pub use user::{Group, User, UserId};
 
 /// Result type of repository operations.

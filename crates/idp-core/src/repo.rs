@@ -7,9 +7,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ConsumeOutcome, GrantId,
-    Group, PendingAuthorization, RefreshToken, Result, ScopeSet, SecretDigest, SigningKey, User,
-    UserId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, Failures, Grant, GrantId,
+    Granted, Group, KeySummary, NewTokens, PendingAuthorization, Redemption, RefreshToken, Result,
+    ScopeSet, SecretDigest, SigningKey, User, UserId,
 };
 
 /// Registered clients.
@@ -73,47 +73,49 @@ pub trait ConsentRepo {
     ) -> Result<()>;
 }
 
-/// Authorization codes.
+/// Grants and their authorization codes.
 pub trait CodeRepo {
-    /// Stores a new code.
-    fn insert_code(&self, code: &AuthorizationCode) -> Result<()>;
-    /// Marks the code used, atomically, and returns it; a second call reports
-    /// [`ConsumeOutcome::AlreadyUsed`].
-    fn consume_code(
+    /// Stores a new grant and its authorization code, together.
+    fn insert_code(&self, grant: &Grant, code: &AuthorizationCode) -> Result<()>;
+    /// The code with this digest, used or not, with its grant and user (one query).
+    fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>>;
+    /// In one transaction: marks the code used — only if it is unused and its grant is
+    /// not revoked — and stores `tokens`. A failure anywhere stores nothing and leaves
+    /// the code redeemable.
+    fn redeem_code(
         &self,
         digest: &SecretDigest,
         now: DateTime<Utc>,
-    ) -> Result<ConsumeOutcome<AuthorizationCode>>;
+        tokens: &NewTokens,
+    ) -> Result<Redemption>;
 }
 
-/// Access and refresh tokens.
+/// Access and refresh tokens, and grant revocation.
 pub trait TokenRepo {
-    /// Stores a new access token.
-    fn insert_access_token(&self, token: &AccessToken) -> Result<()>;
-    /// The access token with this digest.
-    fn access_token(&self, digest: &SecretDigest) -> Result<Option<AccessToken>>;
-    /// Stores a new refresh token.
-    fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
-    /// The refresh token with this digest, used or not (a read only: redemption is
-    /// [`TokenRepo::consume_refresh_token`]).
-    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<RefreshToken>>;
-    /// Marks the refresh token used, atomically, and returns it; a second call reports
-    /// [`ConsumeOutcome::AlreadyUsed`].
-    fn consume_refresh_token(
+    /// The access token with this digest, with its grant and user (one query).
+    fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>>;
+    /// The refresh token with this digest, used or not, with its grant and user.
+    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<Granted<RefreshToken>>>;
+    /// In one transaction: marks the refresh token used — only if it is unused,
+    /// unrevoked and its grant is not revoked — and stores `tokens` (rotation).
+    fn redeem_refresh_token(
         &self,
         digest: &SecretDigest,
         now: DateTime<Utc>,
-    ) -> Result<ConsumeOutcome<RefreshToken>>;
-    /// Revokes every access and refresh token of the grant.
-    fn revoke_grant(&self, grant: &GrantId) -> Result<()>;
+        tokens: &NewTokens,
+    ) -> Result<Redemption>;
+    /// Revokes the grant, and so every code and token that references it, including
+    /// ones stored after this call by a redemption already under way.
+    fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()>;
 }
 
 /// JWS signing keys.
 pub trait KeyRepo {
-    /// All keys, newest first.
-    fn signing_keys(&self) -> Result<Vec<SigningKey>>;
-    /// Stores a key; if it is active, every other key becomes inactive in the same
-    /// transaction.
+    /// Every key without its private part, newest first (a cheap query).
+    fn key_summaries(&self) -> Result<Vec<KeySummary>>;
+    /// One key with its private part.
+    fn signing_key(&self, kid: &str) -> Result<Option<SigningKey>>;
+    /// Stores a key; [`crate::CoreError::Conflict`] if the kid exists.
     fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
 }
 
@@ -125,6 +127,9 @@ pub trait SessionRepo {
     fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> Result<Option<BrowserSession>>;
     /// Ends a session.
     fn delete_session(&self, digest: &SecretDigest) -> Result<()>;
+    /// Replaces the session's CSRF token (after a failed login, so a token seen once is
+    /// not reusable); whether the session exists.
+    fn set_csrf_token(&self, digest: &SecretDigest, csrf_token: &str) -> Result<bool>;
     /// Ends every session of a user; returns how many there were.
     fn delete_sessions_of(&self, user: &UserId) -> Result<u64>;
 }
@@ -139,12 +144,43 @@ pub trait AuthorizationRequestRepo {
     fn delete_pending(&self, id: &str) -> Result<bool>;
 }
 
+/// Failure counters for abuse limits, kept in the database so that every instance sees
+/// them.
+pub trait ThrottleRepo {
+    /// Records a failure for `key` and returns the failures counted so far, counting from
+    /// zero again when the last one was before `window_start`.
+    fn note_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+    ) -> Result<Failures>;
+    /// The failures counted for `key` since `window_start`, if any.
+    fn failures(&self, key: &str, window_start: DateTime<Utc>) -> Result<Option<Failures>>;
+    /// Forgets the failures of `key` (after a success).
+    fn clear_failures(&self, key: &str) -> Result<()>;
+}
+
+/// What to purge, as instants before which rows are no longer needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PurgeBefore {
+    /// Now: sessions, parked requests and tokens that expired before it go.
+    pub now: DateTime<Utc>,
+    /// Codes that expired before this go (kept past their lifetime so that a late replay
+    /// is still recognised and revokes its grant).
+    pub codes: DateTime<Utc>,
+    /// Refresh tokens rotated out before this go (kept only as long as reuse detection
+    /// needs them).
+    pub used_refresh_tokens: DateTime<Utc>,
+    /// Failure counters last touched before this go.
+    pub failures: DateTime<Utc>,
+}
+
 /// Housekeeping.
 pub trait MaintenanceRepo {
-    /// Deletes expired sessions, parked requests and tokens, and codes that expired
-    /// before `codes_before` (kept longer than their lifetime so a late replay is still
-    /// recognised and revokes its grant); returns how many rows went.
-    fn purge_expired(&self, now: DateTime<Utc>, codes_before: DateTime<Utc>) -> Result<u64>;
+    /// Deletes what `before` says is no longer needed, and grants left with no code or
+    /// token; returns how many rows went.
+    fn purge_expired(&self, before: &PurgeBefore) -> Result<u64>;
 }
 
 /// Everything the provider stores, as one object.
@@ -158,6 +194,7 @@ pub trait Store:
     + KeyRepo
     + SessionRepo
     + AuthorizationRequestRepo
+    + ThrottleRepo
     + MaintenanceRepo
     + Send
     + Sync
@@ -174,6 +211,7 @@ impl<T> Store for T where
         + KeyRepo
         + SessionRepo
         + AuthorizationRequestRepo
+        + ThrottleRepo
         + MaintenanceRepo
         + Send
         + Sync

@@ -11,6 +11,10 @@ use crate::{ClientId, RedirectUri, ScopeSet, SecretDigest, UserId};
 pub struct BrowserSession {
     /// Digest of the session cookie's value.
     pub digest: SecretDigest,
+    /// Stable session identifier: survives the id rotation at login, so parked requests
+    /// stay bound to the browser, and (later) logout can name the session (`sid`, OIDC
+    /// Front-/Back-Channel Logout). Random, not secret.
+    pub sid: String,
     /// The logged-in user, if any.
     pub user_id: Option<UserId>,
     /// When that user authenticated.
@@ -57,6 +61,10 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// Username to pre-fill on the login form.
     pub login_hint: Option<String>,
+    /// The subject of a verified `id_token_hint` (OIDC Core §3.1.2.1): only this user may
+    /// complete the request.
+    #[serde(default)]
+    pub hinted_subject: Option<UserId>,
 }
 
 impl AuthorizationRequest {
@@ -73,6 +81,9 @@ pub struct PendingAuthorization {
     pub id: String,
     /// The request.
     pub request: AuthorizationRequest,
+    /// The `sid` of the browser session that started it: only that browser may complete
+    /// it (RFC 9700 §4.7).
+    pub browser_sid: String,
     /// When it was parked (a login after this satisfies `prompt=login`).
     pub created_at: DateTime<Utc>,
     /// When it is forgotten.

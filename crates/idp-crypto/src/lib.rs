@@ -1,11 +1,11 @@
 //! Cryptographic primitives of the identity provider.
 //!
 //! Random secrets and identifiers, SHA-256 digests, constant-time comparison, argon2id
-//! password hashing, and JWS signing keys that plug into `openidconnect`'s token builders
-//! and JWKS types.
+//! password hashing under a concurrency limit, and RS256 signing keys on ring.
 //!
-//! Invariants, stated as absences: this is a leaf crate — it knows nothing of clients,
-//! users, storage or HTTP; it never logs or returns secret material in errors.
+//! Invariants, stated as absences: this is a leaf crate on ring, argon2 and the `rsa` key
+//! generator — it knows nothing of clients, users, storage, HTTP or JOSE libraries; it
+//! never logs or returns secret material in errors.
 
 mod compare;
 mod digest;
@@ -17,6 +17,6 @@ mod signing;
 pub use compare::constant_time_eq;
 pub use digest::sha256_hex;
 pub use error::CryptoError;
-pub use password::{hash_password, verify_password, PasswordCheck};
+pub use password::{hash_password, verify_password, HashingLimit, HashingPermit, PasswordCheck};
 pub use random::{random_id, random_secret};
 pub use signing::{generate_rsa_pkcs8, JwsSigningKey, RSA_KEY_BITS};

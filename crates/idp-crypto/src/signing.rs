@@ -1,16 +1,15 @@
-//! JWS signing keys (RFC 7515) for ID tokens, usable by `openidconnect`'s token builders.
+//! JWS signing keys (RFC 7515) on ring.
 //!
-//! Signing runs on ring, which signs RS256 about three times faster than the `rsa` crate
-//! that `openidconnect`'s own key type uses; ring cannot generate RSA keys, so generation
-//! uses the `rsa` crate and hands ring the PKCS#8 document.
+//! Signing runs on ring, which signs RS256 about three times faster than the `rsa` crate;
+//! ring cannot generate RSA keys, so generation uses the `rsa` crate and hands ring the
+//! PKCS#8 document. This crate knows no JOSE library: the protocol crate wraps these keys
+//! for `openidconnect`'s token builders and JWKS types.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
-use openidconnect::{JsonWebKeyId, PrivateSigningKey, SigningError};
 use ring::rand::SystemRandom;
 use ring::rsa::PublicKeyComponents;
-use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use ring::signature::{RsaKeyPair, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256};
 
 use crate::CryptoError;
 
@@ -31,7 +30,7 @@ pub fn generate_rsa_pkcs8(bits: usize) -> Result<Vec<u8>, CryptoError> {
     Ok(doc.as_bytes().to_vec())
 }
 
-/// A private key that signs JWS with one algorithm, identified by its RFC 7638 thumbprint.
+/// An RS256 private key, identified by its RFC 7638 thumbprint.
 pub struct JwsSigningKey {
     kid: String,
     key_pair: RsaKeyPair,
@@ -48,15 +47,11 @@ impl std::fmt::Debug for JwsSigningKey {
 }
 
 impl JwsSigningKey {
-    /// Loads a stored key for `alg` (only `RS256` today).
+    /// Loads an RS256 key from PKCS#8 DER.
     ///
     /// # Errors
-    /// [`CryptoError::UnsupportedAlgorithm`] for other algorithms,
-    /// [`CryptoError::KeyRejected`] if the document is not a usable key.
-    pub fn from_pkcs8(alg: &str, pkcs8: &[u8]) -> Result<Self, CryptoError> {
-        if alg != "RS256" {
-            return Err(CryptoError::UnsupportedAlgorithm(alg.to_owned()));
-        }
+    /// [`CryptoError::KeyRejected`] if the document is not a usable RSA key.
+    pub fn rs256_from_pkcs8(pkcs8: &[u8]) -> Result<Self, CryptoError> {
         let key_pair =
             RsaKeyPair::from_pkcs8(pkcs8).map_err(|e| CryptoError::KeyRejected(e.to_string()))?;
         let public = PublicKeyComponents::<Vec<u8>>::from(key_pair.public());
@@ -74,30 +69,32 @@ impl JwsSigningKey {
         &self.kid
     }
 
-    /// The JWS algorithm this key signs with.
-    pub fn algorithm(&self) -> CoreJwsSigningAlgorithm {
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    /// The RSA public modulus and exponent, big-endian.
+    pub fn rsa_public(&self) -> (&[u8], &[u8]) {
+        (&self.public.n, &self.public.e)
     }
 
-    /// The public key as a JWK with `kid`, `use` and `alg` (RFC 7517 §4).
-    pub fn public_jwk(&self) -> CoreJsonWebKey {
-        let jwk = CoreJsonWebKey::new_rsa(
-            self.public.n.clone(),
-            self.public.e.clone(),
-            Some(JsonWebKeyId::new(self.kid.clone())),
-        );
-        with_alg(jwk, "RS256")
+    /// Signs `message` (RSASSA-PKCS1-v1_5 with SHA-256).
+    ///
+    /// # Errors
+    /// [`CryptoError::Signing`] if ring fails.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut signature = vec![0u8; self.key_pair.public().modulus_len()];
+        self.key_pair
+            .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+            .map_err(|_| CryptoError::Signing)?;
+        Ok(signature)
     }
-}
 
-/// `CoreJsonWebKey` has no setter for `alg`, but it is plain serde data: add the member
-/// through its JSON form (falling back to the key without `alg`, which stays valid).
-fn with_alg(jwk: CoreJsonWebKey, alg: &str) -> CoreJsonWebKey {
-    let Ok(serde_json::Value::Object(mut map)) = serde_json::to_value(&jwk) else {
-        return jwk;
-    };
-    map.insert("alg".into(), serde_json::Value::String(alg.into()));
-    serde_json::from_value(serde_json::Value::Object(map)).unwrap_or(jwk)
+    /// Whether `signature` is this key's signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        ring::signature::RsaPublicKeyComponents {
+            n: &self.public.n,
+            e: &self.public.e,
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
+        .is_ok()
+    }
 }
 
 /// RFC 7638 §3.2: SHA-256 over `{"e":…,"kty":"RSA","n":…}` with members in lexicographic
@@ -112,59 +109,26 @@ fn rsa_thumbprint(n: &[u8], e: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(d.as_ref())
 }
 
-impl PrivateSigningKey for JwsSigningKey {
-    type VerificationKey = CoreJsonWebKey;
-
-    fn sign(
-        &self,
-        signature_alg: &CoreJwsSigningAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>, SigningError> {
-        if *signature_alg != CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256 {
-            return Err(SigningError::UnsupportedAlg(format!("{signature_alg:?}")));
-        }
-        let mut signature = vec![0u8; self.key_pair.public().modulus_len()];
-        self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
-            .map_err(|_| SigningError::CryptoError)?;
-        Ok(signature)
-    }
-
-    fn as_verification_key(&self) -> CoreJsonWebKey {
-        self.public_jwk()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openidconnect::JsonWebKey;
 
     #[test]
-    fn generated_keys_sign_verifiably_and_publish_kid_use_alg() {
+    fn generated_keys_sign_verifiably() {
         let der = generate_rsa_pkcs8(RSA_KEY_BITS).unwrap();
-        let key = JwsSigningKey::from_pkcs8("RS256", &der).unwrap();
-        let alg = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
-        let sig = key.sign(&alg, b"payload").unwrap();
-        let jwk = key.public_jwk();
-        jwk.verify_signature(&alg, b"payload", &sig).unwrap();
-        assert!(jwk.verify_signature(&alg, b"other", &sig).is_err());
-
-        let json = serde_json::to_value(&jwk).unwrap();
-        assert_eq!(json["kid"], key.kid());
-        assert_eq!(json["use"], "sig");
-        assert_eq!(json["alg"], "RS256");
-        assert_eq!(json["kty"], "RSA");
+        let key = JwsSigningKey::rs256_from_pkcs8(&der).unwrap();
+        let sig = key.sign(b"payload").unwrap();
+        assert_eq!(sig.len(), 256);
+        assert!(key.verify(b"payload", &sig));
+        assert!(!key.verify(b"other", &sig));
+        let (n, e) = key.rsa_public();
+        assert_eq!(key.kid(), rsa_thumbprint(n, e));
     }
 
     #[test]
-    fn other_algorithms_and_garbage_keys_are_refused() {
+    fn garbage_keys_are_refused() {
         assert!(matches!(
-            JwsSigningKey::from_pkcs8("HS256", b""),
-            Err(CryptoError::UnsupportedAlgorithm(_))
-        ));
-        assert!(matches!(
-            JwsSigningKey::from_pkcs8("RS256", b"garbage"),
+            JwsSigningKey::rs256_from_pkcs8(b"garbage"),
             Err(CryptoError::KeyRejected(_))
         ));
     }

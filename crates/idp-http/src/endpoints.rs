@@ -1,8 +1,13 @@
 //! Request handlers: parse, call the protocol on the blocking pool, render.
 
+use std::sync::Arc;
+
 use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use idp_protocol::{paths, ErrorCode, Interaction, Next, Params, ProtocolError, Provider};
+use idp_protocol::{
+    paths, Document, ErrorCode, Interaction, Next, Params, ProtocolError, Provider, RetryAfter,
+};
 
 use crate::error::Surface;
 use crate::{pages, HttpError, HttpState};
@@ -71,23 +76,65 @@ fn render(state: &HttpState, interaction: Interaction) -> Result<HttpResponse, H
             .add_cookie(&state.cookie.build(value))
             .map_err(|_| HttpError::Blocking(Surface::Browser))?;
     }
+    if let Some(retry) = interaction.retry_after {
+        let (status, secs) = match retry {
+            RetryAfter::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, secs),
+            RetryAfter::Busy(secs) => (StatusCode::SERVICE_UNAVAILABLE, secs),
+        };
+        *response.status_mut() = status;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
     Ok(response)
 }
 
-/// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
-pub(crate) async fn metadata(state: web::Data<HttpState>) -> Result<HttpResponse, HttpError> {
-    let meta = state.provider.metadata().map_err(HttpError::api)?;
-    Ok(HttpResponse::Ok()
+/// A public, cacheable JSON document, or 304 when the client holds this version
+/// (RFC 9110 §13.1.2).
+fn document(req: &HttpRequest, doc: &Document) -> HttpResponse {
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| doc.matches_if_none_match(v));
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(meta))
+        .insert_header((header::ETAG, doc.etag()));
+    if fresh {
+        response.finish()
+    } else {
+        response
+            .insert_header(ContentType::json())
+            .body(doc.body().to_vec())
+    }
 }
 
-/// `GET /jwks.json`.
-pub(crate) async fn jwks(state: web::Data<HttpState>) -> Result<HttpResponse, HttpError> {
-    let keys = blocking(&state, Surface::Api, Provider::jwks).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(keys))
+/// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`:
+/// bytes serialised once, served with an `ETag`.
+pub(crate) async fn metadata(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let doc = state.provider.metadata_document().map_err(HttpError::api)?;
+    Ok(document(&req, &doc))
+}
+
+/// `GET /jwks.json`: from the key cache while it is fresh (no storage access on the
+/// executor), else re-read on the blocking pool.
+pub(crate) async fn jwks(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let doc: Arc<Document> = match state.provider.cached_jwks_document() {
+        Some(doc) => doc,
+        None => blocking(&state, Surface::Api, Provider::jwks_document).await?,
+    };
+    Ok(document(&req, &doc))
 }
 
 async fn authorize(
@@ -171,13 +218,22 @@ pub(crate) async fn login_get(
     show(&state, &req, Provider::login_page).await
 }
 
-/// `POST /login`.
+/// `POST /login`: failed attempts are counted per username and per client address.
 pub(crate) async fn login_post(
     state: web::Data<HttpState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    submit(&state, &req, &body, Provider::submit_login).await
+    let form = form_params(&req, &body, Surface::Browser)?;
+    let cookie = state.cookie.read(&req);
+    // The socket's peer; behind a reverse proxy that is the proxy until trusted
+    // forwarding headers are configured (multi-instance deployments, issue 15).
+    let address = req.peer_addr().map(|a| a.ip());
+    let interaction = blocking(&state, Surface::Browser, move |p| {
+        p.submit_login(&form, cookie.as_deref(), address)
+    })
+    .await?;
+    render(&state, interaction)
 }
 
 /// `GET /consent?request_id=…`.
@@ -256,9 +312,14 @@ pub(crate) async fn userinfo_post(
 ) -> Result<HttpResponse, HttpError> {
     let header_token = bearer_header(&req);
     let form_token = if is_form(&req) {
-        Params::parse_urlencoded(&body)
-            .get("access_token")
-            .map(str::to_owned)
+        let form = Params::parse_urlencoded(&body);
+        if form.is_duplicated("access_token") {
+            return Err(HttpError::api(ProtocolError::bearer(
+                ErrorCode::InvalidRequest,
+                "send the access token once",
+            )));
+        }
+        form.get("access_token").map(str::to_owned)
     } else {
         None
     };

@@ -52,6 +52,30 @@ fn json_error(status: StatusCode, code: ErrorCode, description: &str) -> HttpRes
         .json(json!({ "error": code.as_str(), "error_description": description }))
 }
 
+fn basic_challenge() -> HeaderValue {
+    HeaderValue::from_static("Basic realm=\"idp\", charset=\"UTF-8\"")
+}
+
+/// 503 with `Retry-After` (RFC 9110 §15.6.4, §10.2.3): overloaded, try again soon.
+pub(crate) fn busy(surface: Surface, retry_after: u64) -> HttpResponse {
+    const DESCRIPTION: &str = "the server is busy; try again in a moment";
+    let mut r = match surface {
+        Surface::Api => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TemporarilyUnavailable,
+            DESCRIPTION,
+        ),
+        Surface::Browser => pages::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TemporarilyUnavailable,
+            DESCRIPTION,
+        ),
+    };
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    r
+}
+
 fn server_error(surface: Surface) -> HttpResponse {
     const DESCRIPTION: &str = "the server could not complete the request; try again later";
     match surface {
@@ -88,19 +112,14 @@ impl ResponseError for HttpError {
                         pages::error_page(StatusCode::BAD_REQUEST, *code, description)
                     }
                     Delivery::Redirect(location) => pages::redirect(location),
-                    Delivery::Json { basic_challenge } => {
-                        // RFC 6749 §5.2: invalid_client is 401, with a Basic challenge when
-                        // the client tried Basic.
+                    Delivery::Json { .. } => {
+                        // RFC 6749 §5.2: invalid_client is 401; a 401 always names the
+                        // scheme to use (RFC 9110 §15.5.2), whether or not the client
+                        // tried Basic.
                         if *code == ErrorCode::InvalidClient {
                             let mut r = json_error(StatusCode::UNAUTHORIZED, *code, description);
-                            if *basic_challenge {
-                                r.headers_mut().insert(
-                                    header::WWW_AUTHENTICATE,
-                                    HeaderValue::from_static(
-                                        "Basic realm=\"idp\", charset=\"UTF-8\"",
-                                    ),
-                                );
-                            }
+                            r.headers_mut()
+                                .insert(header::WWW_AUTHENTICATE, basic_challenge());
                             r
                         } else {
                             json_error(StatusCode::BAD_REQUEST, *code, description)
@@ -125,6 +144,34 @@ impl ResponseError for HttpError {
                         r
                     }
                 }
+            }
+            HttpError::Protocol(
+                ProtocolError::Throttled {
+                    retry_after,
+                    delivery,
+                },
+                _,
+            ) => {
+                // RFC 6585 §4: 429 with how long to wait.
+                const DESCRIPTION: &str = "too many failed attempts; try again later";
+                let mut r = match delivery {
+                    Delivery::ErrorPage | Delivery::Redirect(_) => pages::error_page(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        ErrorCode::TemporarilyUnavailable,
+                        DESCRIPTION,
+                    ),
+                    Delivery::Json { .. } | Delivery::Bearer => json_error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        ErrorCode::TemporarilyUnavailable,
+                        DESCRIPTION,
+                    ),
+                };
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+                r
+            }
+            HttpError::Protocol(ProtocolError::Busy { retry_after }, surface) => {
+                busy(*surface, *retry_after)
             }
             HttpError::Protocol(e @ ProtocolError::Refused(_), surface) => match surface {
                 Surface::Api => {

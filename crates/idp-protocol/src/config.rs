@@ -1,6 +1,7 @@
 //! Settings the protocol rules depend on.
 
 use chrono::Duration;
+use idp_core::Backoff;
 
 /// Protocol settings; the binaries fill them from configuration.
 #[derive(Clone, Debug)]
@@ -18,11 +19,31 @@ pub struct ProviderConfig {
     pub session_lifetime: Duration,
     /// How long an authorization request may wait for login and consent.
     pub pending_request_lifetime: Duration,
+    /// How long after `idp-admin key rotate` the new key starts signing; until then it is
+    /// only published. Longer than the JWKS `max-age`, so no relying party meets an
+    /// unknown `kid`.
+    pub key_activation_delay: Duration,
+    /// How long a rotated-out refresh token is kept to recognise its reuse (which revokes
+    /// the grant, RFC 9700 §4.14.2); after that it is deleted and presenting it is merely
+    /// `invalid_grant`.
+    pub refresh_reuse_detection: Duration,
+    /// Failed logins per username before the back-off starts, and its growth.
+    pub login_backoff_per_user: Backoff,
+    /// Failed logins per client address.
+    pub login_backoff_per_address: Backoff,
+    /// Failed client authentications per client id at the token endpoint.
+    pub client_auth_backoff: Backoff,
+    /// Password hashes that may run at once in this process (each holds ~19 MiB).
+    pub password_hashing_concurrency: usize,
+    /// Seconds a client is told to wait (`Retry-After`) when the provider is busy.
+    pub busy_retry_after_secs: u32,
 }
 
 impl ProviderConfig {
     /// Defaults for an issuer: access 1 h, refresh 30 days, code 60 s, session 12 h,
-    /// pending request 15 min.
+    /// pending request 15 min, key activation 1 h after rotation; logins back off after 5
+    /// failures per username or 20 per address, client authentication after 10 per
+    /// client; one password hash per core at a time.
     pub fn new(issuer: impl Into<String>) -> Self {
         let issuer: String = issuer.into();
         ProviderConfig {
@@ -32,6 +53,29 @@ impl ProviderConfig {
             authorization_code_lifetime: Duration::seconds(60),
             session_lifetime: Duration::hours(12),
             pending_request_lifetime: Duration::minutes(15),
+            key_activation_delay: Duration::hours(1),
+            refresh_reuse_detection: Duration::days(2),
+            login_backoff_per_user: Backoff {
+                free: 5,
+                base: Duration::seconds(1),
+                max: Duration::minutes(15),
+                window: Duration::hours(1),
+            },
+            login_backoff_per_address: Backoff {
+                free: 20,
+                base: Duration::seconds(1),
+                max: Duration::minutes(15),
+                window: Duration::hours(1),
+            },
+            client_auth_backoff: Backoff {
+                free: 10,
+                base: Duration::seconds(1),
+                max: Duration::minutes(5),
+                window: Duration::hours(1),
+            },
+            password_hashing_concurrency: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
+            busy_retry_after_secs: 1,
         }
     }
 

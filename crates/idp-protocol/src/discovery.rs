@@ -12,6 +12,9 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::document::Document;
 use crate::{paths, ProtocolError, Provider};
 
 /// Metadata members `openidconnect`'s type does not model.
@@ -61,6 +64,18 @@ pub(crate) const CLAIMS_SUPPORTED: [&str; 13] = [
 ];
 
 impl Provider {
+    /// The metadata, serialised once: it depends only on the configuration.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL.
+    pub fn metadata_document(&self) -> Result<Arc<Document>, ProtocolError> {
+        if let Some(doc) = self.metadata.get() {
+            return Ok(Arc::clone(doc));
+        }
+        let doc = Arc::new(Document::json(&self.metadata()?)?);
+        Ok(Arc::clone(self.metadata.get_or_init(|| doc)))
+    }
+
     /// The metadata document served at both well-known locations.
     ///
     /// # Errors

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope` (RFC 6750 §3.1)
     InsufficientScope,
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): overloaded or throttled.
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -108,6 +111,22 @@ pub enum ProtocolError {
     /// missing record. The message is meant for the operator.
     #[error("{0}")]
     Refused(idp_core::CoreError),
+    /// Too many failed attempts for this client, user or address: try again after
+    /// `retry_after` seconds (answered 429 with `Retry-After`).
+    #[error("throttled for {retry_after} s")]
+    Throttled {
+        /// Seconds until the next attempt is allowed.
+        retry_after: u64,
+        /// How to deliver it.
+        delivery: Delivery,
+    },
+    /// The provider is momentarily overloaded (no database connection, no free password
+    /// hashing slot): try again after `retry_after` seconds (answered 503).
+    #[error("busy; retry in {retry_after} s")]
+    Busy {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// Something failed inside the provider (storage, key material). Callers log the
     /// source and answer `server_error` without detail.
     #[error("internal failure")]
@@ -149,14 +168,24 @@ impl ProtocolError {
         match self {
             ProtocolError::Rejected { code, .. } => *code,
             ProtocolError::Refused(_) => ErrorCode::InvalidRequest,
+            ProtocolError::Throttled { .. } | ProtocolError::Busy { .. } => {
+                ErrorCode::TemporarilyUnavailable
+            }
             ProtocolError::Internal(_) => ErrorCode::ServerError,
         }
     }
 }
 
 impl From<idp_core::CoreError> for ProtocolError {
+    /// Storage failures are internal, a busy store is [`ProtocolError::Busy`], and a
+    /// refused value (invalid, duplicate, missing) stays a refusal the caller can show.
     fn from(e: idp_core::CoreError) -> Self {
-        ProtocolError::Internal(Box::new(e))
+        use idp_core::CoreError;
+        match e {
+            CoreError::Unavailable(_) => ProtocolError::Busy { retry_after: 1 },
+            e @ CoreError::Storage(_) => ProtocolError::Internal(Box::new(e)),
+            refused => ProtocolError::Refused(refused),
+        }
     }
 }
 

@@ -1,57 +1,176 @@
-//! Signing keys: creation on first start, rotation, the JWKS, and a cache of parsed keys.
+//! Signing keys: creation on first start, rotation with delayed activation, the JWKS, and
+//! a per-process cache of parsed keys and of the serialised JWKS.
+//!
+//! The database stays the only source of truth. The cache re-reads the list of keys (a
+//! cheap query without private parts) at most once per [`KEY_RECHECK`], so a key that
+//! another process (`idp-admin key rotate`, another instance) added shows up within that
+//! time; rotation publishes a key well before it signs, so that is never too late.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use idp_core::{Clock, KeyRepo, SigningKey};
+use chrono::{DateTime, Duration, Utc};
+use idp_core::{Clock, JwsAlgorithm, KeyRepo, KeySummary, SigningKey};
 use idp_crypto::{generate_rsa_pkcs8, JwsSigningKey, RSA_KEY_BITS};
-use openidconnect::core::CoreJsonWebKeySet;
+use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use openidconnect::{JsonWebKeyId, PrivateSigningKey, SigningError};
 
+use crate::document::Document;
 use crate::{ProtocolError, Provider};
 
-/// Parsed keys by kid. Derived from the database, which stays the only source of truth: a
-/// key rotated by another process is picked up at the next signature.
-#[derive(Default)]
-pub(crate) struct KeyCache {
-    parsed: RwLock<HashMap<String, Arc<JwsSigningKey>>>,
+/// How long a process trusts its cached list of keys before reading it again.
+pub const KEY_RECHECK: Duration = Duration::seconds(1);
+
+/// A parsed key as `openidconnect` signs with it.
+#[derive(Debug)]
+pub(crate) struct OidcSigningKey {
+    key: JwsSigningKey,
+    alg: JwsAlgorithm,
 }
 
-impl KeyCache {
-    fn get(&self, stored: &SigningKey) -> Result<Arc<JwsSigningKey>, ProtocolError> {
-        if let Some(k) = self
-            .parsed
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&stored.kid)
-        {
-            return Ok(Arc::clone(k));
+impl OidcSigningKey {
+    fn load(stored: &SigningKey) -> Result<Self, ProtocolError> {
+        let key = match stored.summary.alg {
+            JwsAlgorithm::Rs256 => JwsSigningKey::rs256_from_pkcs8(&stored.private_key_pkcs8)?,
+        };
+        Ok(OidcSigningKey {
+            key,
+            alg: stored.summary.alg,
+        })
+    }
+
+    pub(crate) fn kid(&self) -> &str {
+        self.key.kid()
+    }
+
+    /// The JOSE algorithm this key signs with.
+    pub(crate) fn algorithm(&self) -> CoreJwsSigningAlgorithm {
+        match self.alg {
+            JwsAlgorithm::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
         }
-        let key = Arc::new(JwsSigningKey::from_pkcs8(
-            &stored.alg,
-            &stored.private_key_pkcs8,
-        )?);
-        self.parsed
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(stored.kid.clone(), Arc::clone(&key));
-        Ok(key)
+    }
+
+    pub(crate) fn jws_algorithm(&self) -> JwsAlgorithm {
+        self.alg
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.key.verify(message, signature)
+    }
+
+    /// The public key as a JWK with `kid`, `use` and `alg` (RFC 7517 §4).
+    pub(crate) fn public_jwk(&self) -> CoreJsonWebKey {
+        let (n, e) = self.key.rsa_public();
+        let jwk = CoreJsonWebKey::new_rsa(
+            n.to_vec(),
+            e.to_vec(),
+            Some(JsonWebKeyId::new(self.kid().to_owned())),
+        );
+        with_alg(jwk, self.alg.as_str())
     }
 }
 
-/// Makes an RS256 key and its stored record.
-fn new_rs256_key(clock: &dyn Clock) -> Result<SigningKey, ProtocolError> {
+impl PrivateSigningKey for OidcSigningKey {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(
+        &self,
+        signature_alg: &CoreJwsSigningAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, SigningError> {
+        if *signature_alg != self.algorithm() {
+            return Err(SigningError::UnsupportedAlg(format!("{signature_alg:?}")));
+        }
+        self.key
+            .sign(message)
+            .map_err(|_| SigningError::CryptoError)
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        self.public_jwk()
+    }
+}
+
+/// `CoreJsonWebKey` has no setter for `alg`, but it is plain serde data: add the member
+/// through its JSON form (falling back to the key without `alg`, which stays valid).
+fn with_alg(jwk: CoreJsonWebKey, alg: &str) -> CoreJsonWebKey {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::to_value(&jwk) else {
+        return jwk;
+    };
+    map.insert("alg".into(), serde_json::Value::String(alg.into()));
+    serde_json::from_value(serde_json::Value::Object(map)).unwrap_or(jwk)
+}
+
+/// The keys as this process last read them.
+#[derive(Debug)]
+pub(crate) struct KeySet {
+    summaries: Vec<KeySummary>,
+    parsed: HashMap<String, Arc<OidcSigningKey>>,
+    jwks: Arc<Document>,
+    checked_at: DateTime<Utc>,
+}
+
+impl KeySet {
+    /// The parsed key with this kid.
+    pub(crate) fn get(&self, kid: &str) -> Option<&Arc<OidcSigningKey>> {
+        self.parsed.get(kid)
+    }
+
+    /// Every published key.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<OidcSigningKey>> {
+        self.summaries
+            .iter()
+            .filter_map(|s| self.parsed.get(&s.kid))
+    }
+
+    fn is_fresh(&self, now: DateTime<Utc>) -> bool {
+        now >= self.checked_at && now - self.checked_at < KEY_RECHECK
+    }
+}
+
+/// The cache of the key set.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    current: RwLock<Option<Arc<KeySet>>>,
+}
+
+impl KeyCache {
+    fn cached(&self) -> Option<Arc<KeySet>> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn store(&self, set: Arc<KeySet>) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(set);
+    }
+}
+
+/// Makes an RS256 key that activates at `activate_at`.
+fn new_rs256_key(
+    now: DateTime<Utc>,
+    activate_at: DateTime<Utc>,
+) -> Result<SigningKey, ProtocolError> {
     let der = generate_rsa_pkcs8(RSA_KEY_BITS)?;
-    let parsed = JwsSigningKey::from_pkcs8("RS256", &der)?;
+    let parsed = JwsSigningKey::rs256_from_pkcs8(&der)?;
     Ok(SigningKey {
-        kid: parsed.kid().to_owned(),
-        alg: "RS256".to_owned(),
+        summary: KeySummary {
+            kid: parsed.kid().to_owned(),
+            alg: JwsAlgorithm::Rs256,
+            created_at: now,
+            activate_at,
+        },
         private_key_pkcs8: der,
-        created_at: clock.now(),
-        active: true,
     })
 }
 
-/// Creates an active RS256 key if the store has no active key; returns the key made.
+/// Creates an RS256 key, active at once, if no key is active; returns the key made. (On
+/// first start nobody has cached a JWKS yet, so there is nothing to wait for.)
 ///
 /// # Errors
 /// [`ProtocolError::Internal`] if storage or key generation fails.
@@ -59,50 +178,102 @@ pub fn ensure_signing_key(
     store: &dyn KeyRepo,
     clock: &dyn Clock,
 ) -> Result<Option<SigningKey>, ProtocolError> {
-    if store.signing_keys()?.iter().any(|k| k.active) {
+    let now = clock.now();
+    if KeySummary::active(&store.key_summaries()?, now).is_some() {
         return Ok(None);
     }
-    let key = new_rs256_key(clock)?;
+    let key = new_rs256_key(now, now)?;
     store.insert_signing_key(&key)?;
     Ok(Some(key))
 }
 
-/// Makes a new active RS256 key; earlier keys stay published in the JWKS so tokens they
-/// signed keep verifying.
+/// Makes a new RS256 key that is published in the JWKS now and signs from `delay` on
+/// (longer than relying parties cache the JWKS, so none meets an unknown `kid`). Earlier
+/// keys stay published so tokens they signed keep verifying.
 ///
 /// # Errors
 /// [`ProtocolError::Internal`] if storage or key generation fails.
 pub fn rotate_signing_key(
     store: &dyn KeyRepo,
     clock: &dyn Clock,
+    delay: Duration,
 ) -> Result<SigningKey, ProtocolError> {
-    let key = new_rs256_key(clock)?;
+    let now = clock.now();
+    let key = new_rs256_key(now, now + delay.max(Duration::zero()))?;
     store.insert_signing_key(&key)?;
     Ok(key)
 }
 
 impl Provider {
-    /// The key that signs new tokens.
-    pub(crate) fn active_signing_key(&self) -> Result<Arc<JwsSigningKey>, ProtocolError> {
-        let keys = self.store.signing_keys()?;
-        let active = keys.iter().find(|k| k.active).ok_or_else(|| {
-            ProtocolError::Internal("no active signing key in the database".into())
-        })?;
-        self.keys.get(active)
+    /// The key set, from the cache while it is fresh, else re-read (parsing only keys not
+    /// seen before, and loading only their private parts).
+    pub(crate) fn key_set(&self) -> Result<Arc<KeySet>, ProtocolError> {
+        let now = self.now();
+        let cached = self.keys.cached();
+        if let Some(set) = cached.as_ref().filter(|s| s.is_fresh(now)) {
+            return Ok(Arc::clone(set));
+        }
+        let summaries = self.store.key_summaries()?;
+        let mut parsed = HashMap::with_capacity(summaries.len());
+        for summary in &summaries {
+            let known = cached.as_ref().and_then(|s| s.parsed.get(&summary.kid));
+            let key = match known {
+                Some(k) => Arc::clone(k),
+                None => {
+                    let stored = self.store.signing_key(&summary.kid)?.ok_or_else(|| {
+                        ProtocolError::Internal("a signing key vanished while loading".into())
+                    })?;
+                    Arc::new(OidcSigningKey::load(&stored)?)
+                }
+            };
+            parsed.insert(summary.kid.clone(), key);
+        }
+        let unchanged = cached.as_ref().is_some_and(|s| s.summaries == summaries);
+        let jwks = match cached.as_ref() {
+            Some(s) if unchanged => Arc::clone(&s.jwks),
+            _ => {
+                let keys = summaries
+                    .iter()
+                    .filter_map(|s| parsed.get(&s.kid).map(|k| k.public_jwk()))
+                    .collect();
+                Arc::new(Document::json(&CoreJsonWebKeySet::new(keys))?)
+            }
+        };
+        let set = Arc::new(KeySet {
+            summaries,
+            parsed,
+            jwks,
+            checked_at: now,
+        });
+        self.keys.store(Arc::clone(&set));
+        Ok(set)
     }
 
-    /// The public keys (RFC 7517 §5): every stored key, so tokens signed before a rotation
-    /// keep verifying.
+    /// The key that signs new tokens now.
+    pub(crate) fn active_signing_key(&self) -> Result<Arc<OidcSigningKey>, ProtocolError> {
+        let set = self.key_set()?;
+        KeySummary::active(&set.summaries, self.now())
+            .and_then(|s| set.parsed.get(&s.kid))
+            .cloned()
+            .ok_or_else(|| ProtocolError::Internal("no active signing key in the database".into()))
+    }
+
+    /// The JWKS document (RFC 7517 §5) with every published key, so tokens signed before
+    /// a rotation keep verifying and keys about to sign are known in advance.
     ///
     /// # Errors
     /// [`ProtocolError::Internal`] if storage fails or a stored key is unusable.
-    pub fn jwks(&self) -> Result<CoreJsonWebKeySet, ProtocolError> {
-        let keys = self
-            .store
-            .signing_keys()?
-            .iter()
-            .map(|k| self.keys.get(k).map(|p| p.public_jwk()))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CoreJsonWebKeySet::new(keys))
+    pub fn jwks_document(&self) -> Result<Arc<Document>, ProtocolError> {
+        Ok(Arc::clone(&self.key_set()?.jwks))
+    }
+
+    /// The JWKS document if the cache is fresh, without touching storage (for serving it
+    /// straight from an async handler).
+    pub fn cached_jwks_document(&self) -> Option<Arc<Document>> {
+        let now = self.now();
+        self.keys
+            .cached()
+            .filter(|s| s.is_fresh(now))
+            .map(|s| Arc::clone(&s.jwks))
     }
 }

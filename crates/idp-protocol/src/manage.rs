@@ -106,6 +106,63 @@ pub fn set_password(
     Ok(())
 }
 
+fn not_found(what: String) -> ProtocolError {
+    ProtocolError::Refused(CoreError::NotFound(what))
+}
+
+/// Removes a user and everything issued for them (grants, codes, tokens, sessions,
+/// consents).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for an unknown user.
+pub fn remove_user(store: &dyn Store, username: &str) -> Result<(), ProtocolError> {
+    if !store.delete_user(username).map_err(refused)? {
+        return Err(not_found(format!("user {username}")));
+    }
+    Ok(())
+}
+
+/// Removes a client and everything issued to it.
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for an unknown client.
+pub fn remove_client(store: &dyn Store, id: &ClientId) -> Result<(), ProtocolError> {
+    if !store.delete_client(id).map_err(refused)? {
+        return Err(not_found(format!("client {id}")));
+    }
+    Ok(())
+}
+
+/// Adds a user to a group (a member already is one: nothing changes).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] if the group or the user does not exist.
+pub fn add_group_member(
+    store: &dyn Store,
+    group: &str,
+    username: &str,
+) -> Result<(), ProtocolError> {
+    store.add_member(group, username).map_err(refused)
+}
+
+/// Removes a user from a group.
+///
+/// # Errors
+/// [`ProtocolError::Refused`] if the user is not a member.
+pub fn remove_group_member(
+    store: &dyn Store,
+    group: &str,
+    username: &str,
+) -> Result<(), ProtocolError> {
+    if !store.remove_member(group, username).map_err(refused)? {
+        return Err(invalid(
+            "group member",
+            format!("{username} is not a member of {group}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates a group.
 ///
 /// # Errors
@@ -165,6 +222,9 @@ pub struct NewClient {
     pub first_party: bool,
     /// Allowed scopes; empty means every supported scope.
     pub scopes: Vec<String>,
+    /// The scope of requests that name none (RFC 6749 §3.3); must be allowed scopes.
+    /// Empty: such requests are refused.
+    pub default_scopes: Vec<String>,
     /// Allowed grant types; empty means `authorization_code` and `refresh_token`.
     pub grant_types: Vec<String>,
     /// Issue refresh tokens without `offline_access`.
@@ -185,6 +245,7 @@ impl NewClient {
             client_secret: None,
             first_party: false,
             scopes: Vec::new(),
+            default_scopes: Vec::new(),
             grant_types: Vec::new(),
             refresh_without_offline_access: false,
             include_user_id: false,
@@ -249,6 +310,13 @@ pub fn create_client(
         }
         scopes
     };
+    let default_scopes = ScopeSet::parse(&new.default_scopes.join(" ")).map_err(refused)?;
+    if let Some(outside) = default_scopes.iter().find(|s| !scopes.contains(s)) {
+        return Err(invalid(
+            "default scope",
+            format!("{outside:?} is not one of the client's scopes"),
+        ));
+    }
     let id = match &new.client_id {
         Some(id) => ClientId::parse_custom(id).map_err(refused)?,
         None => ClientId::new(idp_crypto::random_id(24)?),
@@ -272,6 +340,7 @@ pub fn create_client(
         redirect_uris,
         grant_types,
         scopes,
+        default_scopes,
         first_party: new.first_party,
         refresh_without_offline_access: new.refresh_without_offline_access,
         include_user_id: new.include_user_id,

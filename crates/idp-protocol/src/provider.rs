@@ -1,20 +1,25 @@
 //! The provider object that ties configuration, storage, clock and keys together.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use idp_core::{Clock, SecretDigest, Store};
+use idp_core::{Clock, PurgeBefore, SecretDigest, Store};
+use idp_crypto::HashingLimit;
 
+use crate::document::Document;
 use crate::keys::KeyCache;
 use crate::{ProtocolError, ProviderConfig};
 
-/// An OpenID Provider over a [`Store`]. Holds no state of its own beyond a cache of parsed
-/// keys, so any number of instances may serve the same database.
+/// An OpenID Provider over a [`Store`]. Holds no state of its own beyond caches derived
+/// from the database and configuration (parsed keys, serialised documents) and a bound on
+/// concurrent password hashing, so any number of instances may serve the same database.
 pub struct Provider {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ProviderConfig,
     pub(crate) keys: KeyCache,
+    pub(crate) hashing: HashingLimit,
+    pub(crate) metadata: OnceLock<Arc<Document>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -28,11 +33,14 @@ impl std::fmt::Debug for Provider {
 impl Provider {
     /// A provider over `store`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Self {
+        let hashing = HashingLimit::new(config.password_hashing_concurrency);
         Provider {
             store,
             clock,
             config,
             keys: KeyCache::default(),
+            hashing,
+            metadata: OnceLock::new(),
         }
     }
 
@@ -46,16 +54,29 @@ impl Provider {
         &*self.store
     }
 
-    /// Deletes expired sessions, parked requests and tokens, and codes a day after they
-    /// expired; returns how many rows went.
+    /// Deletes expired sessions, parked requests and tokens, codes a day after they
+    /// expired, rotated-out refresh tokens once reuse detection no longer needs them,
+    /// stale failure counters, and grants left with nothing; returns how many rows went.
     ///
     /// # Errors
     /// [`ProtocolError::Internal`] on storage failure.
     pub fn purge_expired(&self) -> Result<u64, ProtocolError> {
         let now = self.now();
-        Ok(self
-            .store
-            .purge_expired(now, now - chrono::Duration::days(1))?)
+        let c = &self.config;
+        let longest_window = [
+            c.login_backoff_per_user.window,
+            c.login_backoff_per_address.window,
+            c.client_auth_backoff.window,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+        Ok(self.store.purge_expired(&PurgeBefore {
+            now,
+            codes: now - chrono::Duration::days(1),
+            used_refresh_tokens: now - c.refresh_reuse_detection,
+            failures: now - longest_window,
+        })?)
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

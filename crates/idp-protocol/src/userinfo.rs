@@ -1,6 +1,6 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and bearer-token checks (RFC 6750).
 
-use idp_core::{AccessToken, Scope};
+use idp_core::{AccessToken, Granted, Scope};
 use openidconnect::core::CoreUserInfoClaims;
 use openidconnect::EmptyAdditionalClaims;
 
@@ -8,40 +8,46 @@ use crate::claims::standard_claims;
 use crate::provider::digest_of;
 use crate::{ErrorCode, ProtocolError, Provider};
 
+fn invalid_token() -> ProtocolError {
+    ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid")
+}
+
 impl Provider {
-    /// The unexpired, unrevoked access token `token`, or an `invalid_token` challenge.
+    /// The unexpired access token `token` of an unrevoked grant, with its grant and user
+    /// (one query), or an `invalid_token` challenge.
     ///
     /// # Errors
     /// `invalid_token` for unknown, expired or revoked tokens; internal failures.
-    pub fn validate_access_token(&self, token: &str) -> Result<AccessToken, ProtocolError> {
-        let invalid =
-            || ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid");
-        let record = self
+    pub fn validate_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Granted<AccessToken>, ProtocolError> {
+        let found = self
             .store
             .access_token(&digest_of(token))?
-            .ok_or_else(invalid)?;
-        if record.revoked || record.expires_at <= self.now() {
-            return Err(invalid());
+            .ok_or_else(invalid_token)?;
+        if found.record.revoked || found.grant.is_revoked() || found.record.expires_at <= self.now()
+        {
+            return Err(invalid_token());
         }
-        Ok(record)
+        Ok(found)
     }
 
     /// The claims about the token's user that its scope releases (OIDC Core §5.3.2).
     ///
     /// # Errors
-    /// `invalid_token` for a bad token, `insufficient_scope` without `openid`
-    /// (OIDC Core §5.3: UserInfo needs an OpenID Connect access token).
+    /// `invalid_token` for a bad token or one with no end-user, `insufficient_scope`
+    /// without `openid` (OIDC Core §5.3: UserInfo needs an OpenID Connect access token).
     pub fn userinfo(&self, token: &str) -> Result<CoreUserInfoClaims, ProtocolError> {
-        let record = self.validate_access_token(token)?;
+        let Granted { record, user, .. } = self.validate_access_token(token)?;
         if !record.scope.contains(Scope::OPENID) {
             return Err(ProtocolError::bearer(
                 ErrorCode::InsufficientScope,
                 "the access token was not granted the openid scope",
             ));
         }
-        let user = self.store.user_by_id(&record.user_id)?.ok_or_else(|| {
-            ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid")
-        })?;
+        // A client acting for itself has no user to describe.
+        let user = user.ok_or_else(invalid_token)?;
         Ok(CoreUserInfoClaims::new(
             standard_claims(&user, &record.scope),
             EmptyAdditionalClaims {},

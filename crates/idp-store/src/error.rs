@@ -55,11 +55,27 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database is momentarily too busy (no free connection in time, or
+    /// SQLite's write lock not obtained within the busy timeout): worth a retry later.
+    fn is_busy(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Pool(_) => true,
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                info.message().contains("database is locked")
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<StoreError> for CoreError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => CoreError::Conflict(what),
             StoreError::NotFound(what) => CoreError::NotFound(what),
+            busy if busy.is_busy() => CoreError::Unavailable(Box::new(busy)),
             other => CoreError::Storage(Box::new(other)),
         }
     }

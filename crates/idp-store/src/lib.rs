@@ -21,4 +21,4 @@ mod schema;
 
 pub use database_url::DatabaseUrl;
 pub use error::StoreError;
-pub use pool::{DieselStore, Migrations};
+pub use pool::{DieselStore, Migrations, StoreOptions};

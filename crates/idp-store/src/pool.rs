@@ -12,8 +12,32 @@ use crate::{DatabaseUrl, StoreError};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
-/// Connections per pool. SQLite serialises writers anyway; readers run in parallel (WAL).
-const POOL_SIZE: u32 = 8;
+/// How the store opens its database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// When opening may change the schema.
+    pub migrations: Migrations,
+    /// Connections in the pool. SQLite serialises writers anyway; readers run in
+    /// parallel (WAL).
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before the store reports itself
+    /// busy ([`idp_core::CoreError::Unavailable`], answered 503): short, so an overloaded
+    /// server sheds load instead of queueing.
+    pub pool_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            migrations: Migrations::Apply,
+            pool_size: 8,
+            pool_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How long SQLite waits for another writer's lock before giving up (milliseconds).
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5000;
 
 /// The connection pool of one backend.
 pub(crate) enum Backend {
@@ -69,11 +93,32 @@ struct SqlitePragmas;
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-        )
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A transaction that will write. On SQLite it starts with `BEGIN IMMEDIATE`: a plain
+/// `BEGIN` that reads first and then writes fails at once with `SQLITE_BUSY` when another
+/// writer got in between, whereas an immediate one waits for the write lock up front
+/// (busy timeout) and then cannot be interrupted.
+pub(crate) trait WriteTransaction: Sized {
+    /// Runs `f` in a write transaction: committed if it returns `Ok`, rolled back if not.
+    fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError>;
+}
+
+impl WriteTransaction for SqliteConnection {
+    fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.immediate_transaction(f)
     }
 }
 
@@ -94,8 +139,22 @@ impl DieselStore {
     /// As [`DieselStore::open`]; with [`Migrations::OnlyIfNew`], also
     /// [`StoreError::Migration`] for an existing database whose schema is out of date.
     pub fn open_with(url: &str, migrations: Migrations) -> Result<Self, StoreError> {
+        Self::open_with_options(
+            url,
+            &StoreOptions {
+                migrations,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    /// Opens the database named by `url` as `options` say.
+    ///
+    /// # Errors
+    /// As [`DieselStore::open_with`].
+    pub fn open_with_options(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         match DatabaseUrl::parse(url)? {
-            DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path, migrations),
+            DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path, options),
             DatabaseUrl::Postgres(_) => Err(StoreError::Url {
                 url: redact_password(url),
                 reason: "PostgreSQL is not supported by this build yet; use sqlite://PATH"
@@ -104,7 +163,7 @@ impl DieselStore {
         }
     }
 
-    fn open_sqlite(path: &std::path::Path, migrations: Migrations) -> Result<Self, StoreError> {
+    fn open_sqlite(path: &std::path::Path, options: &StoreOptions) -> Result<Self, StoreError> {
         let location = path.display().to_string();
         let open_err = |reason: String| StoreError::Open {
             location: location.clone(),
@@ -116,13 +175,16 @@ impl DieselStore {
         create_private_file(path).map_err(|e| open_err(e.to_string()))?;
         let manager = ConnectionManager::<SqliteConnection>::new(location.clone());
         let pool = Pool::builder()
-            .max_size(POOL_SIZE)
-            .connection_timeout(Duration::from_secs(10))
+            .max_size(options.pool_size.max(1))
+            .connection_timeout(options.pool_timeout)
+            // No ping per checkout: a broken connection fails its query, which reports
+            // the error; r2d2 then replaces connections that report themselves broken.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| open_err(e.to_string()))?;
         let mut conn = pool.get().map_err(|e| open_err(e.to_string()))?;
-        migrate(&mut *conn, || SQLITE_MIGRATIONS, migrations)?;
+        migrate(&mut *conn, || SQLITE_MIGRATIONS, options.migrations)?;
         drop(conn);
         Ok(DieselStore {
             backend: std::sync::Arc::new(Backend::Sqlite(pool)),

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, GrantId,
-    GrantType, PendingAuthorization, RedirectUri, RefreshToken, ScopeSet, SecretDigest, SigningKey,
-    User, UserId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, Grant, GrantId,
+    GrantType, Granted, KeySummary, PendingAuthorization, RedirectUri, RefreshToken, ScopeSet,
+    SecretDigest, SigningKey, Subject, User, UserId,
 };
 
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, clients, pending_authorizations,
+    access_tokens, authorization_codes, browser_sessions, clients, grants, pending_authorizations,
     refresh_tokens, signing_keys, users,
 };
 use crate::StoreError;
@@ -80,6 +80,7 @@ pub(crate) struct ClientRow {
     pub refresh_without_offline_access: bool,
     pub include_user_id: bool,
     pub created_at: i64,
+    pub default_scopes: String,
 }
 
 impl ClientRow {
@@ -99,6 +100,7 @@ impl ClientRow {
             refresh_without_offline_access: c.refresh_without_offline_access,
             include_user_id: c.include_user_id,
             created_at: to_unix(c.created_at),
+            default_scopes: c.default_scopes.to_string(),
         })
     }
 
@@ -123,6 +125,7 @@ impl ClientRow {
             redirect_uris: uris.into_iter().map(RedirectUri::from_trusted).collect(),
             grant_types,
             scopes: scope(&self.scopes)?,
+            default_scopes: scope(&self.default_scopes)?,
             first_party: self.first_party,
             refresh_without_offline_access: self.refresh_without_offline_access,
             include_user_id: self.include_user_id,
@@ -132,17 +135,55 @@ impl ClientRow {
 }
 
 #[derive(Queryable, Insertable)]
+#[diesel(table_name = grants)]
+pub(crate) struct GrantRow {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl GrantRow {
+    pub fn from_domain(g: &Grant) -> Self {
+        GrantRow {
+            id: g.id.as_str().to_owned(),
+            client_id: g.client_id.as_str().to_owned(),
+            user_id: g.subject.user_id().map(|u| u.as_str().to_owned()),
+            scope: g.scope.to_string(),
+            auth_time: to_unix(g.auth_time),
+            created_at: to_unix(g.created_at),
+            revoked_at: g.revoked_at.map(to_unix),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<Grant, StoreError> {
+        let client_id = ClientId::new(self.client_id);
+        Ok(Grant {
+            id: GrantId::new(self.id),
+            subject: match self.user_id {
+                Some(u) => Subject::User(UserId::new(u)),
+                None => Subject::Client(client_id.clone()),
+            },
+            client_id,
+            scope: scope(&self.scope)?,
+            auth_time: from_unix(self.auth_time)?,
+            created_at: from_unix(self.created_at)?,
+            revoked_at: self.revoked_at.map(from_unix).transpose()?,
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
 #[diesel(table_name = authorization_codes)]
 pub(crate) struct CodeRow {
     pub code_digest: String,
     pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
     pub redirect_uri: Option<String>,
-    pub scope: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
-    pub auth_time: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -153,16 +194,12 @@ impl CodeRow {
         CodeRow {
             code_digest: c.digest.as_hex().to_owned(),
             grant_id: c.grant_id.as_str().to_owned(),
-            client_id: c.client_id.as_str().to_owned(),
-            user_id: c.user_id.as_str().to_owned(),
             redirect_uri: c.redirect_uri.as_ref().map(|r| r.as_str().to_owned()),
-            scope: c.scope.to_string(),
             nonce: c.nonce.clone(),
             code_challenge: c.code_challenge.clone(),
-            auth_time: to_unix(c.auth_time),
             created_at: to_unix(c.created_at),
             expires_at: to_unix(c.expires_at),
-            used_at: None,
+            used_at: c.used_at.map(to_unix),
         }
     }
 
@@ -170,15 +207,12 @@ impl CodeRow {
         Ok(AuthorizationCode {
             digest: SecretDigest::from_hex(self.code_digest),
             grant_id: GrantId::new(self.grant_id),
-            client_id: ClientId::new(self.client_id),
-            user_id: UserId::new(self.user_id),
             redirect_uri: self.redirect_uri.map(RedirectUri::from_trusted),
-            scope: scope(&self.scope)?,
             nonce: self.nonce,
             code_challenge: self.code_challenge,
-            auth_time: from_unix(self.auth_time)?,
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
+            used_at: self.used_at.map(from_unix).transpose()?,
         })
     }
 }
@@ -188,8 +222,6 @@ impl CodeRow {
 pub(crate) struct AccessTokenRow {
     pub token_digest: String,
     pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
     pub scope: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -201,8 +233,6 @@ impl AccessTokenRow {
         AccessTokenRow {
             token_digest: t.digest.as_hex().to_owned(),
             grant_id: t.grant_id.as_str().to_owned(),
-            client_id: t.client_id.as_str().to_owned(),
-            user_id: t.user_id.as_str().to_owned(),
             scope: t.scope.to_string(),
             created_at: to_unix(t.created_at),
             expires_at: to_unix(t.expires_at),
@@ -214,8 +244,6 @@ impl AccessTokenRow {
         Ok(AccessToken {
             digest: SecretDigest::from_hex(self.token_digest),
             grant_id: GrantId::new(self.grant_id),
-            client_id: ClientId::new(self.client_id),
-            user_id: UserId::new(self.user_id),
             scope: scope(&self.scope)?,
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
@@ -229,10 +257,7 @@ impl AccessTokenRow {
 pub(crate) struct RefreshTokenRow {
     pub token_digest: String,
     pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
     pub scope: String,
-    pub auth_time: i64,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -244,13 +269,10 @@ impl RefreshTokenRow {
         RefreshTokenRow {
             token_digest: t.digest.as_hex().to_owned(),
             grant_id: t.grant_id.as_str().to_owned(),
-            client_id: t.client_id.as_str().to_owned(),
-            user_id: t.user_id.as_str().to_owned(),
             scope: t.scope.to_string(),
-            auth_time: to_unix(t.auth_time),
             created_at: to_unix(t.created_at),
             expires_at: to_unix(t.expires_at),
-            used_at: None,
+            used_at: t.used_at.map(to_unix),
             revoked: t.revoked,
         }
     }
@@ -259,15 +281,28 @@ impl RefreshTokenRow {
         Ok(RefreshToken {
             digest: SecretDigest::from_hex(self.token_digest),
             grant_id: GrantId::new(self.grant_id),
-            client_id: ClientId::new(self.client_id),
-            user_id: UserId::new(self.user_id),
             scope: scope(&self.scope)?,
-            auth_time: from_unix(self.auth_time)?,
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
+            used_at: self.used_at.map(from_unix).transpose()?,
             revoked: self.revoked,
         })
     }
+}
+
+/// A code or token row joined with its grant and the grant's user.
+pub(crate) type JoinedRow<R> = (R, GrantRow, Option<UserRow>);
+
+/// The domain form of a [`JoinedRow`].
+pub(crate) fn granted<R, T>(
+    (record, grant, user): JoinedRow<R>,
+    record_into: impl FnOnce(R) -> Result<T, StoreError>,
+) -> Result<Granted<T>, StoreError> {
+    Ok(Granted {
+        record: record_into(record)?,
+        grant: grant.into_domain()?,
+        user: user.map(UserRow::into_domain).transpose()?,
+    })
 }
 
 #[derive(Queryable, Insertable)]
@@ -277,27 +312,40 @@ pub(crate) struct SigningKeyRow {
     pub alg: String,
     pub private_key_pkcs8: Vec<u8>,
     pub created_at: i64,
-    pub active: bool,
+    pub activate_at: i64,
+}
+
+/// The columns of a key without its private part.
+pub(crate) type KeySummaryRow = (String, String, i64, i64);
+
+pub(crate) fn key_summary(
+    (kid, alg, created_at, activate_at): KeySummaryRow,
+) -> Result<KeySummary, StoreError> {
+    Ok(KeySummary {
+        kid,
+        alg: alg
+            .parse()
+            .map_err(|_| StoreError::Corrupt("key algorithm"))?,
+        created_at: from_unix(created_at)?,
+        activate_at: from_unix(activate_at)?,
+    })
 }
 
 impl SigningKeyRow {
     pub fn from_domain(k: &SigningKey) -> Self {
         SigningKeyRow {
-            kid: k.kid.clone(),
-            alg: k.alg.clone(),
+            kid: k.summary.kid.clone(),
+            alg: k.summary.alg.as_str().to_owned(),
             private_key_pkcs8: k.private_key_pkcs8.clone(),
-            created_at: to_unix(k.created_at),
-            active: k.active,
+            created_at: to_unix(k.summary.created_at),
+            activate_at: to_unix(k.summary.activate_at),
         }
     }
 
     pub fn into_domain(self) -> Result<SigningKey, StoreError> {
         Ok(SigningKey {
-            kid: self.kid,
-            alg: self.alg,
+            summary: key_summary((self.kid, self.alg, self.created_at, self.activate_at))?,
             private_key_pkcs8: self.private_key_pkcs8,
-            created_at: from_unix(self.created_at)?,
-            active: self.active,
         })
     }
 }
@@ -311,6 +359,7 @@ pub(crate) struct SessionRow {
     pub csrf_token: String,
     pub created_at: i64,
     pub expires_at: i64,
+    pub sid: String,
 }
 
 impl SessionRow {
@@ -322,12 +371,14 @@ impl SessionRow {
             csrf_token: s.csrf_token.clone(),
             created_at: to_unix(s.created_at),
             expires_at: to_unix(s.expires_at),
+            sid: s.sid.clone(),
         }
     }
 
     pub fn into_domain(self) -> Result<BrowserSession, StoreError> {
         Ok(BrowserSession {
             digest: SecretDigest::from_hex(self.session_digest),
+            sid: self.sid,
             user_id: self.user_id.map(UserId::new),
             auth_time: self.auth_time.map(from_unix).transpose()?,
             csrf_token: self.csrf_token,
@@ -345,6 +396,7 @@ pub(crate) struct PendingRow {
     pub request: String,
     pub created_at: i64,
     pub expires_at: i64,
+    pub browser_sid: String,
 }
 
 impl PendingRow {
@@ -356,6 +408,7 @@ impl PendingRow {
                 .map_err(|_| StoreError::Corrupt("authorization request"))?,
             created_at: to_unix(p.created_at),
             expires_at: to_unix(p.expires_at),
+            browser_sid: p.browser_sid.clone(),
         })
     }
 
@@ -366,6 +419,7 @@ impl PendingRow {
                 .map_err(|_| StoreError::Corrupt("authorization request"))?,
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
+            browser_sid: self.browser_sid,
         })
     }
 }

@@ -40,6 +40,7 @@ diesel::table! {
         refresh_without_offline_access -> Bool,
         include_user_id -> Bool,
         created_at -> BigInt,
+        default_scopes -> Text,
     }
 }
 
@@ -53,16 +54,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    grants (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        scope -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     authorization_codes (code_digest) {
         code_digest -> Text,
         grant_id -> Text,
-        client_id -> Text,
-        user_id -> Text,
         redirect_uri -> Nullable<Text>,
-        scope -> Text,
         nonce -> Nullable<Text>,
         code_challenge -> Nullable<Text>,
-        auth_time -> BigInt,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
@@ -73,8 +82,6 @@ diesel::table! {
     access_tokens (token_digest) {
         token_digest -> Text,
         grant_id -> Text,
-        client_id -> Text,
-        user_id -> Text,
         scope -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
@@ -86,10 +93,7 @@ diesel::table! {
     refresh_tokens (token_digest) {
         token_digest -> Text,
         grant_id -> Text,
-        client_id -> Text,
-        user_id -> Text,
         scope -> Text,
-        auth_time -> BigInt,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
@@ -103,7 +107,7 @@ diesel::table! {
         alg -> Text,
         private_key_pkcs8 -> Binary,
         created_at -> BigInt,
-        active -> Bool,
+        activate_at -> BigInt,
     }
 }
 
@@ -115,6 +119,7 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        sid -> Text,
     }
 }
 
@@ -125,11 +130,24 @@ diesel::table! {
         request -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        browser_sid -> Text,
+    }
+}
+
+diesel::table! {
+    failure_counters (counter_key) {
+        counter_key -> Text,
+        failures -> BigInt,
+        last_failure_at -> BigInt,
     }
 }
 
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
+diesel::joinable!(authorization_codes -> grants (grant_id));
+diesel::joinable!(access_tokens -> grants (grant_id));
+diesel::joinable!(refresh_tokens -> grants (grant_id));
+diesel::joinable!(grants -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -137,10 +155,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     clients,
     consents,
+    grants,
     authorization_codes,
     access_tokens,
     refresh_tokens,
     signing_keys,
     browser_sessions,
     pending_authorizations,
+    failure_counters,
 );

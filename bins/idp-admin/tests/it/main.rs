@@ -118,25 +118,59 @@ fn the_database_url_can_come_from_the_environment() {
 }
 
 #[test]
-fn keys_rotate_and_exactly_one_is_active() {
+fn rotated_keys_are_published_first_and_activate_after_the_delay() {
     let admin = Admin::fresh();
     assert_eq!(
         admin.run(&["key", "list", "--json"]).json(),
         serde_json::json!([])
     );
-    let first = admin.run(&["key", "rotate", "--json"]).json();
+    let rotate = |delay: &str| {
+        let out = Admin::command()
+            .env("IDP_KEY_ACTIVATION_DELAY", delay)
+            .args(["--database-url", &admin.url, "key", "rotate", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = rotate("0");
+    assert_eq!(first["state"], "active");
+    // The default delay (an hour) publishes the key but keeps the first one signing.
     let second = admin.run(&["key", "rotate", "--json"]).json();
+    assert_eq!(second["state"], "published");
     assert_ne!(first["kid"], second["kid"]);
+    let states = |admin: &Admin| {
+        admin
+            .run(&["key", "list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["kid"].as_str().unwrap().to_owned(),
+                    k["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    let s = states(&admin);
+    assert_eq!(s[first["kid"].as_str().unwrap()], "active");
+    assert_eq!(s[second["kid"].as_str().unwrap()], "published");
+    // A key activated at once supersedes the first, which is then retired.
+    let third = rotate("0");
+    let s = states(&admin);
+    assert_eq!(s[first["kid"].as_str().unwrap()], "retired");
+    assert_eq!(s[third["kid"].as_str().unwrap()], "active");
     let keys = admin.run(&["key", "list", "--json"]).json();
-    let keys = keys.as_array().unwrap();
-    assert_eq!(keys.len(), 2);
-    assert_eq!(keys.iter().filter(|k| k["active"] == true).count(), 1);
-    assert_eq!(keys[0]["kid"], second["kid"]);
     assert_eq!(keys[0]["alg"], "RS256");
+    assert!(keys[0]["activate_at"].is_string());
     let text = admin.run(&["key", "list"]);
-    assert!(
-        text.stdout.contains("active") && text.stdout.contains("published"),
-        "{}",
-        text.stdout
-    );
+    for state in ["active", "published", "retired"] {
+        assert!(text.stdout.contains(state), "{}", text.stdout);
+    }
 }

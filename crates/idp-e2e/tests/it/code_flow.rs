@@ -276,9 +276,11 @@ async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() 
         c.refresh_without_offline_access = true;
         c.include_user_id = true;
         c.first_party = true;
+        c.default_scopes = vec!["profile".into()];
     });
     let secret = created.secret.clone().unwrap();
-    // No scope parameter at all, as ownCloud's OAuth2 clients send it.
+    // No scope parameter at all, as ownCloud's OAuth2 clients send it: the operator's
+    // default scope applies.
     let url = format!(
         "{}/authorize?response_type=code&client_id={}&redirect_uri={}&state=s1",
         server.base,
@@ -305,6 +307,9 @@ async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() 
         .unwrap();
     assert!(response["refresh_token"].is_string(), "{response}");
     assert_eq!(response["user_id"], "ivan");
+    // Only what the operator set: no openid (so no ID token), no offline_access.
+    assert_eq!(response["scope"], "profile");
+    assert!(response.get("id_token").is_none(), "{response}");
     let _ = RefreshToken::new(response["refresh_token"].as_str().unwrap().to_owned());
 }
 

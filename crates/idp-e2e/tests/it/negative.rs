@@ -397,15 +397,11 @@ async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
         ),
     );
     let browser = Browser::new();
-    let login_url = browser.http.get(&url).send().await.unwrap().headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    // The session starts when the request is parked: the request is bound to it.
+    let parked = browser.http.get(&url).send().await.unwrap();
+    let login_url = parked.headers()["location"].to_str().unwrap().to_owned();
+    let before = parked.headers()["set-cookie"].to_str().unwrap().to_owned();
     let response = browser.http.get(&login_url).send().await.unwrap();
-    let before = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
     assert!(
         before.contains("HttpOnly") && before.contains("SameSite=Lax"),
         "{before}"

@@ -68,14 +68,22 @@ fn authorize_uri(f: &Fixture) -> String {
     )
 }
 
-/// Sends an authorization request and returns the login page path it redirects to.
-async fn login_path(app: &impl TestApp, f: &Fixture, issuer: &str) -> String {
+/// Sends an authorization request and returns the login page path it redirects to and
+/// the session cookie (`Set-Cookie`) the request was bound to.
+async fn login_path(app: &impl TestApp, f: &Fixture, issuer: &str) -> (String, String) {
     let response = test::call_service(
         app,
         test::TestRequest::get().uri(&authorize_uri(f)).to_request(),
     )
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let login = response
         .headers()
         .get("location")
@@ -86,7 +94,12 @@ async fn login_path(app: &impl TestApp, f: &Fixture, issuer: &str) -> String {
         login.starts_with(&format!("{issuer}/login?request_id=")),
         "{login}"
     );
-    login.trim_start_matches(issuer).to_owned()
+    (login.trim_start_matches(issuer).to_owned(), cookie)
+}
+
+/// The `name=value` part of a `Set-Cookie` header.
+fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap()
 }
 
 #[actix_web::test]
@@ -121,8 +134,20 @@ async fn both_metadata_documents_are_served_and_identical() {
 async fn pages_are_escaped_uncacheable_and_unframeable() {
     let f = fixture("https://idp.example");
     let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
-    let path = login_path(&app, &f, "https://idp.example").await;
-    let response = test::call_service(&app, test::TestRequest::get().uri(&path).to_request()).await;
+    let (path, cookie) = login_path(&app, &f, "https://idp.example").await;
+    // An https issuer gets a __Host- cookie that is Secure, HttpOnly and SameSite=Lax.
+    assert!(cookie.starts_with("__Host-idp_session="), "{cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&path)
+            .insert_header(("cookie", cookie_pair(&cookie)))
+            .to_request(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
@@ -133,12 +158,6 @@ async fn pages_are_escaped_uncacheable_and_unframeable() {
         .to_str()
         .unwrap()
         .contains("frame-ancestors 'none'"));
-    // An https issuer gets a __Host- cookie that is Secure, HttpOnly and SameSite=Lax.
-    let cookie = headers.get("set-cookie").unwrap().to_str().unwrap();
-    assert!(cookie.starts_with("__Host-idp_session="), "{cookie}");
-    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(flag), "{cookie}");
-    }
     let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
     assert!(
         body.contains("&#60;script&#62;App"),
@@ -192,15 +211,7 @@ async fn the_token_endpoint_speaks_rfc_6749_errors() {
 async fn plain_http_issuers_get_a_plain_cookie_name() {
     let f = fixture("http://127.0.0.1:1");
     let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
-    let login = login_path(&app, &f, "http://127.0.0.1:1").await;
-    let response =
-        test::call_service(&app, test::TestRequest::get().uri(&login).to_request()).await;
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap();
+    let (_, cookie) = login_path(&app, &f, "http://127.0.0.1:1").await;
     assert!(
         cookie.starts_with("idp_session=") && !cookie.contains("Secure"),
         "{cookie}"

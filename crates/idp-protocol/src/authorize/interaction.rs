@@ -1,15 +1,18 @@
 //! The browser side of an authorization: sessions, the login and consent forms, and
 //! issuing the code once both are satisfied.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use idp_core::{
-    AuthorizationCode, AuthorizationRequest, BrowserSession, Client, GrantId, PendingAuthorization,
-    UserId,
+    AuthorizationCode, AuthorizationRequest, BrowserSession, Client, Grant, GrantId,
+    PendingAuthorization, Subject, User, UserId,
 };
 use idp_crypto::{constant_time_eq, verify_password, PasswordCheck};
 
 use super::{redirect_error, redirect_with};
 use crate::provider::{digest_of, new_secret};
+use crate::throttle::{address_key, user_key, Standing};
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
 /// What the browser should see next, and the session cookie to set on the way.
@@ -19,6 +22,18 @@ pub struct Interaction {
     pub next: Next,
     /// A new session cookie value to set (after login, or for a first visit).
     pub set_session: Option<String>,
+    /// Set when the page is shown because the attempt was not evaluated: answer with this
+    /// status and `Retry-After`.
+    pub retry_after: Option<RetryAfter>,
+}
+
+/// Why an attempt was not evaluated, and when to try again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// Too many failures: 429 Too Many Requests, retry after this many seconds.
+    Throttled(u64),
+    /// The provider is momentarily overloaded: 503 Service Unavailable.
+    Busy(u64),
 }
 
 impl From<Next> for Interaction {
@@ -26,6 +41,7 @@ impl From<Next> for Interaction {
         Interaction {
             next,
             set_session: None,
+            retry_after: None,
         }
     }
 }
@@ -77,6 +93,10 @@ pub struct ConsentForm {
 
 /// The single message for any failed login, so it reveals nothing about which part was wrong.
 const LOGIN_FAILED: &str = "Invalid username or password.";
+/// The message while logins are throttled; the same whether or not the account exists.
+const LOGIN_THROTTLED: &str = "Too many failed sign-in attempts. Wait a moment and try again.";
+/// The message when no password check could run.
+const LOGIN_BUSY: &str = "The server is busy. Try again in a moment.";
 
 enum Step {
     Login,
@@ -94,6 +114,13 @@ fn expired_request() -> ProtocolError {
     )
 }
 
+fn other_browser() -> ProtocolError {
+    ProtocolError::page(
+        ErrorCode::InvalidRequest,
+        "this sign-in request was started in another browser; return to the application and start again",
+    )
+}
+
 fn bad_form() -> ProtocolError {
     ProtocolError::page(
         ErrorCode::InvalidRequest,
@@ -103,7 +130,8 @@ fn bad_form() -> ProtocolError {
 
 impl Provider {
     /// Handles an authorization request (GET or POST): validates it, then redirects to the
-    /// client with a code, or parks it and sends the browser to login or consent.
+    /// client with a code, or parks it — bound to this browser's session, started here if
+    /// there is none — and sends the browser to login or consent.
     ///
     /// # Errors
     /// A [`ProtocolError::Rejected`] to show as an error page or to redirect to the
@@ -135,78 +163,211 @@ impl Provider {
                     "the user has not consented to this client",
                 ))
             }
-            Step::Login => Next::GoToLogin(self.park(request)?),
-            Step::Consent => Next::GoToConsent(self.park(request)?),
+            Step::Login | Step::Consent => {
+                // Only now is a session needed: the parked request is bound to it.
+                let (session, set_session) = match session {
+                    Some(s) => (s, None),
+                    None => {
+                        let (cookie, s) = self.start_session(None, None)?;
+                        (s, Some(cookie))
+                    }
+                };
+                let id = self.park(request, &session)?;
+                return Ok(Interaction {
+                    next: if matches!(step, Step::Login) {
+                        Next::GoToLogin(id)
+                    } else {
+                        Next::GoToConsent(id)
+                    },
+                    set_session,
+                    retry_after: None,
+                });
+            }
         };
         Ok(Interaction::from(next))
     }
 
-    /// The login form for a parked request; starts an anonymous session (for the CSRF
-    /// token) when the browser has none.
+    /// The login form for a parked request of this browser.
     ///
     /// # Errors
-    /// An error page if the request is unknown or expired.
+    /// An error page if the request is unknown, expired, or from another browser.
     pub fn login_page(
         &self,
         request_id: &str,
         session_cookie: Option<&str>,
     ) -> Result<Interaction, ProtocolError> {
         let (pending, client) = self.load_pending(request_id)?;
-        let (session, set_session) = match self.load_session(session_cookie)? {
-            Some(s) => (s, None),
-            None => {
-                let (cookie, s) = self.start_session(None)?;
-                (s, Some(cookie))
-            }
-        };
-        Ok(Interaction {
-            next: Next::ShowLogin(LoginForm {
-                request_id: pending.id,
-                csrf_token: session.csrf_token,
-                client_name: client.name,
-                username: pending.request.login_hint,
-                error: None,
-            }),
-            set_session,
-        })
+        let session = self.bound_session(&pending, session_cookie)?;
+        Ok(Interaction::from(Next::ShowLogin(LoginForm {
+            request_id: pending.id,
+            csrf_token: session.csrf_token,
+            client_name: client.name,
+            username: pending.request.login_hint,
+            error: None,
+        })))
     }
 
-    /// Checks a submitted login form (`request_id`, `csrf_token`, `username`, `password`).
-    /// On success the session is replaced by a new one (new id, new CSRF token) and the
+    /// Checks a submitted login form (`request_id`, `csrf_token`, `username`, `password`)
+    /// from the client address `address`. Failures are counted per username and per
+    /// address; past a few, attempts are not evaluated for a growing while. On success the
+    /// session is replaced by a new one (new id and CSRF token, same `sid`) and the
     /// authorization continues.
     ///
     /// # Errors
-    /// An error page for a missing session, a CSRF mismatch or an expired request.
+    /// An error page for a missing session, a CSRF mismatch, an expired request or one
+    /// from another browser.
     pub fn submit_login(
         &self,
         form: &Params,
         session_cookie: Option<&str>,
+        address: Option<IpAddr>,
     ) -> Result<Interaction, ProtocolError> {
         let session = self.checked_session(form, session_cookie)?;
         let (pending, client) = self.load_pending(form.get("request_id").unwrap_or(""))?;
+        if pending.browser_sid != session.sid {
+            return Err(other_browser());
+        }
         let username = form.get("username").unwrap_or("");
         let password = form.get("password").unwrap_or("");
+        let c = &self.config;
+        let keys = [
+            Some((user_key(username), &c.login_backoff_per_user)),
+            address.map(|a| (address_key(a), &c.login_backoff_per_address)),
+        ];
+        let mut clean = true;
+        for (key, policy) in keys.iter().flatten() {
+            match self.standing(key, policy)? {
+                Standing::Clean => {}
+                Standing::Failed => clean = false,
+                Standing::Wait(secs) => {
+                    return Ok(self.login_again(
+                        &pending,
+                        &client,
+                        &session,
+                        username,
+                        LOGIN_THROTTLED,
+                        Some(RetryAfter::Throttled(secs)),
+                    ))
+                }
+            }
+        }
+        let Some(permit) = self.hashing.try_acquire() else {
+            return Ok(self.login_again(
+                &pending,
+                &client,
+                &session,
+                username,
+                LOGIN_BUSY,
+                Some(RetryAfter::Busy(u64::from(c.busy_retry_after_secs))),
+            ));
+        };
         let user = self.store.user_by_username(username)?;
         let check = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
-        let (PasswordCheck::Match, Some(user)) = (check, user) else {
+        let (true, Some(user)) = (check.matched(), user) else {
+            drop(permit);
             tracing::info!(client = %client.id, "failed login");
-            return Ok(Interaction {
-                next: Next::ShowLogin(LoginForm {
-                    request_id: pending.id,
-                    csrf_token: session.csrf_token,
-                    client_name: client.name,
-                    username: Some(username.to_owned()).filter(|u| !u.is_empty()),
-                    error: Some(LOGIN_FAILED),
-                }),
-                set_session: None,
-            });
+            let mut wait = None;
+            for (key, policy) in keys.iter().flatten() {
+                wait = wait.max(self.note_failure(key, policy)?);
+            }
+            // A fresh CSRF token, so a token seen in a failed attempt is worth nothing.
+            let csrf_token = idp_crypto::random_secret()?;
+            self.store.set_csrf_token(&session.digest, &csrf_token)?;
+            let session = BrowserSession {
+                csrf_token,
+                ..session
+            };
+            return Ok(self.login_again(
+                &pending,
+                &client,
+                &session,
+                username,
+                LOGIN_FAILED,
+                wait.map(RetryAfter::Throttled),
+            ));
         };
-        // Session fixation defence: the pre-login session id is never authenticated.
+        if check == PasswordCheck::MatchNeedsRehash {
+            // The parameters changed since this hash was made: store one with the current
+            // parameters while the password is at hand.
+            let hash = idp_crypto::hash_password(password)?;
+            self.store.set_password_hash(&user.username, &hash)?;
+        }
+        drop(permit);
+        if !clean {
+            self.store.clear_failures(&user_key(username))?;
+        }
+        self.finish_login(pending, &client, &session, &user)
+    }
+
+    /// The login page again, after an attempt that did not sign in.
+    fn login_again(
+        &self,
+        pending: &PendingAuthorization,
+        client: &Client,
+        session: &BrowserSession,
+        username: &str,
+        message: &'static str,
+        retry_after: Option<RetryAfter>,
+    ) -> Interaction {
+        Interaction {
+            next: Next::ShowLogin(LoginForm {
+                request_id: pending.id.clone(),
+                csrf_token: session.csrf_token.clone(),
+                client_name: client.name.clone(),
+                username: Some(username.to_owned()).filter(|u| !u.is_empty()),
+                error: Some(message),
+            }),
+            set_session: None,
+            retry_after,
+        }
+    }
+
+    /// After a correct password: a new session for the user, then the next step.
+    fn finish_login(
+        &self,
+        pending: PendingAuthorization,
+        client: &Client,
+        session: &BrowserSession,
+        user: &User,
+    ) -> Result<Interaction, ProtocolError> {
+        // Session fixation defence: the pre-login session id is never authenticated; the
+        // stable sid carries over.
         self.store.delete_session(&session.digest)?;
-        let (cookie, session) = self.start_session(Some((user.id, self.now())))?;
+        let (cookie, session) = self.start_session(
+            Some((user.id.clone(), self.now())),
+            Some(session.sid.clone()),
+        )?;
+        // OIDC Core §3.1.2.1: the client named another user with id_token_hint.
+        if pending
+            .request
+            .hinted_subject
+            .as_ref()
+            .is_some_and(|s| *s != user.id)
+        {
+            if !self.store.delete_pending(&pending.id)? {
+                return Err(expired_request());
+            }
+            let error = self.error_to_client(
+                &pending.request,
+                ErrorCode::LoginRequired,
+                "the signed-in user is not the one the client named",
+            );
+            let ProtocolError::Rejected {
+                delivery: crate::Delivery::Redirect(location),
+                ..
+            } = error
+            else {
+                return Err(error);
+            };
+            return Ok(Interaction {
+                next: Next::RedirectToClient(location),
+                set_session: Some(cookie),
+                retry_after: None,
+            });
+        }
         let step = self.step(
             &pending.request,
-            &client,
+            client,
             Some(&session),
             Some(pending.created_at),
             false,
@@ -214,44 +375,42 @@ impl Provider {
         Ok(Interaction {
             next: self.continue_pending(pending, step)?,
             set_session: Some(cookie),
+            retry_after: None,
         })
     }
 
-    /// The consent form for a parked request.
+    /// The consent form for a parked request of this browser.
     ///
     /// # Errors
-    /// An error page if the request is unknown or expired.
+    /// An error page if the request is unknown, expired, or from another browser.
     pub fn consent_page(
         &self,
         request_id: &str,
         session_cookie: Option<&str>,
     ) -> Result<Interaction, ProtocolError> {
         let (pending, client) = self.load_pending(request_id)?;
-        let session = self.load_session(session_cookie)?;
+        let session = self.bound_session(&pending, session_cookie)?;
         let step = self.step(
             &pending.request,
             &client,
-            session.as_ref(),
+            Some(&session),
             Some(pending.created_at),
             true,
         )?;
-        let (Step::Issue { user_id, .. }, Some(session)) = (step, session) else {
+        let Step::Issue { user_id, .. } = step else {
             return Ok(Interaction::from(Next::GoToLogin(pending.id)));
         };
         let user = self
             .store
             .user_by_id(&user_id)?
             .ok_or_else(expired_request)?;
-        Ok(Interaction {
-            next: Next::ShowConsent(ConsentForm {
-                request_id: pending.id,
-                csrf_token: session.csrf_token,
-                client_name: client.name,
-                scopes: pending.request.scope.iter().map(str::to_owned).collect(),
-                username: user.username,
-            }),
-            set_session: None,
-        })
+        Ok(Interaction::from(Next::ShowConsent(ConsentForm {
+            request_id: pending.id,
+            csrf_token: session.csrf_token,
+            client_name: client.name,
+            scopes: pending.request.scope.iter().map(str::to_owned).collect(),
+            username: user.username,
+        })))
     }
 
     /// Handles a submitted consent form (`request_id`, `csrf_token`, `decision` =
@@ -259,7 +418,8 @@ impl Provider {
     /// consent for this user, client and scopes and issues the code.
     ///
     /// # Errors
-    /// An error page for a missing session, a CSRF mismatch or an expired request.
+    /// An error page for a missing session, a CSRF mismatch, an expired request or one
+    /// from another browser.
     pub fn submit_consent(
         &self,
         form: &Params,
@@ -267,6 +427,9 @@ impl Provider {
     ) -> Result<Interaction, ProtocolError> {
         let session = self.checked_session(form, session_cookie)?;
         let (pending, client) = self.load_pending(form.get("request_id").unwrap_or(""))?;
+        if pending.browser_sid != session.sid {
+            return Err(other_browser());
+        }
         let step = self.step(
             &pending.request,
             &client,
@@ -298,8 +461,9 @@ impl Provider {
         Ok(Interaction::from(next))
     }
 
-    /// Decides what an authorization request still needs. `login_since`: a login at or
-    /// after this instant satisfies `prompt=login` (the time the request was parked).
+    /// Decides what an authorization request still needs. `login_since`: when the request
+    /// was parked; a login at or after it satisfies `prompt=login` and `max_age` for the
+    /// rest of the request (the person just authenticated for it).
     fn step(
         &self,
         request: &AuthorizationRequest,
@@ -313,12 +477,21 @@ impl Provider {
         else {
             return Ok(Step::Login);
         };
-        if request.prompt.login && login_since.is_none_or(|since| auth_time < since) {
+        // OIDC Core §3.1.2.1: with id_token_hint only the hinted user will do.
+        if request
+            .hinted_subject
+            .as_ref()
+            .is_some_and(|s| *s != user_id)
+        {
+            return Ok(Step::Login);
+        }
+        let logged_in_for_this_request = login_since.is_some_and(|since| auth_time >= since);
+        if request.prompt.login && !logged_in_for_this_request {
             return Ok(Step::Login);
         }
         // OIDC Core §3.1.2.1: max_age bounds the time since the user last authenticated.
         if let Some(max_age) = request.max_age {
-            if (self.now() - auth_time).num_seconds() > max_age {
+            if (self.now() - auth_time).num_seconds() > max_age && !logged_in_for_this_request {
                 return Ok(Step::Login);
             }
         }
@@ -355,8 +528,8 @@ impl Provider {
         })
     }
 
-    /// Issues an authorization code (RFC 6749 §4.1.2) and returns the redirect to the
-    /// client carrying `code`, `state` and `iss` (RFC 9207 §2).
+    /// Issues an authorization code (RFC 6749 §4.1.2) with its grant and returns the
+    /// redirect to the client carrying `code`, `state` and `iss` (RFC 9207 §2).
     fn issue_code(
         &self,
         request: &AuthorizationRequest,
@@ -365,21 +538,30 @@ impl Provider {
     ) -> Result<String, ProtocolError> {
         let (code, digest) = new_secret()?;
         let now = self.now();
-        self.store.insert_code(&AuthorizationCode {
-            digest,
-            grant_id: GrantId::new(idp_crypto::random_id(16)?),
+        let grant = Grant {
+            id: GrantId::new(idp_crypto::random_id(16)?),
             client_id: request.client_id.clone(),
-            user_id,
-            redirect_uri: request
-                .redirect_uri_given
-                .then(|| request.redirect_uri.clone()),
+            subject: Subject::User(user_id),
             scope: request.scope.clone(),
-            nonce: request.nonce.clone(),
-            code_challenge: request.code_challenge.clone(),
             auth_time,
             created_at: now,
-            expires_at: now + self.config.authorization_code_lifetime,
-        })?;
+            revoked_at: None,
+        };
+        self.store.insert_code(
+            &grant,
+            &AuthorizationCode {
+                digest,
+                grant_id: grant.id.clone(),
+                redirect_uri: request
+                    .redirect_uri_given
+                    .then(|| request.redirect_uri.clone()),
+                nonce: request.nonce.clone(),
+                code_challenge: request.code_challenge.clone(),
+                created_at: now,
+                expires_at: now + self.config.authorization_code_lifetime,
+                used_at: None,
+            },
+        )?;
         redirect_with(
             &request.redirect_uri,
             &[
@@ -405,11 +587,17 @@ impl Provider {
         )
     }
 
-    fn park(&self, request: AuthorizationRequest) -> Result<String, ProtocolError> {
+    /// Parks a request, bound to the session of the browser that made it.
+    fn park(
+        &self,
+        request: AuthorizationRequest,
+        session: &BrowserSession,
+    ) -> Result<String, ProtocolError> {
         let now = self.now();
         let pending = PendingAuthorization {
             id: idp_crypto::random_secret()?,
             request,
+            browser_sid: session.sid.clone(),
             created_at: now,
             expires_at: now + self.config.pending_request_lifetime,
         };
@@ -439,6 +627,18 @@ impl Provider {
         }
     }
 
+    /// The session of the browser that parked `pending` (RFC 9700 §4.7: a leaked request
+    /// id is useless in another browser).
+    fn bound_session(
+        &self,
+        pending: &PendingAuthorization,
+        cookie: Option<&str>,
+    ) -> Result<BrowserSession, ProtocolError> {
+        self.load_session(cookie)?
+            .filter(|s| s.sid == pending.browser_sid)
+            .ok_or_else(other_browser)
+    }
+
     /// The session of a form post, with its CSRF token checked in constant time.
     fn checked_session(
         &self,
@@ -453,11 +653,12 @@ impl Provider {
         Ok(session)
     }
 
-    /// Starts a session, anonymous or for a user who just authenticated; returns the
-    /// cookie value (only its digest is stored).
+    /// Starts a session, anonymous or for a user who just authenticated, keeping `sid`
+    /// when given; returns the cookie value (only its digest is stored).
     fn start_session(
         &self,
         user: Option<(UserId, DateTime<Utc>)>,
+        sid: Option<String>,
     ) -> Result<(String, BrowserSession), ProtocolError> {
         let (cookie, digest) = new_secret()?;
         let now = self.now();
@@ -467,8 +668,13 @@ impl Provider {
             self.config.pending_request_lifetime
         };
         let (user_id, auth_time) = user.unzip();
+        let sid = match sid {
+            Some(sid) => sid,
+            None => idp_crypto::random_id(16)?,
+        };
         let session = BrowserSession {
             digest,
+            sid,
             user_id,
             auth_time,
             csrf_token: idp_crypto::random_secret()?,

@@ -5,7 +5,7 @@ mod interaction;
 mod pkce;
 mod request;
 
-pub use interaction::{ConsentForm, Interaction, LoginForm, Next};
+pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter};
 pub(crate) use pkce::verify_code_verifier;
 
 use idp_core::RedirectUri;

@@ -20,6 +20,38 @@ fn matching_redirect_uri<'c>(client: &'c Client, requested: &str) -> Option<&'c 
     })
 }
 
+/// Longest accepted values of the parameters that are stored with a parked request or a
+/// code, so that a request cannot make the database grow without bound.
+const MAX_STATE: usize = 1024;
+const MAX_NONCE: usize = 512;
+const MAX_LOGIN_HINT: usize = 256;
+const MAX_SCOPE: usize = 2048;
+
+/// The value of a parameter if it is at most `max` bytes long; `Err` with the description
+/// of the refusal if it is longer.
+fn bounded<'p>(
+    params: &'p Params,
+    name: &str,
+    max: usize,
+    description: &'static str,
+) -> Result<Option<&'p str>, &'static str> {
+    match params.get(name) {
+        Some(v) if v.len() > max => Err(description),
+        v => Ok(v),
+    }
+}
+
+/// The scope a request asks for: the `scope` parameter, or the client's default scope when
+/// there is none (RFC 6749 §3.3). Never `openid` or `offline_access` unless one of those
+/// named it.
+fn requested_scope(params: &Params, client: &Client) -> Result<ScopeSet, &'static str> {
+    match params.get("scope") {
+        Some(raw) if raw.len() > MAX_SCOPE => Err("the scope is too long"),
+        Some(raw) => ScopeSet::parse(raw).map_err(|_| "the scope is malformed"),
+        None => Ok(client.default_scopes.clone()),
+    }
+}
+
 fn parse_prompt(value: Option<&str>) -> Result<Prompt, &'static str> {
     let mut prompt = Prompt::default();
     let Some(value) = value else {
@@ -62,9 +94,10 @@ impl Provider {
             .store
             .client(&ClientId::new(client_id))?
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "the client is not registered"))?;
-        let openid_requested = params
-            .get("scope")
-            .is_some_and(|s| s.split(' ').any(|t| t == idp_core::Scope::OPENID));
+        // Whether this is an OpenID Connect request follows from the effective scope
+        // (a malformed scope is reported once the redirect URI is known).
+        let openid_requested =
+            requested_scope(params, &client).is_ok_and(|s| s.contains(idp_core::Scope::OPENID));
         let (redirect_uri, redirect_uri_given) = match params.get("redirect_uri") {
             Some(uri) => {
                 let registered = matching_redirect_uri(&client, uri).ok_or_else(|| {
@@ -94,8 +127,8 @@ impl Provider {
             },
         };
 
-        // From here on errors go back to the client.
-        let state = params.get("state");
+        // From here on errors go back to the client. An over-long state is not echoed.
+        let state = params.get("state").filter(|s| s.len() <= MAX_STATE);
         let issuer = self.config.issuer.as_str();
         let fail =
             |code, description| redirect_error(&redirect_uri, state, issuer, code, description);
@@ -147,21 +180,40 @@ impl Provider {
             ));
         }
 
-        // RFC 6749 §3.3: no scope means the client's registered scopes; scopes the client
-        // may not have are dropped, and nothing left is an error.
-        let scope = match params.get("scope") {
-            None => client.scopes.clone(),
-            Some(raw) => {
-                let requested = ScopeSet::parse(raw)
-                    .map_err(|_| fail(ErrorCode::InvalidScope, "the scope is malformed"))?;
-                let granted = requested.intersection(&client.scopes);
-                if granted.is_empty() {
-                    return Err(fail(
-                        ErrorCode::InvalidScope,
-                        "none of the requested scopes is allowed for this client",
-                    ));
-                }
-                granted
+        // RFC 6749 §3.3: no scope means the client's default scope, set by the operator
+        // (none set: refused); scopes the client may not have are dropped, and nothing
+        // left is an error.
+        let requested = requested_scope(params, &client)
+            .map_err(|description| fail(ErrorCode::InvalidScope, description))?;
+        if requested.is_empty() {
+            return Err(fail(
+                ErrorCode::InvalidScope,
+                "the request names no scope and the client has no default scope",
+            ));
+        }
+        let scope = requested.intersection(&client.scopes);
+        if scope.is_empty() {
+            return Err(fail(
+                ErrorCode::InvalidScope,
+                "none of the requested scopes is allowed for this client",
+            ));
+        }
+        let too_long = |description| fail(ErrorCode::InvalidRequest, description);
+        let state_value =
+            bounded(params, "state", MAX_STATE, "state is too long").map_err(too_long)?;
+        let nonce = bounded(params, "nonce", MAX_NONCE, "nonce is too long").map_err(too_long)?;
+        // ownCloud clients send `user` for the same purpose as `login_hint`.
+        let login_hint = match bounded(
+            params,
+            "login_hint",
+            MAX_LOGIN_HINT,
+            "login_hint is too long",
+        )
+        .map_err(too_long)?
+        {
+            Some(hint) => Some(hint),
+            None => {
+                bounded(params, "user", MAX_LOGIN_HINT, "user is too long").map_err(too_long)?
             }
         };
 
@@ -193,21 +245,34 @@ impl Provider {
             })?),
         };
 
+        // OIDC Core §3.1.2.1: an id_token_hint names the user the client expects; it
+        // must be an ID token of ours (its expiry does not matter).
+        let hinted_subject = match params.get("id_token_hint") {
+            None => None,
+            Some(hint) => Some(
+                self.verify_id_token(hint)?
+                    .ok_or_else(|| {
+                        fail(
+                            ErrorCode::InvalidRequest,
+                            "the id_token_hint is not an ID token issued by this provider",
+                        )
+                    })?
+                    .subject,
+            ),
+        };
+
         let request = AuthorizationRequest {
             client_id: client.id.clone(),
             redirect_uri,
             redirect_uri_given,
             scope,
-            state: state.map(str::to_owned),
-            nonce: params.get("nonce").map(str::to_owned),
+            state: state_value.map(str::to_owned),
+            nonce: nonce.map(str::to_owned),
             code_challenge,
             prompt,
             max_age,
-            // ownCloud clients send `user` for the same purpose.
-            login_hint: params
-                .get("login_hint")
-                .or_else(|| params.get("user"))
-                .map(str::to_owned),
+            login_hint: login_hint.map(str::to_owned),
+            hinted_subject,
         };
         Ok((request, client))
     }

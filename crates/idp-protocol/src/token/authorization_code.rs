@@ -1,6 +1,6 @@
 //! The `authorization_code` grant (RFC 6749 §4.1.3, OIDC Core §3.1.3).
 
-use idp_core::{Client, ConsumeOutcome, GrantType, Scope};
+use idp_core::{Client, GrantType, Granted, Redemption, Scope};
 
 use super::Issue;
 use crate::authorize::verify_code_verifier;
@@ -11,32 +11,41 @@ fn invalid_grant(description: &'static str) -> ProtocolError {
     ProtocolError::json(ErrorCode::InvalidGrant, description)
 }
 
+const REUSED: &str = "the authorization code was already used";
+
 impl Provider {
+    /// Reads the code with its grant and user (one query), checks every binding, makes
+    /// and signs the tokens, then redeems the code and stores the tokens in one
+    /// transaction. A failure before that transaction commits leaves the code redeemable.
     pub(super) fn exchange_code(
         &self,
         client: &Client,
         params: &Params,
     ) -> Result<super::TokenResponse, ProtocolError> {
-        let code = params
+        let presented = params
             .get("code")
             .ok_or_else(|| ProtocolError::json(ErrorCode::InvalidRequest, "code is missing"))?;
+        let digest = digest_of(presented);
         let now = self.now();
-        let code = match self.store.consume_code(&digest_of(code), now)? {
-            ConsumeOutcome::Consumed(code) => code,
-            ConsumeOutcome::AlreadyUsed(code) => {
-                // RFC 6749 §4.1.2: a code used twice revokes what it produced.
-                self.store.revoke_grant(&code.grant_id)?;
-                tracing::warn!(client = %client.id, "authorization code reused; grant revoked");
-                return Err(invalid_grant("the authorization code was already used"));
-            }
-            ConsumeOutcome::Unknown => {
-                return Err(invalid_grant("the authorization code is invalid"))
-            }
-        };
-        if code.client_id != client.id {
+        let Granted {
+            record: code,
+            grant,
+            user,
+        } = self
+            .store
+            .code(&digest)?
+            .ok_or_else(|| invalid_grant("the authorization code is invalid"))?;
+        // RFC 6749 §4.1.3: the code must have been issued to this client. Another
+        // client holding it means it leaked: its grant is revoked, so neither client
+        // gets tokens from it.
+        if grant.client_id != client.id {
+            self.store.revoke_grant(&grant.id, now)?;
             return Err(invalid_grant(
                 "the authorization code was issued to another client",
             ));
+        }
+        if code.used_at.is_some() || grant.is_revoked() {
+            return Err(self.refuse_replay(client, &grant.id, "authorization code", REUSED));
         }
         if code.expires_at <= now {
             return Err(invalid_grant("the authorization code has expired"));
@@ -74,21 +83,24 @@ impl Provider {
             }
             (None, None) => {}
         }
-        let user = self
-            .store
-            .user_by_id(&code.user_id)?
-            .ok_or_else(|| invalid_grant("the user no longer exists"))?;
+        let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
         let refresh_due = client.allows_grant(GrantType::RefreshToken)
-            && (code.scope.contains(Scope::OFFLINE_ACCESS)
+            && (grant.scope.contains(Scope::OFFLINE_ACCESS)
                 || client.refresh_without_offline_access);
-        self.issue_tokens(&Issue {
+        let (response, tokens) = self.prepare_tokens(&Issue {
             client,
             user: &user,
-            grant_id: &code.grant_id,
-            scope: &code.scope,
-            refresh_scope: refresh_due.then_some(&code.scope),
-            auth_time: code.auth_time,
+            grant: &grant,
+            scope: &grant.scope,
+            refresh_scope: refresh_due.then_some(&grant.scope),
             nonce: code.nonce.as_deref(),
-        })
+        })?;
+        match self.store.redeem_code(&digest, now, &tokens)? {
+            Redemption::Redeemed => Ok(response),
+            // A concurrent request redeemed it first: a replay after all.
+            Redemption::Refused => {
+                Err(self.refuse_replay(client, &grant.id, "authorization code", REUSED))
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ use idp_core::{Client, ClientId, ClientType};
 use idp_crypto::constant_time_eq;
 
 use crate::provider::digest_of;
+use crate::throttle::{client_key, Standing};
 use crate::{Delivery, ErrorCode, Params, ProtocolError, Provider};
 
 fn invalid_client(basic: bool, description: &'static str) -> ProtocolError {
@@ -102,11 +103,32 @@ impl Provider {
             .ok_or_else(|| invalid_client(used_basic, "client authentication failed"))?;
         match (client.client_type, &client.secret_digest, secret) {
             (ClientType::Confidential, Some(stored), Some(secret)) => {
+                // RFC 6749 §10.10: guesses are limited per client; while one waits, no
+                // secret is even compared.
+                let key = client_key(client.id.as_str());
+                let policy = &self.config.client_auth_backoff;
+                let throttled = |retry_after| ProtocolError::Throttled {
+                    retry_after,
+                    delivery: Delivery::Json {
+                        basic_challenge: used_basic,
+                    },
+                };
+                let standing = self.standing(&key, policy)?;
+                if let Standing::Wait(secs) = standing {
+                    return Err(throttled(secs));
+                }
                 let presented = digest_of(&secret);
                 if constant_time_eq(presented.as_hex().as_bytes(), stored.as_hex().as_bytes()) {
+                    if matches!(standing, Standing::Failed) {
+                        self.store.clear_failures(&key)?;
+                    }
                     Ok(client)
                 } else {
-                    Err(invalid_client(used_basic, "client authentication failed"))
+                    tracing::info!(client = %client.id, "failed client authentication");
+                    match self.note_failure(&key, policy)? {
+                        Some(secs) => Err(throttled(secs)),
+                        None => Err(invalid_client(used_basic, "client authentication failed")),
+                    }
                 }
             }
             (ClientType::Public, _, None) => Ok(client),

@@ -4,8 +4,9 @@ mod authorization_code;
 mod client_auth;
 mod refresh_token;
 
-use chrono::{DateTime, Utc};
-use idp_core::{AccessToken, Client, GrantId, GrantType, RefreshToken, Scope, ScopeSet, User};
+use idp_core::{
+    AccessToken, Client, Grant, GrantId, GrantType, NewTokens, RefreshToken, Scope, ScopeSet, User,
+};
 use serde::Serialize;
 
 use crate::id_token::IdTokenInput;
@@ -38,12 +39,11 @@ pub struct TokenResponse {
 struct Issue<'a> {
     client: &'a Client,
     user: &'a User,
-    grant_id: &'a GrantId,
+    grant: &'a Grant,
     /// Scope of the access token (and ID token claims).
     scope: &'a ScopeSet,
     /// Scope of a new refresh token, when one is due.
     refresh_scope: Option<&'a ScopeSet>,
-    auth_time: DateTime<Utc>,
     nonce: Option<&'a str>,
 }
 
@@ -92,36 +92,37 @@ impl Provider {
         }
     }
 
-    /// Stores and returns a new access token, perhaps a refresh token and an ID token.
-    fn issue_tokens(&self, issue: &Issue<'_>) -> Result<TokenResponse, ProtocolError> {
+    /// Makes the tokens for a grant and signs the ID token — everything short of storing
+    /// them, which the caller does in the same transaction that redeems the code or
+    /// refresh token. Nothing here writes, so a failure leaves the grant untouched.
+    fn prepare_tokens(
+        &self,
+        issue: &Issue<'_>,
+    ) -> Result<(TokenResponse, NewTokens), ProtocolError> {
         let now = self.now();
         let (access_token, digest) = new_secret()?;
-        self.store.insert_access_token(&AccessToken {
+        let access = AccessToken {
             digest,
-            grant_id: issue.grant_id.clone(),
-            client_id: issue.client.id.clone(),
-            user_id: issue.user.id.clone(),
+            grant_id: issue.grant.id.clone(),
             scope: issue.scope.clone(),
             created_at: now,
             expires_at: now + self.config.access_token_lifetime,
             revoked: false,
-        })?;
-        let refresh_token = match issue.refresh_scope {
-            None => None,
+        };
+        let (refresh_token, refresh) = match issue.refresh_scope {
+            None => (None, None),
             Some(scope) => {
                 let (token, digest) = new_secret()?;
-                self.store.insert_refresh_token(&RefreshToken {
+                let record = RefreshToken {
                     digest,
-                    grant_id: issue.grant_id.clone(),
-                    client_id: issue.client.id.clone(),
-                    user_id: issue.user.id.clone(),
+                    grant_id: issue.grant.id.clone(),
                     scope: scope.clone(),
-                    auth_time: issue.auth_time,
                     created_at: now,
                     expires_at: now + self.config.refresh_token_lifetime,
+                    used_at: None,
                     revoked: false,
-                })?;
-                Some(token)
+                };
+                (Some(token), Some(record))
             }
         };
         let id_token = if issue.scope.contains(Scope::OPENID) {
@@ -130,13 +131,13 @@ impl Provider {
                 user: issue.user,
                 scope: issue.scope,
                 nonce: issue.nonce,
-                auth_time: issue.auth_time,
+                auth_time: issue.grant.auth_time,
                 access_token: &access_token,
             })?)
         } else {
             None
         };
-        Ok(TokenResponse {
+        let response = TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: self.config.access_token_lifetime.num_seconds(),
@@ -147,6 +148,27 @@ impl Provider {
                 .client
                 .include_user_id
                 .then(|| issue.user.username.clone()),
-        })
+        };
+        Ok((response, NewTokens { access, refresh }))
+    }
+
+    /// Answers a replay: the code or refresh token was used before (or its grant was
+    /// revoked), so everything issued from the grant is revoked (RFC 6749 §4.1.2,
+    /// RFC 9700 §4.14.2) — including tokens a concurrent redemption stores afterwards,
+    /// since every token check looks at the grant.
+    fn refuse_replay(
+        &self,
+        client: &Client,
+        grant: &GrantId,
+        what: &'static str,
+        description: &'static str,
+    ) -> ProtocolError {
+        match self.store.revoke_grant(grant, self.now()) {
+            Ok(()) => {
+                tracing::warn!(client = %client.id, "{what} reused; grant revoked");
+                ProtocolError::json(ErrorCode::InvalidGrant, description)
+            }
+            Err(e) => e.into(),
+        }
     }
 }

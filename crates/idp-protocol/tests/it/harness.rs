@@ -18,6 +18,8 @@ pub struct Harness {
     pub clock: Arc<FixedClock>,
     pub client: CreatedClient,
     pub cookie: Option<String>,
+    /// The client address logins come from.
+    pub address: Option<std::net::IpAddr>,
     _dir: tempfile::TempDir,
 }
 
@@ -64,6 +66,7 @@ impl Harness {
             clock,
             client,
             cookie: None,
+            address: Some(std::net::IpAddr::from([192, 0, 2, 1])),
             _dir: dir,
         }
     }
@@ -124,6 +127,7 @@ impl Harness {
                     ("password", password),
                 ]),
                 self.cookie.as_deref(),
+                self.address,
             )
             .unwrap();
         self.keep_cookie(&submitted);

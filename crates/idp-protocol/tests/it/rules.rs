@@ -88,7 +88,7 @@ fn the_code_is_bound_to_client_redirect_uri_and_verifier() {
     let code = h.code(&[("code_challenge", ""), ("code_challenge_method", "")]);
     assert_eq!(code_of(&h.exchange(&code).unwrap_err()), "invalid_grant");
 
-    // A code redeemed by another client fails and is burnt.
+    // A code redeemed by another client fails and its grant is revoked.
     let code = h.code(&[]);
     let other = idp_protocol::manage::create_client(
         h.provider.store(),

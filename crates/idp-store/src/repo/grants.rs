@@ -1,159 +1,180 @@
+//! Grants, codes and tokens. Redemption is one write transaction: a conditional `UPDATE`
+//! that marks the code or refresh token used (only if unused and its grant unrevoked) and
+//! the inserts of the tokens it yields, so a failure anywhere leaves nothing half done.
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
-    AccessToken, AuthorizationCode, CodeRepo, ConsumeOutcome, GrantId, RefreshToken, Result,
-    SecretDigest, TokenRepo,
+    AccessToken, AuthorizationCode, CodeRepo, Grant, GrantId, Granted, NewTokens, Redemption,
+    RefreshToken, Result, SecretDigest, TokenRepo,
 };
 
 use super::run;
-use crate::rows::{to_unix, AccessTokenRow, CodeRow, RefreshTokenRow};
-use crate::schema::{access_tokens, authorization_codes, refresh_tokens};
+use crate::pool::WriteTransaction;
+use crate::rows::{
+    granted, to_unix, AccessTokenRow, CodeRow, GrantRow, JoinedRow, RefreshTokenRow,
+};
+use crate::schema::{access_tokens, authorization_codes, grants, refresh_tokens, users};
 use crate::{DieselStore, StoreError};
 
-/// Classifies a redemption from how many rows the conditional update changed and the
-/// row as it stands afterwards.
-fn outcome<T>(updated: usize, row: Option<T>) -> ConsumeOutcome<T> {
-    match (updated, row) {
-        (_, None) => ConsumeOutcome::Unknown,
-        (0, Some(r)) => ConsumeOutcome::AlreadyUsed(r),
-        (_, Some(r)) => ConsumeOutcome::Consumed(r),
-    }
+/// Stores the tokens of a redemption on `$conn`, inside its transaction.
+macro_rules! insert_tokens {
+    ($conn:expr, $tokens:expr) => {{
+        diesel::insert_into(access_tokens::table)
+            .values(AccessTokenRow::from_domain(&$tokens.access))
+            .execute($conn)?;
+        if let Some(refresh) = &$tokens.refresh {
+            diesel::insert_into(refresh_tokens::table)
+                .values(RefreshTokenRow::from_domain(refresh))
+                .execute($conn)?;
+        }
+    }};
 }
 
-fn map_outcome<R, T>(
-    o: ConsumeOutcome<R>,
-    f: impl FnOnce(R) -> std::result::Result<T, StoreError>,
-) -> std::result::Result<ConsumeOutcome<T>, StoreError> {
-    Ok(match o {
-        ConsumeOutcome::Consumed(r) => ConsumeOutcome::Consumed(f(r)?),
-        ConsumeOutcome::AlreadyUsed(r) => ConsumeOutcome::AlreadyUsed(f(r)?),
-        ConsumeOutcome::Unknown => ConsumeOutcome::Unknown,
-    })
+/// Grant ids that are not revoked (a subquery for conditional updates).
+macro_rules! live_grants {
+    () => {
+        grants::table
+            .filter(grants::revoked_at.is_null())
+            .select(grants::id)
+    };
 }
 
 impl CodeRepo for DieselStore {
-    fn insert_code(&self, code: &AuthorizationCode) -> Result<()> {
+    fn insert_code(&self, grant: &Grant, code: &AuthorizationCode) -> Result<()> {
         run(|| {
-            let row = CodeRow::from_domain(code);
-            with_conn!(self, conn => {
-                diesel::insert_into(authorization_codes::table).values(&row).execute(conn)?;
+            let grant = GrantRow::from_domain(grant);
+            let code = CodeRow::from_domain(code);
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                diesel::insert_into(grants::table).values(&grant).execute(conn)?;
+                diesel::insert_into(authorization_codes::table).values(&code).execute(conn)?;
                 Ok(())
+            }))
+        })
+    }
+
+    fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>> {
+        run(|| {
+            with_conn!(self, conn => {
+                authorization_codes::table
+                    .inner_join(grants::table.left_join(users::table))
+                    .filter(authorization_codes::code_digest.eq(digest.as_hex()))
+                    .select((
+                        authorization_codes::all_columns,
+                        grants::all_columns,
+                        users::all_columns.nullable(),
+                    ))
+                    .first::<JoinedRow<CodeRow>>(conn)
+                    .optional()?
+                    .map(|row| granted(row, CodeRow::into_domain))
+                    .transpose()
             })
         })
     }
 
-    fn consume_code(
+    fn redeem_code(
         &self,
         digest: &SecretDigest,
         now: DateTime<Utc>,
-    ) -> Result<ConsumeOutcome<AuthorizationCode>> {
+        tokens: &NewTokens,
+    ) -> Result<Redemption> {
         run(|| {
-            with_conn!(self, conn => {
-                // Single use by a conditional UPDATE: of two concurrent redemptions exactly
-                // one changes the row.
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                // Of two concurrent redemptions exactly one changes the row.
                 let updated = diesel::update(
                     authorization_codes::table
-                        .find(digest.as_hex())
-                        .filter(authorization_codes::used_at.is_null()),
+                        .filter(authorization_codes::code_digest.eq(digest.as_hex()))
+                        .filter(authorization_codes::used_at.is_null())
+                        .filter(authorization_codes::grant_id.eq_any(live_grants!())),
                 )
                 .set(authorization_codes::used_at.eq(Some(to_unix(now))))
                 .execute(conn)?;
-                let row = authorization_codes::table
-                    .find(digest.as_hex())
-                    .first::<CodeRow>(conn)
-                    .optional()?;
-                map_outcome(outcome(updated, row), CodeRow::into_domain)
-            })
+                if updated == 0 {
+                    return Ok(Redemption::Refused);
+                }
+                insert_tokens!(conn, tokens);
+                Ok(Redemption::Redeemed)
+            }))
         })
     }
 }
 
 impl TokenRepo for DieselStore {
-    fn insert_access_token(&self, token: &AccessToken) -> Result<()> {
-        run(|| {
-            let row = AccessTokenRow::from_domain(token);
-            with_conn!(self, conn => {
-                diesel::insert_into(access_tokens::table).values(&row).execute(conn)?;
-                Ok(())
-            })
-        })
-    }
-
-    fn access_token(&self, digest: &SecretDigest) -> Result<Option<AccessToken>> {
+    fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>> {
         run(|| {
             with_conn!(self, conn => {
                 access_tokens::table
-                    .find(digest.as_hex())
-                    .first::<AccessTokenRow>(conn)
+                    .inner_join(grants::table.left_join(users::table))
+                    .filter(access_tokens::token_digest.eq(digest.as_hex()))
+                    .select((
+                        access_tokens::all_columns,
+                        grants::all_columns,
+                        users::all_columns.nullable(),
+                    ))
+                    .first::<JoinedRow<AccessTokenRow>>(conn)
                     .optional()?
-                    .map(AccessTokenRow::into_domain)
+                    .map(|row| granted(row, AccessTokenRow::into_domain))
                     .transpose()
             })
         })
     }
 
-    fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        run(|| {
-            let row = RefreshTokenRow::from_domain(token);
-            with_conn!(self, conn => {
-                diesel::insert_into(refresh_tokens::table).values(&row).execute(conn)?;
-                Ok(())
-            })
-        })
-    }
-
-    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<RefreshToken>> {
+    fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<Granted<RefreshToken>>> {
         run(|| {
             with_conn!(self, conn => {
                 refresh_tokens::table
-                    .find(digest.as_hex())
-                    .first::<RefreshTokenRow>(conn)
+                    .inner_join(grants::table.left_join(users::table))
+                    .filter(refresh_tokens::token_digest.eq(digest.as_hex()))
+                    .select((
+                        refresh_tokens::all_columns,
+                        grants::all_columns,
+                        users::all_columns.nullable(),
+                    ))
+                    .first::<JoinedRow<RefreshTokenRow>>(conn)
                     .optional()?
-                    .map(RefreshTokenRow::into_domain)
+                    .map(|row| granted(row, RefreshTokenRow::into_domain))
                     .transpose()
             })
         })
     }
 
-    fn consume_refresh_token(
+    fn redeem_refresh_token(
         &self,
         digest: &SecretDigest,
         now: DateTime<Utc>,
-    ) -> Result<ConsumeOutcome<RefreshToken>> {
+        tokens: &NewTokens,
+    ) -> Result<Redemption> {
         run(|| {
-            with_conn!(self, conn => {
+            with_conn!(self, conn => conn.write_transaction(|conn| {
                 let updated = diesel::update(
                     refresh_tokens::table
-                        .find(digest.as_hex())
-                        .filter(refresh_tokens::used_at.is_null()),
+                        .filter(refresh_tokens::token_digest.eq(digest.as_hex()))
+                        .filter(refresh_tokens::used_at.is_null())
+                        .filter(refresh_tokens::revoked.eq(false))
+                        .filter(refresh_tokens::grant_id.eq_any(live_grants!())),
                 )
                 .set(refresh_tokens::used_at.eq(Some(to_unix(now))))
                 .execute(conn)?;
-                let row = refresh_tokens::table
-                    .find(digest.as_hex())
-                    .first::<RefreshTokenRow>(conn)
-                    .optional()?;
-                map_outcome(outcome(updated, row), RefreshTokenRow::into_domain)
-            })
+                if updated == 0 {
+                    return Ok(Redemption::Refused);
+                }
+                insert_tokens!(conn, tokens);
+                Ok(Redemption::Redeemed)
+            }))
         })
     }
 
-    fn revoke_grant(&self, grant: &GrantId) -> Result<()> {
+    fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()> {
         run(|| {
             with_conn!(self, conn => {
-                conn.transaction::<_, StoreError, _>(|conn| {
-                    diesel::update(
-                        access_tokens::table.filter(access_tokens::grant_id.eq(grant.as_str())),
-                    )
-                    .set(access_tokens::revoked.eq(true))
-                    .execute(conn)?;
-                    diesel::update(
-                        refresh_tokens::table.filter(refresh_tokens::grant_id.eq(grant.as_str())),
-                    )
-                    .set(refresh_tokens::revoked.eq(true))
-                    .execute(conn)?;
-                    Ok(())
-                })
+                diesel::update(
+                    grants::table
+                        .find(grant.as_str())
+                        .filter(grants::revoked_at.is_null()),
+                )
+                .set(grants::revoked_at.eq(Some(to_unix(now))))
+                .execute(conn)?;
+                Ok::<_, StoreError>(())
             })
         })
     }

@@ -1,25 +1,40 @@
 use diesel::prelude::*;
-use idp_core::{KeyRepo, Result, SigningKey};
+use idp_core::{KeyRepo, KeySummary, Result, SigningKey};
 
 use super::run;
-use crate::rows::SigningKeyRow;
+use crate::rows::{key_summary, KeySummaryRow, SigningKeyRow};
 use crate::schema::signing_keys;
 use crate::{DieselStore, StoreError};
 
 impl KeyRepo for DieselStore {
-    fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+    fn key_summaries(&self) -> Result<Vec<KeySummary>> {
         run(|| {
             with_conn!(self, conn => {
                 signing_keys::table
-                    .order((
-                        signing_keys::created_at.desc(),
-                        signing_keys::active.desc(),
+                    .select((
                         signing_keys::kid,
+                        signing_keys::alg,
+                        signing_keys::created_at,
+                        signing_keys::activate_at,
                     ))
-                    .load::<SigningKeyRow>(conn)?
+                    .order((signing_keys::created_at.desc(), signing_keys::kid))
+                    .load::<KeySummaryRow>(conn)?
                     .into_iter()
-                    .map(SigningKeyRow::into_domain)
+                    .map(key_summary)
                     .collect()
+            })
+        })
+    }
+
+    fn signing_key(&self, kid: &str) -> Result<Option<SigningKey>> {
+        run(|| {
+            with_conn!(self, conn => {
+                signing_keys::table
+                    .find(kid)
+                    .first::<SigningKeyRow>(conn)
+                    .optional()?
+                    .map(SigningKeyRow::into_domain)
+                    .transpose()
             })
         })
     }
@@ -28,18 +43,11 @@ impl KeyRepo for DieselStore {
         run(|| {
             let row = SigningKeyRow::from_domain(key);
             with_conn!(self, conn => {
-                conn.transaction::<_, StoreError, _>(|conn| {
-                    if key.active {
-                        diesel::update(signing_keys::table)
-                            .set(signing_keys::active.eq(false))
-                            .execute(conn)?;
-                    }
-                    diesel::insert_into(signing_keys::table)
-                        .values(&row)
-                        .execute(conn)
-                        .map_err(|e| StoreError::conflict_as(e, || format!("key {}", key.kid)))?;
-                    Ok(())
-                })
+                diesel::insert_into(signing_keys::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map_err(|e| StoreError::conflict_as(e, || format!("key {}", key.summary.kid)))?;
+                Ok(())
             })
         })
     }

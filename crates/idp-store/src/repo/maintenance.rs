@@ -1,18 +1,21 @@
-use chrono::{DateTime, Utc};
+use diesel::dsl::{exists, not};
 use diesel::prelude::*;
-use idp_core::{MaintenanceRepo, Result};
+use idp_core::{MaintenanceRepo, PurgeBefore, Result};
 
 use super::{rows, run};
 use crate::rows::to_unix;
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, pending_authorizations, refresh_tokens,
+    access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
+    pending_authorizations, refresh_tokens,
 };
 use crate::DieselStore;
 
 impl MaintenanceRepo for DieselStore {
-    fn purge_expired(&self, now: DateTime<Utc>, codes_before: DateTime<Utc>) -> Result<u64> {
+    fn purge_expired(&self, before: &PurgeBefore) -> Result<u64> {
         run(|| {
-            let now = to_unix(now);
+            let now = to_unix(before.now);
+            // Each delete is its own short statement (indexed on the column it tests), so
+            // housekeeping never holds the write lock for long.
             with_conn!(self, conn => {
                 let mut n = 0;
                 n += diesel::delete(browser_sessions::table.filter(browser_sessions::expires_at.le(now)))
@@ -26,8 +29,32 @@ impl MaintenanceRepo for DieselStore {
                 n += diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
                     .execute(conn)?;
                 n += diesel::delete(
+                    refresh_tokens::table
+                        .filter(refresh_tokens::used_at.le(to_unix(before.used_refresh_tokens))),
+                )
+                .execute(conn)?;
+                n += diesel::delete(
                     authorization_codes::table
-                        .filter(authorization_codes::expires_at.le(to_unix(codes_before))),
+                        .filter(authorization_codes::expires_at.le(to_unix(before.codes))),
+                )
+                .execute(conn)?;
+                n += diesel::delete(
+                    failure_counters::table
+                        .filter(failure_counters::last_failure_at.le(to_unix(before.failures))),
+                )
+                .execute(conn)?;
+                n += diesel::delete(
+                    grants::table
+                        .filter(not(exists(
+                            authorization_codes::table
+                                .filter(authorization_codes::grant_id.eq(grants::id)),
+                        )))
+                        .filter(not(exists(
+                            access_tokens::table.filter(access_tokens::grant_id.eq(grants::id)),
+                        )))
+                        .filter(not(exists(
+                            refresh_tokens::table.filter(refresh_tokens::grant_id.eq(grants::id)),
+                        ))),
                 )
                 .execute(conn)?;
                 Ok(rows(n))

@@ -5,6 +5,7 @@ mod grants;
 mod keys;
 mod maintenance;
 mod sessions;
+mod throttle;
 mod users;
 
 use crate::StoreError;

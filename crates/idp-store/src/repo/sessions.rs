@@ -47,6 +47,17 @@ impl SessionRepo for DieselStore {
         })
     }
 
+    fn set_csrf_token(&self, digest: &SecretDigest, csrf_token: &str) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::update(browser_sessions::table.find(digest.as_hex()))
+                    .set(browser_sessions::csrf_token.eq(csrf_token))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+        })
+    }
+
     fn delete_session(&self, digest: &SecretDigest) -> Result<()> {
         run(|| {
             with_conn!(self, conn => {

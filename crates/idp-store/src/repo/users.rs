@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use idp_core::{ClientId, ConsentRepo, Group, GroupRepo, Result, ScopeSet, User, UserId, UserRepo};
 
 use super::run;
+use crate::pool::WriteTransaction;
 use crate::rows::{to_unix, UserRow};
 use crate::schema::{consents, group_members, user_groups, users};
 use crate::{DieselStore, StoreError};
@@ -38,7 +39,7 @@ impl UserRepo for DieselStore {
         run(|| {
             let row = UserRow::from_domain(user);
             with_conn!(self, conn => {
-                conn.transaction::<_, StoreError, _>(|conn| {
+                conn.write_transaction(|conn| {
                     diesel::insert_into(users::table)
                         .values(&row)
                         .execute(conn)
@@ -158,7 +159,7 @@ impl GroupRepo for DieselStore {
     fn add_member(&self, group: &str, username: &str) -> Result<()> {
         run(|| {
             with_conn!(self, conn => {
-                conn.transaction::<_, StoreError, _>(|conn| {
+                conn.write_transaction(|conn| {
                     let exists =
                         user_groups::table.find(group).count().get_result::<i64>(conn)? > 0;
                     if !exists {
@@ -225,7 +226,7 @@ impl ConsentRepo for DieselStore {
     ) -> Result<()> {
         run(|| {
             with_conn!(self, conn => {
-                conn.transaction::<_, StoreError, _>(|conn| {
+                conn.write_transaction(|conn| {
                     let before = consents::table
                         .find((user.as_str(), client.as_str()))
                         .select(consents::scope)

@@ -18,6 +18,7 @@ pub fn client(id: &str) -> Client {
         ],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         scopes: ScopeSet::parse("openid profile").unwrap(),
+        default_scopes: ScopeSet::parse("profile").unwrap(),
         first_party: true,
         refresh_without_offline_access: true,
         include_user_id: false,

@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
 use idp_core::{
-    AccessToken, AuthorizationCode, ClientId, ClientRepo, CodeRepo, ConsumeOutcome, GrantId,
-    KeyRepo, RedirectUri, RefreshToken, ScopeSet, SecretDigest, SigningKey, TokenRepo, UserId,
+    AccessToken, AuthorizationCode, ClientId, ClientRepo, CodeRepo, Grant, GrantId, JwsAlgorithm,
+    KeyRepo, KeySummary, MaintenanceRepo, NewTokens, PurgeBefore, Redemption, RedirectUri,
+    RefreshToken, ScopeSet, SecretDigest, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId,
     UserRepo,
 };
 use idp_store::DieselStore;
@@ -18,181 +19,307 @@ fn setup() -> (DieselStore, tempfile::TempDir) {
     (store, dir)
 }
 
-fn code(digest: &str) -> AuthorizationCode {
-    AuthorizationCode {
-        digest: SecretDigest::from_hex(digest),
-        grant_id: GrantId::new("g1"),
+fn grant(id: &str) -> Grant {
+    Grant {
+        id: GrantId::new(id),
         client_id: ClientId::new("c1"),
-        user_id: UserId::new("u1"),
-        redirect_uri: Some(RedirectUri::from_trusted("https://app.example/cb")),
-        scope: ScopeSet::parse("openid").unwrap(),
-        nonce: Some("n".into()),
-        code_challenge: Some("chS".into()),
-        auth_time: t(0),
-        created_at: t(1),
-        expires_at: t(61),
-    }
-}
-
-fn access(digest: &str, grant: &str) -> AccessToken {
-    AccessToken {
-        digest: SecretDigest::from_hex(digest),
-        grant_id: GrantId::new(grant),
-        client_id: ClientId::new("c1"),
-        user_id: UserId::new("u1"),
-        scope: ScopeSet::parse("openid").unwrap(),
-        created_at: t(0),
-        expires_at: t(3600),
-        revoked: false,
-    }
-}
-
-fn refresh(digest: &str, grant: &str) -> RefreshToken {
-    RefreshToken {
-        digest: SecretDigest::from_hex(digest),
-        grant_id: GrantId::new(grant),
-        client_id: ClientId::new("c1"),
-        user_id: UserId::new("u1"),
+        subject: Subject::User(UserId::new("u1")),
         scope: ScopeSet::parse("openid offline_access").unwrap(),
         auth_time: t(0),
-        created_at: t(0),
-        expires_at: t(86400),
-        revoked: false,
+        created_at: t(1),
+        revoked_at: None,
     }
 }
 
-#[test]
-fn codes_are_consumed_once() {
-    let (store, _dir) = setup();
-    let c = code("aa");
-    store.insert_code(&c).unwrap();
-    let d = SecretDigest::from_hex("aa");
-    assert_eq!(
-        store.consume_code(&d, t(2)).unwrap(),
-        ConsumeOutcome::Consumed(c.clone())
-    );
-    assert_eq!(
-        store.consume_code(&d, t(3)).unwrap(),
-        ConsumeOutcome::AlreadyUsed(c)
-    );
+fn code(digest: &str, grant: &str) -> AuthorizationCode {
+    AuthorizationCode {
+        digest: SecretDigest::from_hex(digest),
+        grant_id: GrantId::new(grant),
+        redirect_uri: Some(RedirectUri::from_trusted("https://app.example/cb")),
+        nonce: Some("n".into()),
+        code_challenge: Some("ch".into()),
+        created_at: t(1),
+        expires_at: t(61),
+        used_at: None,
+    }
+}
+
+fn tokens(access: &str, refresh: Option<&str>, grant: &str) -> NewTokens {
+    NewTokens {
+        access: AccessToken {
+            digest: SecretDigest::from_hex(access),
+            grant_id: GrantId::new(grant),
+            scope: ScopeSet::parse("openid").unwrap(),
+            created_at: t(2),
+            expires_at: t(3602),
+            revoked: false,
+        },
+        refresh: refresh.map(|r| RefreshToken {
+            digest: SecretDigest::from_hex(r),
+            grant_id: GrantId::new(grant),
+            scope: ScopeSet::parse("openid offline_access").unwrap(),
+            created_at: t(2),
+            expires_at: t(86_400),
+            used_at: None,
+            revoked: false,
+        }),
+    }
+}
+
+fn d(hex: &str) -> SecretDigest {
+    SecretDigest::from_hex(hex)
+}
+
+/// A grant with a code, redeemed for an access token `a-<g>` and a refresh token `r-<g>`.
+fn issued(store: &DieselStore, g: &str) {
+    store
+        .insert_code(&grant(g), &code(&format!("c-{g}"), g))
+        .unwrap();
+    let r = format!("r-{g}");
     assert_eq!(
         store
-            .consume_code(&SecretDigest::from_hex("bb"), t(3))
+            .redeem_code(
+                &d(&format!("c-{g}")),
+                t(2),
+                &tokens(&format!("a-{g}"), Some(&r), g)
+            )
             .unwrap(),
-        ConsumeOutcome::Unknown
+        Redemption::Redeemed
     );
 }
 
 #[test]
-fn concurrent_redemptions_of_one_code_succeed_exactly_once() {
+fn a_code_is_read_with_its_grant_and_user_and_redeemed_once_with_its_tokens() {
     let (store, _dir) = setup();
-    store.insert_code(&code("cc")).unwrap();
+    store.insert_code(&grant("g1"), &code("c1", "g1")).unwrap();
+    let found = store.code(&d("c1")).unwrap().unwrap();
+    assert_eq!(found.record, code("c1", "g1"));
+    assert_eq!(found.grant, grant("g1"));
+    assert_eq!(found.user.unwrap().username, "alice");
+    assert!(store.code(&d("nope")).unwrap().is_none());
+
+    let first = tokens("a1", Some("r1"), "g1");
+    assert_eq!(
+        store.redeem_code(&d("c1"), t(2), &first).unwrap(),
+        Redemption::Redeemed
+    );
+    // A second redemption stores nothing.
+    let second = tokens("a2", Some("r2"), "g1");
+    assert_eq!(
+        store.redeem_code(&d("c1"), t(3), &second).unwrap(),
+        Redemption::Refused
+    );
+    assert!(store.access_token(&d("a2")).unwrap().is_none());
+    assert!(store.refresh_token(&d("r2")).unwrap().is_none());
+    assert_eq!(
+        store.code(&d("c1")).unwrap().unwrap().record.used_at,
+        Some(t(2))
+    );
+
+    let access = store.access_token(&d("a1")).unwrap().unwrap();
+    assert_eq!(access.record, first.access);
+    assert_eq!(access.grant.id, GrantId::new("g1"));
+    assert_eq!(access.user.unwrap().id, UserId::new("u1"));
+    let refresh = store.refresh_token(&d("r1")).unwrap().unwrap();
+    assert_eq!(Some(refresh.record), first.refresh);
+}
+
+#[test]
+fn a_failure_inside_the_redemption_leaves_the_code_redeemable() {
+    let (store, _dir) = setup();
+    issued(&store, "g0");
+    store.insert_code(&grant("g1"), &code("c1", "g1")).unwrap();
+    // The access token's digest is taken, so its insert fails after the code was
+    // marked used: the whole transaction rolls back.
+    let clash = tokens("a-g0", Some("r1"), "g1");
+    assert!(store.redeem_code(&d("c1"), t(2), &clash).is_err());
+    assert_eq!(store.code(&d("c1")).unwrap().unwrap().record.used_at, None);
+    assert!(store.refresh_token(&d("r1")).unwrap().is_none());
+    assert_eq!(
+        store
+            .redeem_code(&d("c1"), t(3), &tokens("a1", Some("r1"), "g1"))
+            .unwrap(),
+        Redemption::Redeemed
+    );
+}
+
+#[test]
+fn of_eight_concurrent_redemptions_of_one_code_exactly_one_wins() {
+    let (store, _dir) = setup();
+    store.insert_code(&grant("g1"), &code("cc", "g1")).unwrap();
     let store = Arc::new(store);
     let handles: Vec<_> = (0..8)
-        .map(|_| {
+        .map(|i| {
             let store = Arc::clone(&store);
             std::thread::spawn(move || {
                 store
-                    .consume_code(&SecretDigest::from_hex("cc"), t(2))
+                    .redeem_code(
+                        &d("cc"),
+                        t(2),
+                        &tokens(&format!("a{i}"), Some(&format!("r{i}")), "g1"),
+                    )
                     .unwrap()
             })
         })
         .collect();
     let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let consumed = outcomes
+    let won = outcomes
         .iter()
-        .filter(|o| matches!(o, ConsumeOutcome::Consumed(_)))
+        .filter(|o| **o == Redemption::Redeemed)
         .count();
-    assert_eq!(consumed, 1, "{outcomes:?}");
+    assert_eq!(won, 1, "{outcomes:?}");
+    let stored = (0..8)
+        .filter(|i| store.access_token(&d(&format!("a{i}"))).unwrap().is_some())
+        .count();
+    assert_eq!(stored, 1);
 }
 
 #[test]
-fn refresh_tokens_rotate_once_and_grants_revoke_everything() {
+fn a_revoked_grant_refuses_redemption_and_shows_on_every_token() {
     let (store, _dir) = setup();
-    store.insert_access_token(&access("a1", "g1")).unwrap();
-    store.insert_access_token(&access("a2", "g2")).unwrap();
-    store.insert_refresh_token(&refresh("r1", "g1")).unwrap();
-    let d = SecretDigest::from_hex("r1");
-    assert!(matches!(
-        store.consume_refresh_token(&d, t(5)).unwrap(),
-        ConsumeOutcome::Consumed(_)
-    ));
-    assert!(matches!(
-        store.consume_refresh_token(&d, t(6)).unwrap(),
-        ConsumeOutcome::AlreadyUsed(_)
-    ));
-
-    store.insert_refresh_token(&refresh("r2", "g1")).unwrap();
-    store.revoke_grant(&GrantId::new("g1")).unwrap();
-    assert!(
-        store
-            .access_token(&SecretDigest::from_hex("a1"))
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    assert!(
-        !store
-            .access_token(&SecretDigest::from_hex("a2"))
-            .unwrap()
-            .unwrap()
-            .revoked
-    );
-    match store
-        .consume_refresh_token(&SecretDigest::from_hex("r2"), t(7))
+    issued(&store, "g1");
+    issued(&store, "g2");
+    store.insert_code(&grant("g3"), &code("c3", "g3")).unwrap();
+    store.revoke_grant(&GrantId::new("g1"), t(5)).unwrap();
+    store.revoke_grant(&GrantId::new("g3"), t(5)).unwrap();
+    // Revoking twice keeps the first time.
+    store.revoke_grant(&GrantId::new("g1"), t(9)).unwrap();
+    let a1 = store.access_token(&d("a-g1")).unwrap().unwrap();
+    assert_eq!(a1.grant.revoked_at, Some(t(5)));
+    assert!(store
+        .access_token(&d("a-g2"))
         .unwrap()
-    {
-        ConsumeOutcome::Consumed(r) => assert!(r.revoked),
-        other => panic!("{other:?}"),
-    }
+        .unwrap()
+        .grant
+        .revoked_at
+        .is_none());
+    assert_eq!(
+        store
+            .redeem_code(&d("c3"), t(6), &tokens("a3", None, "g3"))
+            .unwrap(),
+        Redemption::Refused
+    );
+    assert_eq!(
+        store
+            .redeem_refresh_token(&d("r-g1"), t(6), &tokens("a4", None, "g1"))
+            .unwrap(),
+        Redemption::Refused
+    );
+}
+
+#[test]
+fn refresh_tokens_rotate_once() {
+    let (store, _dir) = setup();
+    issued(&store, "g1");
+    let next = tokens("a2", Some("r2"), "g1");
+    assert_eq!(
+        store.redeem_refresh_token(&d("r-g1"), t(5), &next).unwrap(),
+        Redemption::Redeemed
+    );
+    assert_eq!(
+        store
+            .redeem_refresh_token(&d("r-g1"), t(6), &tokens("a3", Some("r3"), "g1"))
+            .unwrap(),
+        Redemption::Refused
+    );
+    assert!(store.access_token(&d("a3")).unwrap().is_none());
+    let old = store.refresh_token(&d("r-g1")).unwrap().unwrap();
+    assert_eq!(old.record.used_at, Some(t(5)));
+    assert!(store
+        .refresh_token(&d("r2"))
+        .unwrap()
+        .unwrap()
+        .record
+        .used_at
+        .is_none());
 }
 
 #[test]
 fn deleting_a_client_or_user_deletes_what_was_issued_to_them() {
     let (store, _dir) = setup();
-    store.insert_access_token(&access("a1", "g1")).unwrap();
-    store.insert_code(&code("c1")).unwrap();
+    issued(&store, "g1");
     assert!(store.delete_client(&ClientId::new("c1")).unwrap());
-    assert!(store
-        .access_token(&SecretDigest::from_hex("a1"))
-        .unwrap()
-        .is_none());
-    assert_eq!(
-        store
-            .consume_code(&SecretDigest::from_hex("c1"), t(2))
-            .unwrap(),
-        ConsumeOutcome::Unknown
-    );
+    assert!(store.access_token(&d("a-g1")).unwrap().is_none());
+    assert!(store.code(&d("c-g1")).unwrap().is_none());
 
     crate::clients::insert_client(&store, "c1");
-    store.insert_access_token(&access("a3", "g3")).unwrap();
+    issued(&store, "g2");
     assert!(store.delete_user("alice").unwrap());
-    assert!(store
-        .access_token(&SecretDigest::from_hex("a3"))
-        .unwrap()
-        .is_none());
+    assert!(store.access_token(&d("a-g2")).unwrap().is_none());
+    assert!(store.refresh_token(&d("r-g2")).unwrap().is_none());
 }
 
 #[test]
-fn a_new_active_key_deactivates_the_others() {
+fn purging_keeps_what_is_needed_and_drops_the_rest() {
+    let (store, _dir) = setup();
+    issued(&store, "g1");
+    // Rotate once at t(100): r-g1 is used, r2 is live.
+    store
+        .redeem_refresh_token(&d("r-g1"), t(100), &tokens("a2", Some("r2"), "g1"))
+        .unwrap();
+    // g2: a grant whose code expired long ago and was never redeemed.
+    store.insert_code(&grant("g2"), &code("c2", "g2")).unwrap();
+    store.note_failure("k-old", t(0), t(0)).unwrap();
+    store.note_failure("k-new", t(500), t(0)).unwrap();
+    let n = store
+        .purge_expired(&PurgeBefore {
+            now: t(1_000),
+            codes: t(100),
+            used_refresh_tokens: t(200),
+            failures: t(100),
+        })
+        .unwrap();
+    assert!(n >= 4, "{n}");
+    assert!(
+        store.refresh_token(&d("r-g1")).unwrap().is_none(),
+        "rotated out long ago"
+    );
+    assert!(store.refresh_token(&d("r2")).unwrap().is_some(), "live");
+    assert!(store.access_token(&d("a2")).unwrap().is_some(), "unexpired");
+    assert!(store.code(&d("c-g1")).unwrap().is_none());
+    assert!(store.code(&d("c2")).unwrap().is_none());
+    assert!(store.failures("k-old", t(-1)).unwrap().is_none());
+    assert!(store.failures("k-new", t(-1)).unwrap().is_some());
+    // g2 has nothing left and is gone: its id can be granted afresh.
+    store.insert_code(&grant("g2"), &code("c2", "g2")).unwrap();
+    // g1 still holds tokens, so it stays.
+    assert!(store.insert_code(&grant("g1"), &code("c9", "g1")).is_err());
+}
+
+#[test]
+fn failures_are_counted_per_key_within_the_window() {
+    let (store, _dir) = fresh_store();
+    assert_eq!(store.note_failure("k", t(0), t(-60)).unwrap().count, 1);
+    assert_eq!(store.note_failure("k", t(1), t(-59)).unwrap().count, 2);
+    assert_eq!(store.note_failure("other", t(1), t(-59)).unwrap().count, 1);
+    let f = store.failures("k", t(-59)).unwrap().unwrap();
+    assert_eq!((f.count, f.last), (2, t(1)));
+    // The last failure is before the window: counting starts again.
+    assert!(store.failures("k", t(2)).unwrap().is_none());
+    assert_eq!(store.note_failure("k", t(100), t(40)).unwrap().count, 1);
+    store.clear_failures("k").unwrap();
+    assert!(store.failures("k", t(-100)).unwrap().is_none());
+}
+
+#[test]
+fn key_summaries_leave_out_private_parts_which_load_one_by_one() {
     let (store, _dir) = fresh_store();
     let key = |kid: &str, at: i64| SigningKey {
-        kid: kid.into(),
-        alg: "RS256".into(),
+        summary: KeySummary {
+            kid: kid.into(),
+            alg: JwsAlgorithm::Rs256,
+            created_at: t(at),
+            activate_at: t(at + 3600),
+        },
         private_key_pkcs8: vec![1, 2, 3, 0, 255],
-        created_at: t(at),
-        active: true,
     };
     store.insert_signing_key(&key("k1", 0)).unwrap();
     store.insert_signing_key(&key("k2", 10)).unwrap();
-    let keys = store.signing_keys().unwrap();
-    assert_eq!(
-        keys.iter()
-            .map(|k| (k.kid.as_str(), k.active))
-            .collect::<Vec<_>>(),
-        [("k2", true), ("k1", false)]
-    );
-    assert_eq!(keys[0].private_key_pkcs8, vec![1, 2, 3, 0, 255]);
+    assert!(store.insert_signing_key(&key("k2", 10)).is_err());
+    let summaries = store.key_summaries().unwrap();
+    assert_eq!(summaries, [key("k2", 10).summary, key("k1", 0).summary]);
+    assert_eq!(store.signing_key("k1").unwrap(), Some(key("k1", 0)));
+    assert_eq!(store.signing_key("k9").unwrap(), None);
 }
 
 #[test]

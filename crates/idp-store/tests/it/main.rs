@@ -4,6 +4,7 @@
 
 mod clients;
 mod grants;
+mod migrations;
 mod sessions;
 mod users;
 

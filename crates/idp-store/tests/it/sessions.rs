@@ -13,6 +13,7 @@ fn sessions_are_found_until_they_expire() {
         .unwrap();
     let s = BrowserSession {
         digest: SecretDigest::from_hex("5e"),
+        sid: "sid-1".into(),
         user_id: Some(UserId::new("u1")),
         auth_time: Some(t(0)),
         csrf_token: "csrf".into(),
@@ -22,6 +23,14 @@ fn sessions_are_found_until_they_expire() {
     store.insert_session(&s).unwrap();
     assert_eq!(store.session(&s.digest, t(99)).unwrap(), Some(s.clone()));
     assert_eq!(store.session(&s.digest, t(100)).unwrap(), None);
+    assert!(store.set_csrf_token(&s.digest, "fresh").unwrap());
+    assert_eq!(
+        store.session(&s.digest, t(1)).unwrap().unwrap().csrf_token,
+        "fresh"
+    );
+    assert!(!store
+        .set_csrf_token(&SecretDigest::from_hex("00"), "x")
+        .unwrap());
     store.delete_session(&s.digest).unwrap();
     assert_eq!(store.session(&s.digest, t(1)).unwrap(), None);
 }
@@ -47,7 +56,9 @@ fn pending_requests_round_trip_and_are_deleted_once() {
             },
             max_age: Some(0),
             login_hint: Some("alice".into()),
+            hinted_subject: Some(UserId::new("u1")),
         },
+        browser_sid: "sid-1".into(),
         created_at: t(0),
         expires_at: t(900),
     };
@@ -64,6 +75,7 @@ fn purge_removes_only_what_has_expired() {
     let (store, _dir) = fresh_store();
     let session = |d: &str, expires: i64| BrowserSession {
         digest: SecretDigest::from_hex(d),
+        sid: format!("sid-{d}"),
         user_id: None,
         auth_time: None,
         csrf_token: "c".into(),
@@ -72,10 +84,16 @@ fn purge_removes_only_what_has_expired() {
     };
     store.insert_session(&session("01", 10)).unwrap();
     store.insert_session(&session("02", 1000)).unwrap();
-    assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 1);
+    let before = idp_core::PurgeBefore {
+        now: t(10),
+        codes: t(0),
+        used_refresh_tokens: t(0),
+        failures: t(0),
+    };
+    assert_eq!(store.purge_expired(&before).unwrap(), 1);
     assert!(store
         .session(&SecretDigest::from_hex("02"), t(11))
         .unwrap()
         .is_some());
-    assert_eq!(store.purge_expired(t(10), t(0)).unwrap(), 0);
+    assert_eq!(store.purge_expired(&before).unwrap(), 0);
 }

@@ -1,0 +1,79 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use idp_core::{Failures, Result, ThrottleRepo};
+
+use super::run;
+use crate::pool::WriteTransaction;
+use crate::rows::{from_unix, to_unix};
+use crate::schema::failure_counters;
+use crate::{DieselStore, StoreError};
+
+fn failures(count: i64, last: i64) -> std::result::Result<Failures, StoreError> {
+    Ok(Failures {
+        count: u32::try_from(count).unwrap_or(u32::MAX),
+        last: from_unix(last)?,
+    })
+}
+
+impl ThrottleRepo for DieselStore {
+    fn note_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+    ) -> Result<Failures> {
+        run(|| {
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                // Read, then write, in one immediate transaction: concurrent failures
+                // each count.
+                let previous = failure_counters::table
+                    .find(key)
+                    .select((failure_counters::failures, failure_counters::last_failure_at))
+                    .first::<(i64, i64)>(conn)
+                    .optional()?;
+                let count = match previous {
+                    Some((n, last)) if last >= to_unix(window_start) => n.saturating_add(1),
+                    _ => 1,
+                };
+                diesel::insert_into(failure_counters::table)
+                    .values((
+                        failure_counters::counter_key.eq(key),
+                        failure_counters::failures.eq(count),
+                        failure_counters::last_failure_at.eq(to_unix(now)),
+                    ))
+                    .on_conflict(failure_counters::counter_key)
+                    .do_update()
+                    .set((
+                        failure_counters::failures.eq(count),
+                        failure_counters::last_failure_at.eq(to_unix(now)),
+                    ))
+                    .execute(conn)?;
+                failures(count, to_unix(now))
+            }))
+        })
+    }
+
+    fn failures(&self, key: &str, window_start: DateTime<Utc>) -> Result<Option<Failures>> {
+        run(|| {
+            with_conn!(self, conn => {
+                failure_counters::table
+                    .find(key)
+                    .filter(failure_counters::last_failure_at.ge(to_unix(window_start)))
+                    .select((failure_counters::failures, failure_counters::last_failure_at))
+                    .first::<(i64, i64)>(conn)
+                    .optional()?
+                    .map(|(n, last)| failures(n, last))
+                    .transpose()
+            })
+        })
+    }
+
+    fn clear_failures(&self, key: &str) -> Result<()> {
+        run(|| {
+            with_conn!(self, conn => {
+                diesel::delete(failure_counters::table.find(key)).execute(conn)?;
+                Ok(())
+            })
+        })
+    }
+}
