@@ -220,10 +220,19 @@ impl Provider {
             let key = match known {
                 Some(k) => Arc::clone(k),
                 None => {
-                    let stored = self.store.signing_key(&summary.kid)?.ok_or_else(|| {
-                        ProtocolError::Internal("a signing key vanished while loading".into())
-                    })?;
-                    Arc::new(OidcSigningKey::load(&stored)?)
+                    let Some(stored) = self.store.signing_key(&summary.kid)? else {
+                        continue; // deleted since the list was read
+                    };
+                    match OidcSigningKey::load(&stored) {
+                        Ok(key) => Arc::new(key),
+                        Err(e) => {
+                            // One bad key must not take the others (and the JWKS) down;
+                            // if it is the active one, signing fails until a good key
+                            // takes over.
+                            tracing::error!(kid = %summary.kid, error = %idp_core::error_chain(&e), "stored signing key is unusable; skipped");
+                            continue;
+                        }
+                    }
                 }
             };
             parsed.insert(summary.kid.clone(), key);

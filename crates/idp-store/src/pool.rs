@@ -24,6 +24,9 @@ pub struct StoreOptions {
     /// busy ([`idp_core::CoreError::Unavailable`], answered 503): short, so an overloaded
     /// server sheds load instead of queueing.
     pub pool_timeout: Duration,
+    /// SQLite: how long a write waits for another writer's lock before the store reports
+    /// itself busy.
+    pub busy_timeout: Duration,
 }
 
 impl Default for StoreOptions {
@@ -32,12 +35,10 @@ impl Default for StoreOptions {
             migrations: Migrations::Apply,
             pool_size: 8,
             pool_timeout: Duration::from_secs(2),
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }
-
-/// How long SQLite waits for another writer's lock before giving up (milliseconds).
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 5000;
 
 /// The connection pool of one backend.
 pub(crate) enum Backend {
@@ -89,13 +90,16 @@ impl std::fmt::Debug for DieselStore {
 /// WAL so readers do not block the writer, and a busy timeout instead of instant
 /// `database is locked` errors under concurrent writes.
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas {
+    busy_timeout_ms: u128,
+}
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; \
-             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            self.busy_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -180,7 +184,9 @@ impl DieselStore {
             // No ping per checkout: a broken connection fails its query, which reports
             // the error; r2d2 then replaces connections that report themselves broken.
             .test_on_check_out(false)
-            .connection_customizer(Box::new(SqlitePragmas))
+            .connection_customizer(Box::new(SqlitePragmas {
+                busy_timeout_ms: options.busy_timeout.as_millis().min(i32::MAX as u128),
+            }))
             .build(manager)
             .map_err(|e| open_err(e.to_string()))?;
         let mut conn = pool.get().map_err(|e| open_err(e.to_string()))?;

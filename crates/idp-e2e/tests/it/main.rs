@@ -5,5 +5,6 @@
 
 mod code_flow;
 mod hostile_input;
+mod limits;
 mod negative;
 mod support;

@@ -114,8 +114,9 @@ async fn wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
         .unwrap()
         .starts_with("Basic"));
 
-    // client_secret_post with a wrong secret: 401 too.
-    let (status, _, body) = token_request(
+    // client_secret_post with a wrong secret: 401 too, and a 401 always names the
+    // scheme to use (RFC 9110 §15.5.2).
+    let (status, headers, body) = token_request(
         &server,
         None,
         &[
@@ -128,6 +129,10 @@ async fn wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
     .await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "invalid_client");
+    assert!(headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
 }
 
 #[actix_web::test]

@@ -33,6 +33,17 @@ impl Harness {
     }
 
     pub fn with_client(adjust: impl FnOnce(&mut NewClient)) -> Self {
+        Self::build(adjust, |_| {})
+    }
+
+    pub fn with_config(adjust: impl FnOnce(&mut ProviderConfig)) -> Self {
+        Self::build(|_| {}, adjust)
+    }
+
+    pub fn build(
+        adjust: impl FnOnce(&mut NewClient),
+        configure: impl FnOnce(&mut ProviderConfig),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store =
             DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
@@ -56,10 +67,12 @@ impl Harness {
         let mut new = NewClient::new("App", vec![REDIRECT.into()]);
         adjust(&mut new);
         let client = manage::create_client(&store, &*clock, new).unwrap();
+        let mut config = ProviderConfig::new("https://idp.example");
+        configure(&mut config);
         let provider = Provider::new(
             Arc::new(store),
             Arc::clone(&clock) as Arc<dyn idp_core::Clock>,
-            ProviderConfig::new("https://idp.example"),
+            config,
         );
         Harness {
             provider,
@@ -69,6 +82,11 @@ impl Harness {
             address: Some(std::net::IpAddr::from([192, 0, 2, 1])),
             _dir: dir,
         }
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use idp_core::Clock;
+        self.clock.now()
     }
 
     pub fn advance(&self, secs: i64) {
@@ -107,31 +125,52 @@ impl Harness {
         Ok(interaction.next)
     }
 
-    /// Logs in on the login page of a parked request.
-    pub fn log_in(&mut self, request_id: &str, password: &str) -> Next {
+    /// Creates another user with the harness password.
+    pub fn add_user(&self, username: &str) {
+        manage::create_user(
+            self.provider.store(),
+            &*self.clock,
+            NewUser {
+                username: username.into(),
+                password: PASSWORD.into(),
+                ..NewUser::default()
+            },
+        )
+        .unwrap();
+    }
+
+    /// Submits the login form of a parked request as `username`, keeping any new cookie.
+    pub fn submit_login_as(
+        &mut self,
+        request_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Interaction, ProtocolError> {
         let page = self
             .provider
-            .login_page(request_id, self.cookie.as_deref())
-            .unwrap();
-        self.keep_cookie(&page);
+            .login_page(request_id, self.cookie.as_deref())?;
         let Next::ShowLogin(form) = page.next else {
             panic!("{:?}", page.next)
         };
-        let submitted = self
-            .provider
-            .submit_login(
-                &params(&[
-                    ("request_id", &form.request_id),
-                    ("csrf_token", &form.csrf_token),
-                    ("username", "alice"),
-                    ("password", password),
-                ]),
-                self.cookie.as_deref(),
-                self.address,
-            )
-            .unwrap();
+        let submitted = self.provider.submit_login(
+            &params(&[
+                ("request_id", &form.request_id),
+                ("csrf_token", &form.csrf_token),
+                ("username", username),
+                ("password", password),
+            ]),
+            self.cookie.as_deref(),
+            self.address,
+        )?;
         self.keep_cookie(&submitted);
-        submitted.next
+        Ok(submitted)
+    }
+
+    /// Logs in on the login page of a parked request.
+    pub fn log_in(&mut self, request_id: &str, password: &str) -> Next {
+        self.submit_login_as(request_id, "alice", password)
+            .unwrap()
+            .next
     }
 
     /// Allows (or denies) on the consent page of a parked request.
@@ -186,6 +225,12 @@ impl Harness {
         ])
     }
 
+    /// A code for `extra`, exchanged.
+    pub fn tokens(&mut self, extra: &[(&str, &str)]) -> TokenResponse {
+        let code = self.code(extra);
+        self.exchange(&code).unwrap()
+    }
+
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ProtocolError> {
         self.token(&[
             ("grant_type", "refresh_token"),
@@ -204,4 +249,15 @@ pub fn query(url: &str, name: &str) -> Option<String> {
 
 pub fn code_of(e: &ProtocolError) -> &'static str {
     e.code().as_str()
+}
+
+/// The URL of an error redirected to the client.
+pub fn redirected(e: &ProtocolError) -> &str {
+    match e {
+        ProtocolError::Rejected {
+            delivery: idp_protocol::Delivery::Redirect(url),
+            ..
+        } => url,
+        other => panic!("expected a redirected error, got {other:?}"),
+    }
 }

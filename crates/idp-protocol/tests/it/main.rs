@@ -5,4 +5,5 @@
 
 mod harness;
 mod lifetimes;
+mod review;
 mod rules;

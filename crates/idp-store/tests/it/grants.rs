@@ -368,3 +368,50 @@ fn unsupported_database_urls_are_refused_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn concurrent_read_then_write_transactions_wait_for_each_other_instead_of_failing() {
+    // Each failure count reads the counter, then writes it: with a plain BEGIN, writers
+    // that read concurrently would fail with SQLITE_BUSY; BEGIN IMMEDIATE queues them.
+    let (store, _dir) = fresh_store();
+    let store = Arc::new(store);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    store.note_failure("k", t(0), t(-60)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(store.failures("k", t(-60)).unwrap().unwrap().count, 40);
+}
+
+#[test]
+fn a_locked_database_is_reported_busy_after_the_busy_timeout() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idp.db");
+    let store = DieselStore::open_with_options(
+        &format!("sqlite://{}", path.display()),
+        &idp_store::StoreOptions {
+            busy_timeout: std::time::Duration::from_millis(50),
+            ..idp_store::StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let mut other = diesel::SqliteConnection::establish(&path.display().to_string()).unwrap();
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let err = store.note_failure("k", t(0), t(-60)).unwrap_err();
+    assert!(
+        matches!(err, idp_core::CoreError::Unavailable(_)),
+        "{err:?}"
+    );
+    other.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(store.note_failure("k", t(0), t(-60)).unwrap().count, 1);
+}
