@@ -187,6 +187,32 @@ pub fn ensure_signing_key(
     Ok(Some(key))
 }
 
+/// Stores an existing RS256 private key (PKCS#8 DER), signing from `activate_at`; returns
+/// the stored key. For keys kept elsewhere (a migration, a test fixture).
+///
+/// # Errors
+/// [`ProtocolError::Internal`] if the document is not a usable RSA key;
+/// [`ProtocolError::Refused`] if a key with its kid is already stored.
+pub fn import_signing_key(
+    store: &dyn KeyRepo,
+    clock: &dyn Clock,
+    pkcs8: &[u8],
+    activate_at: DateTime<Utc>,
+) -> Result<SigningKey, ProtocolError> {
+    let parsed = JwsSigningKey::rs256_from_pkcs8(pkcs8)?;
+    let key = SigningKey {
+        summary: KeySummary {
+            kid: parsed.kid().to_owned(),
+            alg: JwsAlgorithm::Rs256,
+            created_at: clock.now(),
+            activate_at,
+        },
+        private_key_pkcs8: pkcs8.to_vec(),
+    };
+    store.insert_signing_key(&key)?;
+    Ok(key)
+}
+
 /// Makes a new RS256 key that is published in the JWKS now and signs from `delay` on
 /// (longer than relying parties cache the JWKS, so none meets an unknown `kid`). Earlier
 /// keys stay published so tokens they signed keep verifying.

@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use idp_core::{SystemClock, User};
+use idp_core::{Clock, SystemClock, User};
 use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
 use idp_server::Settings;
 use idp_store::DieselStore;
@@ -17,6 +17,8 @@ use openidconnect::{
 use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
 
+/// The test signing key (RSA-2048, PKCS#8 DER), shared with the protocol tests.
+pub const TEST_KEY: &[u8] = include_bytes!("../../../idp-protocol/tests/fixtures/test-rs256.pk8");
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
@@ -51,11 +53,15 @@ impl TestServer {
         settings.listen = addr;
         settings.issuer = format!("http://{addr}");
         adjust(&mut settings);
+        // A fixed signing key: the server then has one and generates none (slow).
+        let store = DieselStore::open(&url).unwrap();
+        idp_protocol::import_signing_key(&store, &SystemClock, TEST_KEY, SystemClock.now())
+            .unwrap();
         let server = idp_server::serve(&settings, listener).unwrap();
         actix_web::rt::spawn(server);
         TestServer {
             base: format!("http://{addr}"),
-            store: DieselStore::open(&url).unwrap(),
+            store,
             _dir: dir,
         }
     }

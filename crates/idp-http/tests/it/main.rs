@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
-use idp_core::SystemClock;
+use idp_core::{Clock, SystemClock};
 use idp_protocol::manage::{self, CreatedClient, NewClient};
 use idp_protocol::{Provider, ProviderConfig};
 use idp_store::DieselStore;
@@ -39,7 +39,13 @@ struct Fixture {
 fn fixture(issuer: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
-    idp_protocol::ensure_signing_key(&store, &SystemClock).unwrap();
+    idp_protocol::import_signing_key(
+        &store,
+        &SystemClock,
+        include_bytes!("../../../idp-protocol/tests/fixtures/test-rs256.pk8"),
+        SystemClock.now(),
+    )
+    .unwrap();
     let client = manage::create_client(
         &store,
         &SystemClock,

@@ -1,13 +1,15 @@
 use std::sync::Arc;
 
 use chrono::TimeZone;
-use idp_core::FixedClock;
+use idp_core::{Clock, FixedClock};
 use idp_protocol::manage::{self, CreatedClient, NewClient, NewUser};
 use idp_protocol::{
     Interaction, Next, Params, ProtocolError, Provider, ProviderConfig, TokenResponse,
 };
 use idp_store::DieselStore;
 
+/// The test signing key (RSA-2048, PKCS#8 DER).
+pub const TEST_KEY: &[u8] = include_bytes!("../fixtures/test-rs256.pk8");
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example/cb";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -47,10 +49,11 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let store =
             DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
-        let clock = Arc::new(FixedClock::new(
+        let clock: Arc<FixedClock> = Arc::new(FixedClock::new(
             chrono::Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
         ));
-        idp_protocol::ensure_signing_key(&store, &*clock).unwrap();
+        // A fixed key: generating RSA keys per test is slow.
+        idp_protocol::import_signing_key(&store, &*clock, TEST_KEY, clock.now()).unwrap();
         manage::create_user(
             &store,
             &*clock,
@@ -85,7 +88,6 @@ impl Harness {
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use idp_core::Clock;
         self.clock.now()
     }
 
