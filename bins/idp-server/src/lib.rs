@@ -113,7 +113,9 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
         provider_config(settings),
     ));
     start_housekeeping(Arc::clone(&provider));
-    let state = idp_http::HttpState::new(provider);
+    let state = idp_http::HttpState::new(provider).with_trusted_proxies(
+        idp_http::TrustedProxies::new(settings.trusted_proxies.clone()),
+    );
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::<PathOnlySpan>::new())

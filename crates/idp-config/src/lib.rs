@@ -65,6 +65,9 @@ pub struct Settings {
     pub database_pool_timeout_ms: u64,
     /// Threads per HTTP worker for blocking work (database, password hashing).
     pub blocking_threads: usize,
+    /// Reverse proxies (addresses or networks) whose `Forwarded`/`X-Forwarded-For`
+    /// headers name the client address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -85,6 +88,36 @@ impl Settings {
             database_pool_size: raw.database_pool_size,
             database_pool_timeout_ms: raw.database_pool_timeout_ms,
             blocking_threads: raw.blocking_threads,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// A list as TOML writes it (`["a", "b"]`) or as an environment variable can
+/// (`"a,b"`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum List {
+    Items(Vec<String>),
+    Joined(String),
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List::Items(Vec::new())
+    }
+}
+
+impl List {
+    fn items(&self) -> Vec<String> {
+        match self {
+            List::Items(v) => v.clone(),
+            List::Joined(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -104,6 +137,7 @@ struct Raw {
     database_pool_size: u32,
     database_pool_timeout_ms: u64,
     blocking_threads: usize,
+    trusted_proxies: List,
 }
 
 impl Default for Raw {
@@ -120,6 +154,7 @@ impl Default for Raw {
             database_pool_size: 8,
             database_pool_timeout_ms: 1000,
             blocking_threads: 16,
+            trusted_proxies: List::default(),
         }
     }
 }
@@ -191,6 +226,20 @@ impl Raw {
         if !(1..=1024).contains(&self.blocking_threads) {
             return Err(bad("blocking_threads", "must be between 1 and 1024"));
         }
+        let mut trusted_proxies = Vec::new();
+        for item in self.trusted_proxies.items() {
+            // A bare address means just that host.
+            let net = item
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    bad(
+                        "trusted_proxies",
+                        format!("{item:?} is not an IP address or network (ADDR or ADDR/PREFIX)"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
         if self.authorization_code_lifetime > 600 {
             return Err(bad(
                 "authorization_code_lifetime",
@@ -209,6 +258,7 @@ impl Raw {
             database_pool_size: self.database_pool_size,
             database_pool_timeout_ms: self.database_pool_timeout_ms,
             blocking_threads: self.blocking_threads,
+            trusted_proxies,
         })
     }
 }
@@ -330,6 +380,31 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_as_a_toml_list_or_a_comma_separated_variable() {
+        let s = load(
+            &ConfigArgs::default(),
+            &ServerArgs::default(),
+            env(&[("IDP_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1")]),
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("idp.toml");
+        std::fs::write(&file, "trusted_proxies = [\"192.0.2.0/24\"]\n").unwrap();
+        let s = load(
+            &ConfigArgs {
+                config: Some(file),
+                database_url: None,
+            },
+            &ServerArgs::default(),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 1);
+    }
+
+    #[test]
     fn bad_values_name_the_setting() {
         let e = |pairs: &[(&str, &str)]| {
             load(&ConfigArgs::default(), &ServerArgs::default(), env(pairs))
@@ -346,6 +421,7 @@ mod tests {
         assert!(e(&[("IDP_DATABASE_POOL_SIZE", "0")]).contains("database_pool_size"));
         assert!(e(&[("IDP_BLOCKING_THREADS", "0")]).contains("blocking_threads"));
         assert!(e(&[("IDP_KEY_ACTIVATION_DELAY", "99999999")]).contains("key_activation_delay"));
+        assert!(e(&[("IDP_TRUSTED_PROXIES", "10.0.0.0/8,nope")]).contains("trusted_proxies"));
         // The log filter shares the prefix but is not a setting.
         assert!(load(
             &ConfigArgs::default(),

@@ -226,9 +226,7 @@ pub(crate) async fn login_post(
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body, Surface::Browser)?;
     let cookie = state.cookie.read(&req);
-    // The socket's peer; behind a reverse proxy that is the proxy until trusted
-    // forwarding headers are configured (multi-instance deployments, issue 15).
-    let address = req.peer_addr().map(|a| a.ip());
+    let address = state.proxies.client_address(&req);
     let interaction = blocking(&state, Surface::Browser, move |p| {
         p.submit_login(&form, cookie.as_deref(), address)
     })

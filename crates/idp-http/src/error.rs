@@ -208,3 +208,72 @@ impl ResponseError for HttpError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(error: ProtocolError, surface: Surface, status: u16, retry_after: Option<&str>) {
+        let response = HttpError::Protocol(error, surface).error_response();
+        assert_eq!(response.status().as_u16(), status);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap()),
+            retry_after
+        );
+    }
+
+    #[test]
+    fn overload_and_throttling_name_when_to_retry() {
+        check(
+            ProtocolError::Busy { retry_after: 1 },
+            Surface::Api,
+            503,
+            Some("1"),
+        );
+        check(
+            ProtocolError::Busy { retry_after: 2 },
+            Surface::Browser,
+            503,
+            Some("2"),
+        );
+        let throttled = |delivery| ProtocolError::Throttled {
+            retry_after: 7,
+            delivery,
+        };
+        check(
+            throttled(Delivery::Json {
+                basic_challenge: false,
+            }),
+            Surface::Api,
+            429,
+            Some("7"),
+        );
+        check(
+            throttled(Delivery::ErrorPage),
+            Surface::Browser,
+            429,
+            Some("7"),
+        );
+        check(ProtocolError::Internal("x".into()), Surface::Api, 500, None);
+    }
+
+    #[test]
+    fn invalid_client_is_always_a_401_with_a_challenge() {
+        for basic_challenge in [true, false] {
+            let response = HttpError::Protocol(
+                ProtocolError::Rejected {
+                    code: ErrorCode::InvalidClient,
+                    description: "client authentication failed",
+                    delivery: Delivery::Json { basic_challenge },
+                },
+                Surface::Api,
+            )
+            .error_response();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+}

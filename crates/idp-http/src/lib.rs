@@ -10,6 +10,7 @@
 //! Invariants, stated as absences: no protocol decision is made here, no SQL is run here,
 //! and no internal error detail reaches a response body.
 
+mod client_address;
 mod cookie;
 mod endpoints;
 mod error;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use actix_web::web;
 use idp_protocol::{paths, Provider};
 
+pub use client_address::TrustedProxies;
 pub use error::HttpError;
 
 /// Largest request body accepted by any endpoint; bigger ones get 413.
@@ -30,6 +32,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct HttpState {
     pub(crate) provider: Arc<Provider>,
     pub(crate) cookie: cookie::CookiePolicy,
+    pub(crate) proxies: TrustedProxies,
 }
 
 impl HttpState {
@@ -37,7 +40,19 @@ impl HttpState {
     /// issuer is `https`.
     pub fn new(provider: Arc<Provider>) -> Self {
         let cookie = cookie::CookiePolicy::for_provider(&provider);
-        HttpState { provider, cookie }
+        HttpState {
+            provider,
+            cookie,
+            proxies: TrustedProxies::default(),
+        }
+    }
+
+    /// Takes client addresses from the forwarding headers of these reverse proxies
+    /// (by default no peer is trusted and the socket's peer is the client).
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
     }
 }
 

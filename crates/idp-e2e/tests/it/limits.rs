@@ -198,3 +198,60 @@ where
     }
     out
 }
+
+/// Posts the login form on `page` as `username` from `forwarded_for`; returns the status
+/// and the page that came back.
+async fn post_login(
+    browser: &Browser,
+    page: &str,
+    username: &str,
+    password: &str,
+    forwarded_for: &str,
+) -> (u16, String) {
+    let (action, mut fields) = parse_form(page);
+    fields.push(("username".into(), username.into()));
+    fields.push(("password".into(), password.into()));
+    let response = browser
+        .http
+        .post(&action)
+        .header("x-forwarded-for", forwarded_for)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client_address() {
+    let server = TestServer::start_with(|s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    server.create_user("zoe");
+    let created = server.create_client(|c| c.first_party = true);
+    let url = login_request(&server, created.client.id.as_str());
+    let browser = Browser::new();
+    let Landing::Page { body: mut page, .. } = browser.open(&url).await else {
+        panic!()
+    };
+    // 21 failures from one client (spread over usernames): the 21st is one past the 20
+    // free ones, and that address now waits.
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        let status;
+        (status, page) =
+            post_login(&browser, &page, &format!("guess{i}"), "x", "198.51.100.1").await;
+        statuses.push(status);
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[20], 429);
+    let (status, body) = post_login(&browser, &page, "zoe", PASSWORD, "198.51.100.1").await;
+    assert_eq!(status, 429);
+    // Another client behind the same proxy is not held back.
+    let (status, _) = post_login(&browser, &body, "zoe", PASSWORD, "198.51.100.2").await;
+    assert_eq!(status, 303);
+}
