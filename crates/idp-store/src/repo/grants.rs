@@ -31,6 +31,48 @@ macro_rules! insert_tokens {
     }};
 }
 
+/// Reads the row of `$table` whose `$digest` column is `$hex`, joined with its grant and
+/// the grant's user, in one query, as a `Granted` domain value.
+macro_rules! read_granted {
+    ($store:expr, $table:ident, $digest:ident, $hex:expr, $row:ty) => {
+        with_conn!($store, conn => {
+            $table::table
+                .inner_join(grants::table.left_join(users::table))
+                .filter($table::$digest.eq($hex))
+                .select(($table::all_columns, grants::all_columns, users::all_columns.nullable()))
+                .first::<JoinedRow<$row>>(conn)
+                .optional()?
+                .map(|row| granted(row, <$row>::into_domain))
+                .transpose()
+        })
+    };
+}
+
+/// Marks the single-use row of `$table` whose `$digest` column is `$hex` used — only if it
+/// is unused and its grant is live, plus `$extra` conditions — and stores `$tokens`, in one
+/// write transaction.
+macro_rules! redeem {
+    ($store:expr, $table:ident, $digest:ident, $hex:expr, $now:expr, $tokens:expr $(, $extra:expr)*) => {
+        with_conn!($store, conn => conn.write_transaction(|conn| {
+            // Of concurrent redemptions exactly one changes the row.
+            let updated = diesel::update(
+                $table::table
+                    .filter($table::$digest.eq($hex))
+                    .filter($table::used_at.is_null())
+                    $(.filter($extra))*
+                    .filter($table::grant_id.eq_any(live_grants!())),
+            )
+            .set($table::used_at.eq(Some(to_unix($now))))
+            .execute(conn)?;
+            if updated == 0 {
+                return Ok(Redemption::Refused);
+            }
+            insert_tokens!(conn, $tokens);
+            Ok(Redemption::Redeemed)
+        }))
+    };
+}
+
 /// Grant ids that are not revoked (a subquery for conditional updates).
 macro_rules! live_grants {
     () => {
@@ -55,20 +97,13 @@ impl CodeRepo for DieselStore {
 
     fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>> {
         run(|| {
-            with_conn!(self, conn => {
-                authorization_codes::table
-                    .inner_join(grants::table.left_join(users::table))
-                    .filter(authorization_codes::code_digest.eq(digest.as_hex()))
-                    .select((
-                        authorization_codes::all_columns,
-                        grants::all_columns,
-                        users::all_columns.nullable(),
-                    ))
-                    .first::<JoinedRow<CodeRow>>(conn)
-                    .optional()?
-                    .map(|row| granted(row, CodeRow::into_domain))
-                    .transpose()
-            })
+            read_granted!(
+                self,
+                authorization_codes,
+                code_digest,
+                digest.as_hex(),
+                CodeRow
+            )
         })
     }
 
@@ -79,22 +114,14 @@ impl CodeRepo for DieselStore {
         tokens: &NewTokens,
     ) -> Result<Redemption> {
         run(|| {
-            with_conn!(self, conn => conn.write_transaction(|conn| {
-                // Of two concurrent redemptions exactly one changes the row.
-                let updated = diesel::update(
-                    authorization_codes::table
-                        .filter(authorization_codes::code_digest.eq(digest.as_hex()))
-                        .filter(authorization_codes::used_at.is_null())
-                        .filter(authorization_codes::grant_id.eq_any(live_grants!())),
-                )
-                .set(authorization_codes::used_at.eq(Some(to_unix(now))))
-                .execute(conn)?;
-                if updated == 0 {
-                    return Ok(Redemption::Refused);
-                }
-                insert_tokens!(conn, tokens);
-                Ok(Redemption::Redeemed)
-            }))
+            redeem!(
+                self,
+                authorization_codes,
+                code_digest,
+                digest.as_hex(),
+                now,
+                tokens
+            )
         })
     }
 }
@@ -102,39 +129,25 @@ impl CodeRepo for DieselStore {
 impl TokenRepo for DieselStore {
     fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>> {
         run(|| {
-            with_conn!(self, conn => {
-                access_tokens::table
-                    .inner_join(grants::table.left_join(users::table))
-                    .filter(access_tokens::token_digest.eq(digest.as_hex()))
-                    .select((
-                        access_tokens::all_columns,
-                        grants::all_columns,
-                        users::all_columns.nullable(),
-                    ))
-                    .first::<JoinedRow<AccessTokenRow>>(conn)
-                    .optional()?
-                    .map(|row| granted(row, AccessTokenRow::into_domain))
-                    .transpose()
-            })
+            read_granted!(
+                self,
+                access_tokens,
+                token_digest,
+                digest.as_hex(),
+                AccessTokenRow
+            )
         })
     }
 
     fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<Granted<RefreshToken>>> {
         run(|| {
-            with_conn!(self, conn => {
-                refresh_tokens::table
-                    .inner_join(grants::table.left_join(users::table))
-                    .filter(refresh_tokens::token_digest.eq(digest.as_hex()))
-                    .select((
-                        refresh_tokens::all_columns,
-                        grants::all_columns,
-                        users::all_columns.nullable(),
-                    ))
-                    .first::<JoinedRow<RefreshTokenRow>>(conn)
-                    .optional()?
-                    .map(|row| granted(row, RefreshTokenRow::into_domain))
-                    .transpose()
-            })
+            read_granted!(
+                self,
+                refresh_tokens,
+                token_digest,
+                digest.as_hex(),
+                RefreshTokenRow
+            )
         })
     }
 
@@ -145,22 +158,15 @@ impl TokenRepo for DieselStore {
         tokens: &NewTokens,
     ) -> Result<Redemption> {
         run(|| {
-            with_conn!(self, conn => conn.write_transaction(|conn| {
-                let updated = diesel::update(
-                    refresh_tokens::table
-                        .filter(refresh_tokens::token_digest.eq(digest.as_hex()))
-                        .filter(refresh_tokens::used_at.is_null())
-                        .filter(refresh_tokens::revoked.eq(false))
-                        .filter(refresh_tokens::grant_id.eq_any(live_grants!())),
-                )
-                .set(refresh_tokens::used_at.eq(Some(to_unix(now))))
-                .execute(conn)?;
-                if updated == 0 {
-                    return Ok(Redemption::Refused);
-                }
-                insert_tokens!(conn, tokens);
-                Ok(Redemption::Redeemed)
-            }))
+            redeem!(
+                self,
+                refresh_tokens,
+                token_digest,
+                digest.as_hex(),
+                now,
+                tokens,
+                refresh_tokens::revoked.eq(false)
+            )
         })
     }
 
