@@ -15,7 +15,7 @@ use idp_core::SystemClock;
 use idp_protocol::{ensure_signing_key, Provider, ProviderConfig};
 use idp_store::{DieselStore, StoreOptions};
 
-pub use request_span::PathOnlySpan;
+pub use request_span::log_request;
 
 pub use idp_config::Settings;
 
@@ -118,7 +118,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     );
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(tracing_actix_web::TracingLogger::<PathOnlySpan>::new())
+            .wrap(actix_web::middleware::from_fn(log_request))
             .configure(idp_http::configure(state.clone()))
     })
     .worker_max_blocking_threads(settings.blocking_threads)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use idp_core::{ClientId, ScopeSet, User};
 use openidconnect::core::{CoreIdToken, CoreIdTokenClaims};
-use openidconnect::{AccessToken, Audience, EmptyAdditionalClaims, IssuerUrl, Nonce};
+use openidconnect::{AccessToken, Audience, EmptyAdditionalClaims, Nonce};
 
 use crate::claims::standard_claims;
 use crate::{ProtocolError, Provider};
@@ -24,8 +24,7 @@ impl Provider {
     /// `at_hash` and the claims the scope releases.
     pub(crate) fn sign_id_token(&self, input: &IdTokenInput<'_>) -> Result<String, ProtocolError> {
         let now = self.now();
-        let issuer = IssuerUrl::new(self.config.issuer.clone())
-            .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
+        let issuer = self.issuer_url()?;
         let client = openidconnect::ClientId::new(input.client_id.as_str().to_owned());
         let claims = CoreIdTokenClaims::new(
             issuer,

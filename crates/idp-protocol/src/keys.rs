@@ -26,6 +26,8 @@ pub const KEY_RECHECK: Duration = Duration::seconds(1);
 pub(crate) struct OidcSigningKey {
     key: JwsSigningKey,
     alg: JwsAlgorithm,
+    /// The public JWK, built once: every signature asks for it (for the header's kid).
+    jwk: CoreJsonWebKey,
 }
 
 impl OidcSigningKey {
@@ -33,14 +35,20 @@ impl OidcSigningKey {
         let key = match stored.summary.alg {
             JwsAlgorithm::Rs256 => JwsSigningKey::rs256_from_pkcs8(&stored.private_key_pkcs8)?,
         };
+        let (n, e) = key.rsa_public();
+        let jwk = with_alg(
+            CoreJsonWebKey::new_rsa(
+                n.to_vec(),
+                e.to_vec(),
+                Some(JsonWebKeyId::new(key.kid().to_owned())),
+            ),
+            stored.summary.alg.as_str(),
+        );
         Ok(OidcSigningKey {
             key,
             alg: stored.summary.alg,
+            jwk,
         })
-    }
-
-    pub(crate) fn kid(&self) -> &str {
-        self.key.kid()
     }
 
     /// The JOSE algorithm this key signs with.
@@ -60,14 +68,8 @@ impl OidcSigningKey {
     }
 
     /// The public key as a JWK with `kid`, `use` and `alg` (RFC 7517 §4).
-    pub(crate) fn public_jwk(&self) -> CoreJsonWebKey {
-        let (n, e) = self.key.rsa_public();
-        let jwk = CoreJsonWebKey::new_rsa(
-            n.to_vec(),
-            e.to_vec(),
-            Some(JsonWebKeyId::new(self.kid().to_owned())),
-        );
-        with_alg(jwk, self.alg.as_str())
+    pub(crate) fn public_jwk(&self) -> &CoreJsonWebKey {
+        &self.jwk
     }
 }
 
@@ -88,7 +90,7 @@ impl PrivateSigningKey for OidcSigningKey {
     }
 
     fn as_verification_key(&self) -> CoreJsonWebKey {
-        self.public_jwk()
+        self.jwk.clone()
     }
 }
 
@@ -225,7 +227,15 @@ pub fn rotate_signing_key(
     delay: Duration,
 ) -> Result<SigningKey, ProtocolError> {
     let now = clock.now();
-    let key = new_rs256_key(now, now + delay.max(Duration::zero()))?;
+    // Times are whole seconds: a key that would activate in the same second as an
+    // existing one activates a second later, so the newer key wins without a tie.
+    let existing = store.key_summaries()?;
+    let mut secs = (now + delay.max(Duration::zero())).timestamp();
+    while existing.iter().any(|k| k.activate_at.timestamp() == secs) {
+        secs += 1;
+    }
+    let activate_at = DateTime::from_timestamp(secs, 0).unwrap_or(now);
+    let key = new_rs256_key(now, activate_at)?;
     store.insert_signing_key(&key)?;
     Ok(key)
 }
@@ -269,7 +279,7 @@ impl Provider {
             _ => {
                 let keys = summaries
                     .iter()
-                    .filter_map(|s| parsed.get(&s.kid).map(|k| k.public_jwk()))
+                    .filter_map(|s| parsed.get(&s.kid).map(|k| k.public_jwk().clone()))
                     .collect();
                 Arc::new(Document::json(&CoreJsonWebKeySet::new(keys))?)
             }

@@ -20,6 +20,7 @@ pub struct Provider {
     pub(crate) keys: KeyCache,
     pub(crate) hashing: HashingLimit,
     pub(crate) metadata: OnceLock<Arc<Document>>,
+    issuer_url: OnceLock<openidconnect::IssuerUrl>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -41,6 +42,7 @@ impl Provider {
             keys: KeyCache::default(),
             hashing,
             metadata: OnceLock::new(),
+            issuer_url: OnceLock::new(),
         }
     }
 
@@ -77,6 +79,16 @@ impl Provider {
             used_refresh_tokens: now - c.refresh_reuse_detection,
             failures: now - longest_window,
         })?)
+    }
+
+    /// The issuer as `openidconnect` takes it, parsed once.
+    pub(crate) fn issuer_url(&self) -> Result<openidconnect::IssuerUrl, ProtocolError> {
+        if let Some(url) = self.issuer_url.get() {
+            return Ok(url.clone());
+        }
+        let url = openidconnect::IssuerUrl::new(self.config.issuer.clone())
+            .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
+        Ok(self.issuer_url.get_or_init(|| url).clone())
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

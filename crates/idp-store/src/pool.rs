@@ -180,6 +180,9 @@ impl DieselStore {
         let manager = ConnectionManager::<SqliteConnection>::new(location.clone());
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
+            // Connections are opened as needed: opening the store waits for one only
+            // (a CLI needs no more), and a loaded machine does not time out opening eight.
+            .min_idle(Some(1))
             .connection_timeout(options.pool_timeout)
             // No ping per checkout: a broken connection fails its query, which reports
             // the error; r2d2 then replaces connections that report themselves broken.

@@ -12,8 +12,9 @@ impl ClientRepo for DieselStore {
             with_conn!(self, conn => {
                 clients::table
                     .find(id.as_str())
-                    .first::<ClientRow>(conn)
-                    .optional()?
+                    .load::<ClientRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(ClientRow::into_domain)
                     .transpose()
             })

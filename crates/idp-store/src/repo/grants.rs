@@ -40,8 +40,9 @@ macro_rules! read_granted {
                 .inner_join(grants::table.left_join(users::table))
                 .filter($table::$digest.eq($hex))
                 .select(($table::all_columns, grants::all_columns, users::all_columns.nullable()))
-                .first::<JoinedRow<$row>>(conn)
-                .optional()?
+                .load::<JoinedRow<$row>>(conn)?
+                .into_iter()
+                .next()
                 .map(|row| granted(row, <$row>::into_domain))
                 .transpose()
         })

@@ -31,8 +31,9 @@ impl KeyRepo for DieselStore {
             with_conn!(self, conn => {
                 signing_keys::table
                     .find(kid)
-                    .first::<SigningKeyRow>(conn)
-                    .optional()?
+                    .load::<SigningKeyRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(SigningKeyRow::into_domain)
                     .transpose()
             })

@@ -10,6 +10,11 @@ mod users;
 
 use crate::StoreError;
 
+// Lookups by a unique key use `.load()` and take the one row, never `.first()`: `.first()`
+// adds `LIMIT ?`, and SQLite plans with a bound LIMIT's value, so it re-prepares (parses
+// and plans anew) a statement whose LIMIT is re-bound — on every call. With `.load()`
+// the cached prepared statement is reused. (`clippy.toml` disallows `first`.)
+
 /// Runs a store operation and converts its error into the domain's.
 fn run<T>(op: impl FnOnce() -> Result<T, StoreError>) -> idp_core::Result<T> {
     op().map_err(Into::into)

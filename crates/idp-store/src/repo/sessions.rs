@@ -27,8 +27,9 @@ impl SessionRepo for DieselStore {
                 browser_sessions::table
                     .find(digest.as_hex())
                     .filter(browser_sessions::expires_at.gt(to_unix(now)))
-                    .first::<SessionRow>(conn)
-                    .optional()?
+                    .load::<SessionRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(SessionRow::into_domain)
                     .transpose()
             })
@@ -85,8 +86,9 @@ impl AuthorizationRequestRepo for DieselStore {
                 pending_authorizations::table
                     .find(id)
                     .filter(pending_authorizations::expires_at.gt(to_unix(now)))
-                    .first::<PendingRow>(conn)
-                    .optional()?
+                    .load::<PendingRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(PendingRow::into_domain)
                     .transpose()
             })

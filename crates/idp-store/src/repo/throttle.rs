@@ -29,8 +29,9 @@ impl ThrottleRepo for DieselStore {
                 let previous = failure_counters::table
                     .find(key)
                     .select((failure_counters::failures, failure_counters::last_failure_at))
-                    .first::<(i64, i64)>(conn)
-                    .optional()?;
+                    .load::<(i64, i64)>(conn)?
+                    .into_iter()
+                    .next();
                 let count = match previous {
                     Some((n, last)) if last >= to_unix(window_start) => n.saturating_add(1),
                     _ => 1,
@@ -60,8 +61,9 @@ impl ThrottleRepo for DieselStore {
                     .find(key)
                     .filter(failure_counters::last_failure_at.ge(to_unix(window_start)))
                     .select((failure_counters::failures, failure_counters::last_failure_at))
-                    .first::<(i64, i64)>(conn)
-                    .optional()?
+                    .load::<(i64, i64)>(conn)?
+                    .into_iter()
+                    .next()
                     .map(|(n, last)| failures(n, last))
                     .transpose()
             })

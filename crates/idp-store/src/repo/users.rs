@@ -14,8 +14,9 @@ impl UserRepo for DieselStore {
             with_conn!(self, conn => {
                 users::table
                     .filter(users::username.eq(username))
-                    .first::<UserRow>(conn)
-                    .optional()?
+                    .load::<UserRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(UserRow::into_domain)
                     .transpose()
             })
@@ -27,8 +28,9 @@ impl UserRepo for DieselStore {
             with_conn!(self, conn => {
                 users::table
                     .find(id.as_str())
-                    .first::<UserRow>(conn)
-                    .optional()?
+                    .load::<UserRow>(conn)?
+                    .into_iter()
+                    .next()
                     .map(UserRow::into_domain)
                     .transpose()
             })
@@ -168,8 +170,9 @@ impl GroupRepo for DieselStore {
                     let user_id = users::table
                         .filter(users::username.eq(username))
                         .select(users::id)
-                        .first::<String>(conn)
-                        .optional()?
+                        .load::<String>(conn)?
+                        .into_iter()
+                        .next()
                         .ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
                     diesel::insert_into(group_members::table)
                         .values((
@@ -209,8 +212,9 @@ impl ConsentRepo for DieselStore {
                 consents::table
                     .find((user.as_str(), client.as_str()))
                     .select(consents::scope)
-                    .first::<String>(conn)
-                    .optional()?
+                    .load::<String>(conn)?
+                    .into_iter()
+                    .next()
                     .map(|s| ScopeSet::parse(&s).map_err(|_| StoreError::Corrupt("scope")))
                     .transpose()
             })
@@ -230,8 +234,9 @@ impl ConsentRepo for DieselStore {
                     let before = consents::table
                         .find((user.as_str(), client.as_str()))
                         .select(consents::scope)
-                        .first::<String>(conn)
-                        .optional()?;
+                        .load::<String>(conn)?
+                        .into_iter()
+                        .next();
                     let merged = match before {
                         Some(s) => ScopeSet::parse(&s)
                             .map_err(|_| StoreError::Corrupt("scope"))?
