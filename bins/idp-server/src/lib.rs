@@ -51,6 +51,10 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
     StoreOptions {
         pool_size: settings.database_pool_size,
         pool_timeout: std::time::Duration::from_millis(settings.database_pool_timeout_ms),
+        // One connection per HTTP worker (actix starts one per core) for the bearer-token
+        // checks answered straight from the event loop.
+        immediate_pool_size: std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(1)),
         ..StoreOptions::default()
     }
 }

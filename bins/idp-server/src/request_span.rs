@@ -23,13 +23,18 @@ pub async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let span = tracing::debug_span!("request", %method, %path);
+    // Nothing is formatted or allocated here unless debug logging is on.
+    let span = tracing::debug_span!("request", method = %req.method(), path = %req.path());
     let response = next.call(req).instrument(span).await?;
     let status = response.status();
     if status.is_server_error() {
-        tracing::error!(%method, %path, status = status.as_u16(), "request failed");
+        let req = response.request();
+        tracing::error!(
+            method = %req.method(),
+            path = %req.path(),
+            status = status.as_u16(),
+            "request failed"
+        );
     }
     Ok(response)
 }

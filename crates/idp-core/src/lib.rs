@@ -28,7 +28,7 @@ pub use grant::{
 };
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use repo::{
-    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, KeyRepo,
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
     MaintenanceRepo, PurgeBefore, SessionRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use scope::{Scope, ScopeSet};

@@ -90,10 +90,29 @@ pub trait CodeRepo {
     ) -> Result<Redemption>;
 }
 
+/// The answer of a lookup that must not wait (for a connection, or for a lock): the
+/// caller may be an async executor thread, and asks again where waiting is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Immediate<T> {
+    /// The answer.
+    Ready(T),
+    /// Answering now would mean waiting.
+    WouldWait,
+}
+
 /// Access and refresh tokens, and grant revocation.
 pub trait TokenRepo {
     /// The access token with this digest, with its grant and user (one query).
     fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>>;
+    /// As [`TokenRepo::access_token`], but only if the store can answer without waiting
+    /// at all. The default never can.
+    fn access_token_immediate(
+        &self,
+        digest: &SecretDigest,
+    ) -> Result<Immediate<Option<Granted<AccessToken>>>> {
+        let _ = digest;
+        Ok(Immediate::WouldWait)
+    }
     /// The refresh token with this digest, used or not, with its grant and user.
     fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<Granted<RefreshToken>>>;
     /// In one transaction: marks the refresh token used — only if it is unused,

@@ -1,6 +1,6 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and bearer-token checks (RFC 6750).
 
-use idp_core::{AccessToken, Granted, Scope};
+use idp_core::{AccessToken, Granted, Immediate, Scope};
 use openidconnect::core::CoreUserInfoClaims;
 use openidconnect::EmptyAdditionalClaims;
 
@@ -22,10 +22,15 @@ impl Provider {
         &self,
         token: &str,
     ) -> Result<Granted<AccessToken>, ProtocolError> {
-        let found = self
-            .store
-            .access_token(&digest_of(token))?
-            .ok_or_else(invalid_token)?;
+        let found = self.store.access_token(&digest_of(token))?;
+        self.usable(found)
+    }
+
+    fn usable(
+        &self,
+        found: Option<Granted<AccessToken>>,
+    ) -> Result<Granted<AccessToken>, ProtocolError> {
+        let found = found.ok_or_else(invalid_token)?;
         if found.record.revoked || found.grant.is_revoked() || found.record.expires_at <= self.now()
         {
             return Err(invalid_token());
@@ -39,7 +44,28 @@ impl Provider {
     /// `invalid_token` for a bad token or one with no end-user, `insufficient_scope`
     /// without `openid` (OIDC Core §5.3: UserInfo needs an OpenID Connect access token).
     pub fn userinfo(&self, token: &str) -> Result<CoreUserInfoClaims, ProtocolError> {
-        let Granted { record, user, .. } = self.validate_access_token(token)?;
+        let found = self.validate_access_token(token)?;
+        Self::claims_for(found)
+    }
+
+    /// As [`Provider::userinfo`], but only if it can be answered without waiting for a
+    /// database connection or lock — for calling straight from an async executor thread;
+    /// `None` means: call [`Provider::userinfo`] where blocking is allowed.
+    ///
+    /// # Errors
+    /// As [`Provider::userinfo`].
+    pub fn userinfo_immediate(
+        &self,
+        token: &str,
+    ) -> Result<Option<CoreUserInfoClaims>, ProtocolError> {
+        match self.store.access_token_immediate(&digest_of(token))? {
+            Immediate::WouldWait => Ok(None),
+            Immediate::Ready(found) => Self::claims_for(self.usable(found)?).map(Some),
+        }
+    }
+
+    fn claims_for(found: Granted<AccessToken>) -> Result<CoreUserInfoClaims, ProtocolError> {
+        let Granted { record, user, .. } = found;
         if !record.scope.contains(Scope::OPENID) {
             return Err(ProtocolError::bearer(
                 ErrorCode::InsufficientScope,

@@ -58,7 +58,7 @@ impl StoreError {
 impl StoreError {
     /// Whether the database is momentarily too busy (no free connection in time, or
     /// SQLite's write lock not obtained within the busy timeout): worth a retry later.
-    fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             StoreError::Pool(_) => true,

@@ -27,6 +27,10 @@ pub struct StoreOptions {
     /// SQLite: how long a write waits for another writer's lock before the store reports
     /// itself busy.
     pub busy_timeout: Duration,
+    /// Connections for lookups that must not wait (bearer-token checks served straight
+    /// from the HTTP event loop); about one per HTTP worker. 0: none, such lookups always
+    /// go to the blocking pool.
+    pub immediate_pool_size: u32,
 }
 
 impl Default for StoreOptions {
@@ -36,13 +40,20 @@ impl Default for StoreOptions {
             pool_size: 8,
             pool_timeout: Duration::from_secs(2),
             busy_timeout: Duration::from_secs(5),
+            immediate_pool_size: 2,
         }
     }
 }
 
-/// The connection pool of one backend.
+/// The connection pools of one backend.
 pub(crate) enum Backend {
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Sqlite {
+        /// For everything; waits for a connection up to the pool timeout.
+        pool: Pool<ConnectionManager<SqliteConnection>>,
+        /// For lookups that must not wait (served on an async executor thread): taken only
+        /// if a connection is idle, with a zero busy timeout.
+        immediate: Option<Pool<ConnectionManager<SqliteConnection>>>,
+    },
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store
@@ -50,11 +61,38 @@ pub(crate) enum Backend {
 macro_rules! with_conn {
     ($store:expr, $conn:ident => $body:expr) => {
         match &*$store.backend {
-            $crate::pool::Backend::Sqlite(pool) => {
+            $crate::pool::Backend::Sqlite { pool, .. } => {
                 let mut pooled = pool.get().map_err($crate::StoreError::from)?;
                 let $conn = &mut *pooled;
                 $body
             }
+        }
+    };
+}
+
+/// Runs `$body` (a `Result<T, StoreError>`) with `$conn` bound to an idle connection of
+/// the store's immediate pool, giving `Immediate::Ready`, or `Immediate::WouldWait` when
+/// no connection is idle or the database is locked.
+macro_rules! with_immediate_conn {
+    ($store:expr, $conn:ident => $body:expr) => {
+        match &*$store.backend {
+            $crate::pool::Backend::Sqlite {
+                immediate: Some(pool),
+                ..
+            } => match pool.try_get() {
+                None => Ok(idp_core::Immediate::WouldWait),
+                Some(mut pooled) => {
+                    let $conn = &mut *pooled;
+                    match $body {
+                        Ok(v) => Ok(idp_core::Immediate::Ready(v)),
+                        Err(e) if e.is_busy() => Ok(idp_core::Immediate::WouldWait),
+                        Err(e) => Err(e),
+                    }
+                }
+            },
+            $crate::pool::Backend::Sqlite {
+                immediate: None, ..
+            } => Ok(idp_core::Immediate::WouldWait),
         }
     };
 }
@@ -78,7 +116,7 @@ pub struct DieselStore {
 impl std::fmt::Debug for DieselStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match *self.backend {
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite { .. } => "sqlite",
         };
         f.debug_struct("DieselStore")
             .field("backend", &kind)
@@ -88,7 +126,10 @@ impl std::fmt::Debug for DieselStore {
 
 /// SQLite settings every pooled connection needs: foreign keys (for `ON DELETE CASCADE`),
 /// WAL so readers do not block the writer, and a busy timeout instead of instant
-/// `database is locked` errors under concurrent writes.
+/// `database is locked` errors under concurrent writes. The WAL is checkpointed every
+/// 4000 pages (16 MiB) rather than SQLite's 1000: hot pages (token tables and their
+/// indexes) are then written back once for many commits, which took a tenth of the
+/// refresh path's time (docs/performance.md); the file is cut back to 64 MiB after.
 #[derive(Debug)]
 struct SqlitePragmas {
     busy_timeout_ms: u128,
@@ -98,7 +139,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
-             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 4000; PRAGMA journal_size_limit = 67108864;",
             self.busy_timeout_ms
         ))
         .map_err(diesel::r2d2::Error::QueryError)
@@ -195,8 +237,21 @@ impl DieselStore {
         let mut conn = pool.get().map_err(|e| open_err(e.to_string()))?;
         migrate(&mut *conn, || SQLITE_MIGRATIONS, options.migrations)?;
         drop(conn);
+        let immediate = match options.immediate_pool_size {
+            0 => None,
+            n => Some(
+                Pool::builder()
+                    .max_size(n)
+                    .min_idle(Some(n))
+                    .connection_timeout(options.pool_timeout)
+                    .test_on_check_out(false)
+                    .connection_customizer(Box::new(SqlitePragmas { busy_timeout_ms: 0 }))
+                    .build(ConnectionManager::<SqliteConnection>::new(location.clone()))
+                    .map_err(|e| open_err(e.to_string()))?,
+            ),
+        };
         Ok(DieselStore {
-            backend: std::sync::Arc::new(Backend::Sqlite(pool)),
+            backend: std::sync::Arc::new(Backend::Sqlite { pool, immediate }),
         })
     }
 }

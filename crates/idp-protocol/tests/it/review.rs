@@ -490,3 +490,22 @@ fn a_rotated_key_is_published_at_once_and_signs_after_the_delay() {
         "the old key still verifies old tokens"
     );
 }
+
+// 12. UserInfo without a hand-off to the blocking pool gives the same answers.
+
+#[test]
+fn immediate_userinfo_answers_like_userinfo() {
+    let mut h = Harness::new();
+    let tokens = h.tokens(&[]);
+    let immediate = h
+        .provider
+        .userinfo_immediate(&tokens.access_token)
+        .unwrap()
+        .expect("an idle connection answers at once");
+    assert_eq!(
+        serde_json::to_value(&immediate).unwrap(),
+        serde_json::to_value(h.provider.userinfo(&tokens.access_token).unwrap()).unwrap()
+    );
+    let bad = h.provider.userinfo_immediate("not-a-token").unwrap_err();
+    assert_eq!(code_of(&bad), "invalid_token");
+}

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
-    AccessToken, AuthorizationCode, CodeRepo, Grant, GrantId, Granted, NewTokens, Redemption,
-    RefreshToken, Result, SecretDigest, TokenRepo,
+    AccessToken, AuthorizationCode, CodeRepo, Grant, GrantId, Granted, Immediate, NewTokens,
+    Redemption, RefreshToken, Result, SecretDigest, TokenRepo,
 };
 
 use super::run;
@@ -31,21 +31,23 @@ macro_rules! insert_tokens {
     }};
 }
 
-/// Reads the row of `$table` whose `$digest` column is `$hex`, joined with its grant and
-/// the grant's user, in one query, as a `Granted` domain value.
+/// Reads, on `$conn`, the row of `$table` whose `$digest` column is `$hex`, joined with
+/// its grant and the grant's user, in one query, as a `Granted` domain value.
 macro_rules! read_granted {
-    ($store:expr, $table:ident, $digest:ident, $hex:expr, $row:ty) => {
-        with_conn!($store, conn => {
-            $table::table
-                .inner_join(grants::table.left_join(users::table))
-                .filter($table::$digest.eq($hex))
-                .select(($table::all_columns, grants::all_columns, users::all_columns.nullable()))
-                .load::<JoinedRow<$row>>(conn)?
-                .into_iter()
-                .next()
-                .map(|row| granted(row, <$row>::into_domain))
-                .transpose()
-        })
+    ($conn:ident, $table:ident, $digest:ident, $hex:expr, $row:ty) => {
+        $table::table
+            .inner_join(grants::table.left_join(users::table))
+            .filter($table::$digest.eq($hex))
+            .select((
+                $table::all_columns,
+                grants::all_columns,
+                users::all_columns.nullable(),
+            ))
+            .load::<JoinedRow<$row>>($conn)?
+            .into_iter()
+            .next()
+            .map(|row| granted(row, <$row>::into_domain))
+            .transpose()
     };
 }
 
@@ -97,15 +99,9 @@ impl CodeRepo for DieselStore {
     }
 
     fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>> {
-        run(|| {
-            read_granted!(
-                self,
-                authorization_codes,
-                code_digest,
-                digest.as_hex(),
-                CodeRow
-            )
-        })
+        run(
+            || with_conn!(self, conn => read_granted!(conn, authorization_codes, code_digest, digest.as_hex(), CodeRow)),
+        )
     }
 
     fn redeem_code(
@@ -128,28 +124,31 @@ impl CodeRepo for DieselStore {
 }
 
 impl TokenRepo for DieselStore {
-    fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>> {
+    fn access_token_immediate(
+        &self,
+        digest: &SecretDigest,
+    ) -> Result<Immediate<Option<Granted<AccessToken>>>> {
         run(|| {
-            read_granted!(
-                self,
+            with_immediate_conn!(self, conn => read_granted!(
+                conn,
                 access_tokens,
                 token_digest,
                 digest.as_hex(),
                 AccessTokenRow
-            )
+            ))
         })
     }
 
+    fn access_token(&self, digest: &SecretDigest) -> Result<Option<Granted<AccessToken>>> {
+        run(
+            || with_conn!(self, conn => read_granted!(conn, access_tokens, token_digest, digest.as_hex(), AccessTokenRow)),
+        )
+    }
+
     fn refresh_token(&self, digest: &SecretDigest) -> Result<Option<Granted<RefreshToken>>> {
-        run(|| {
-            read_granted!(
-                self,
-                refresh_tokens,
-                token_digest,
-                digest.as_hex(),
-                RefreshTokenRow
-            )
-        })
+        run(
+            || with_conn!(self, conn => read_granted!(conn, refresh_tokens, token_digest, digest.as_hex(), RefreshTokenRow)),
+        )
     }
 
     fn redeem_refresh_token(

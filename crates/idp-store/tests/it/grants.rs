@@ -415,3 +415,32 @@ fn a_locked_database_is_reported_busy_after_the_busy_timeout() {
     other.batch_execute("ROLLBACK").unwrap();
     assert_eq!(store.note_failure("k", t(0), t(-60)).unwrap().count, 1);
 }
+
+#[test]
+fn immediate_lookups_answer_from_an_idle_connection_or_say_they_would_wait() {
+    use idp_core::Immediate;
+    let (store, _dir) = setup();
+    issued(&store, "g1");
+    let Immediate::Ready(Some(found)) = store.access_token_immediate(&d("a-g1")).unwrap() else {
+        panic!("an idle connection answers at once")
+    };
+    assert_eq!(found.grant.id, GrantId::new("g1"));
+    assert_eq!(
+        store.access_token_immediate(&d("nope")).unwrap(),
+        Immediate::Ready(None)
+    );
+    // Without connections for immediate lookups, every one would wait.
+    let dir = tempfile::tempdir().unwrap();
+    let none = DieselStore::open_with_options(
+        &format!("sqlite://{}/idp.db", dir.path().display()),
+        &idp_store::StoreOptions {
+            immediate_pool_size: 0,
+            ..idp_store::StoreOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        none.access_token_immediate(&d("a-g1")).unwrap(),
+        Immediate::WouldWait
+    );
+}
