@@ -3,14 +3,13 @@
 //! parallel logins must wait their turn (or be told to come back) rather than exhaust
 //! memory.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
-use crate::CryptoError;
+use crate::{constant_time_eq, CryptoError};
 
 /// The argon2id parameters, in this one place: 19 MiB, 2 passes, 1 lane (OWASP Password
 /// Storage Cheat Sheet). The decoy hash derives from them, and a stored hash made with
@@ -75,8 +74,17 @@ fn is_current(hash: &PasswordHash) -> bool {
 }
 
 /// Checks `password` against a stored PHC string, or against a decoy when `stored` is
-/// `None`, taking about the same time either way.
+/// `None`, taking about the same time either way. Allocates the hash's working memory
+/// for this one call; a [`HashingPermit`] reuses its own.
 pub fn verify_password(password: &str, stored: Option<&str>) -> PasswordCheck {
+    verify_with_memory(password, stored, &mut Vec::new())
+}
+
+fn verify_with_memory(
+    password: &str,
+    stored: Option<&str>,
+    memory: &mut Vec<Block>,
+) -> PasswordCheck {
     let (hash, real) = match (stored, decoy_hash()) {
         (Some(h), _) => (h, true),
         (None, Some(decoy)) => (decoy, false),
@@ -86,9 +94,7 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> PasswordCheck {
         return PasswordCheck::Mismatch;
     };
     // The parameters are read from the stored hash, so old hashes still verify.
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = recompute_matches(password, &parsed, memory);
     match (ok && real, is_current(&parsed)) {
         (true, true) => PasswordCheck::Match,
         (true, false) => PasswordCheck::MatchNeedsRehash,
@@ -96,20 +102,56 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> PasswordCheck {
     }
 }
 
-/// A bound on how many password hashes run at once in this process.
-#[derive(Debug)]
-pub struct HashingLimit {
-    max: usize,
-    running: AtomicUsize,
+/// Hashes `password` with the stored hash's algorithm, version, parameters and salt into
+/// `memory`, and compares the result with the stored output in constant time. (The
+/// crate's own verifier does the same but allocates the working memory every time; glibc
+/// then keeps a 19 MiB heap per thread that ever hashed, hundreds of MiB after a login
+/// storm.)
+fn recompute_matches(password: &str, parsed: &PasswordHash, memory: &mut Vec<Block>) -> bool {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::new(parsed.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(parsed) else {
+        return false;
+    };
+    memory.resize(params.block_count(), Block::default());
+    let mut out = vec![0u8; expected.as_bytes().len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            &mut memory[..],
+        )
+        .is_ok()
+        && constant_time_eq(&out, expected.as_bytes())
 }
 
-/// One running hash's place under a [`HashingLimit`]; freed when dropped.
+/// A bound on how many password hashes run at once in this process, each with working
+/// memory that is kept and reused, so memory stays at `max` × 19 MiB however many logins
+/// arrive.
 #[derive(Debug)]
-pub struct HashingPermit<'a>(&'a HashingLimit);
+pub struct HashingLimit {
+    slots: Vec<Mutex<Vec<Block>>>,
+}
 
-impl Drop for HashingPermit<'_> {
-    fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::AcqRel);
+/// One running hash's place under a [`HashingLimit`], with its working memory; freed when
+/// dropped.
+#[derive(Debug)]
+pub struct HashingPermit<'a>(MutexGuard<'a, Vec<Block>>);
+
+impl HashingPermit<'_> {
+    /// [`verify_password`] in this place's memory.
+    pub fn verify_password(&mut self, password: &str, stored: Option<&str>) -> PasswordCheck {
+        verify_with_memory(password, stored, &mut self.0)
     }
 }
 
@@ -117,8 +159,7 @@ impl HashingLimit {
     /// At most `max` hashes at once (at least one).
     pub fn new(max: usize) -> Self {
         HashingLimit {
-            max: max.max(1),
-            running: AtomicUsize::new(0),
+            slots: (0..max.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
 
@@ -130,12 +171,12 @@ impl HashingLimit {
     /// A place, if one is free now. Callers that get none answer "busy, retry later"
     /// instead of queueing without bound.
     pub fn try_acquire(&self) -> Option<HashingPermit<'_>> {
-        self.running
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| HashingPermit(self))
+        self.slots.iter().find_map(|slot| match slot.try_lock() {
+            Ok(guard) => Some(HashingPermit(guard)),
+            // A panic while hashing leaves only scratch memory behind.
+            Err(TryLockError::Poisoned(p)) => Some(HashingPermit(PoisonError::into_inner(p))),
+            Err(TryLockError::WouldBlock) => None,
+        })
     }
 }
 
@@ -185,6 +226,24 @@ mod tests {
             verify_password("x", Some("not a hash")),
             PasswordCheck::Mismatch
         );
+    }
+
+    #[test]
+    fn a_permit_verifies_in_reused_memory_like_the_free_function() {
+        let h = hash_password("correct horse").unwrap();
+        let limit = HashingLimit::new(1);
+        for _ in 0..2 {
+            let mut permit = limit.try_acquire().unwrap();
+            assert_eq!(
+                permit.verify_password("correct horse", Some(&h)),
+                PasswordCheck::Match
+            );
+            assert_eq!(
+                permit.verify_password("wrong", Some(&h)),
+                PasswordCheck::Mismatch
+            );
+            assert_eq!(permit.verify_password("x", None), PasswordCheck::Mismatch);
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use idp_core::{
     AuthorizationCode, AuthorizationRequest, BrowserSession, Client, Grant, GrantId,
     PendingAuthorization, Subject, User, UserId,
 };
-use idp_crypto::{constant_time_eq, verify_password, PasswordCheck};
+use idp_crypto::{constant_time_eq, PasswordCheck};
 
 use super::{redirect_error, redirect_with};
 use crate::provider::{digest_of, new_secret};
@@ -251,7 +251,7 @@ impl Provider {
                 }
             }
         }
-        let Some(permit) = self.hashing.try_acquire() else {
+        let Some(mut permit) = self.hashing.try_acquire() else {
             return Ok(self.login_again(
                 &pending,
                 &client,
@@ -262,7 +262,8 @@ impl Provider {
             ));
         };
         let user = self.store.user_by_username(username)?;
-        let check = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
+        let check =
+            permit.verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
         let (true, Some(user)) = (check.matched(), user) else {
             drop(permit);
             tracing::info!(client = %client.id, "failed login");
