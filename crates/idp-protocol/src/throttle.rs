@@ -8,9 +8,14 @@ use idp_core::Backoff;
 
 use crate::{ProtocolError, Provider};
 
-/// The counter key of a username (case-folded, so variants share one counter).
+/// The counter key of a username: case-folded, so variants share one counter, and
+/// digested, so the key has a fixed size whatever is typed and the table holds no list
+/// of attempted usernames.
 pub(crate) fn user_key(username: &str) -> String {
-    format!("login-user:{}", username.to_lowercase())
+    format!(
+        "login-user:{}",
+        idp_crypto::sha256_hex(username.to_lowercase().as_bytes())
+    )
 }
 
 /// The counter key of a client address: IPv4 addresses one by one, IPv6 by their /64,
@@ -92,5 +97,10 @@ mod tests {
             "login-addr:192.0.2.7"
         );
         assert_eq!(user_key("Alice"), user_key("alice"));
+        assert_ne!(user_key("alice"), user_key("bob"));
+        assert_eq!(
+            user_key(&"x".repeat(60_000)).len(),
+            "login-user:".len() + 64
+        );
     }
 }

@@ -160,6 +160,8 @@ fn client_flags_scopes_and_grants_are_stored() {
             "openid",
             "--scope",
             "email",
+            "--default-scope",
+            "email",
             "--grant-type",
             "authorization_code",
             "--refresh-without-offline-access",
@@ -168,6 +170,30 @@ fn client_flags_scopes_and_grants_are_stored() {
         ])
         .json();
     assert_eq!(client["scopes"], serde_json::json!(["email", "openid"]));
+    assert_eq!(client["default_scopes"], serde_json::json!(["email"]));
+    let id = client["client_id"].as_str().unwrap();
+    let shown = admin.run(&["client", "show", id]);
+    assert!(
+        shown.stdout.contains("default_scope: email"),
+        "{}",
+        shown.stdout
+    );
+    // A default scope must be one the client may have.
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--scope",
+            "openid",
+            "--default-scope",
+            "email",
+        ],
+        "default scope",
+    );
     assert_eq!(
         client["grant_types"],
         serde_json::json!(["authorization_code"])

@@ -509,3 +509,40 @@ fn immediate_userinfo_answers_like_userinfo() {
     let bad = h.provider.userinfo_immediate("not-a-token").unwrap_err();
     assert_eq!(code_of(&bad), "invalid_token");
 }
+
+// 9. A hash made with other argon2 parameters is replaced at the next login.
+
+#[test]
+fn a_login_rehashes_a_password_hashed_with_other_parameters() {
+    use argon2::password_hash::PasswordHasher;
+    let mut h = Harness::new();
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8 * 1024, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    assert!(h
+        .provider
+        .store()
+        .set_password_hash("alice", &weak)
+        .unwrap());
+    let Next::GoToLogin(id) = h.authorize(&[]).unwrap() else {
+        panic!()
+    };
+    assert!(matches!(h.log_in(&id, PASSWORD), Next::GoToConsent(_)));
+    let stored = h
+        .provider
+        .store()
+        .user_by_username("alice")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert_ne!(stored, weak);
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+}
