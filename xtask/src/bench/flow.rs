@@ -224,6 +224,17 @@ pub(crate) async fn authorize_with_session(
     client: &Client,
     n: u64,
 ) -> Result<String, Failure> {
+    let reply = authorize(conn, jar, client, n).await?;
+    code_of("authorize", &reply)
+}
+
+/// GET /authorize with the jar's cookies, keeping the cookies the answer sets.
+async fn authorize(
+    conn: &mut Conn,
+    jar: &mut Jar,
+    client: &Client,
+    n: u64,
+) -> Result<Reply, Failure> {
     let cookie = jar.header();
     let reply = send(
         conn,
@@ -235,7 +246,7 @@ pub(crate) async fn authorize_with_session(
     )
     .await?;
     jar.store(&reply.cookies);
-    code_of("authorize", &reply)
+    Ok(reply)
 }
 
 /// A whole browser login in `jar`: /authorize → /login page → POST /login → code.
@@ -246,17 +257,7 @@ pub(crate) async fn login(
     password: &str,
     n: u64,
 ) -> Result<String, Failure> {
-    let cookie = jar.header();
-    let reply = send(
-        conn,
-        "authorize",
-        Method::GET,
-        &authorize_path(&client.id, n),
-        &cookie_header(cookie.as_deref()),
-        None,
-    )
-    .await?;
-    jar.store(&reply.cookies);
+    let reply = authorize(conn, jar, client, n).await?;
     let location = match (is_redirect(reply.status), reply.location.as_deref()) {
         (true, Some(l)) if local_path(l).starts_with("/login") => l.to_owned(),
         _ => return Err(Failure::status("authorize", &reply)),
