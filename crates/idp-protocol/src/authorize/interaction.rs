@@ -234,11 +234,12 @@ impl Provider {
             Some((user_key(username), &c.login_backoff_per_user)),
             address.map(|a| (address_key(a), &c.login_backoff_per_address)),
         ];
-        let mut clean = true;
-        for (key, policy) in keys.iter().flatten() {
+        // Whether the username has failures on record, to clear after a success.
+        let mut user_failed = false;
+        for (i, (key, policy)) in keys.iter().flatten().enumerate() {
             match self.standing(key, policy)? {
                 Standing::Clean => {}
-                Standing::Failed => clean = false,
+                Standing::Failed => user_failed |= i == 0,
                 Standing::Wait(secs) => {
                     return Ok(self.login_again(
                         &pending,
@@ -294,7 +295,7 @@ impl Provider {
             self.store.set_password_hash(&user.username, &hash)?;
         }
         drop(permit);
-        if !clean {
+        if user_failed {
             self.store.clear_failures(&user_key(username))?;
         }
         self.finish_login(pending, &client, &session, &user)

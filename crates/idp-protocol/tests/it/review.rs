@@ -330,6 +330,12 @@ fn failed_logins_back_off_per_username_whether_or_not_it_exists() {
         h.advance(2);
         if username == "alice" {
             assert!(matches!(h.log_in(&id, PASSWORD), Next::GoToConsent(_)));
+            // The success cleared the count: the next failure is a first one again.
+            let Next::GoToLogin(id) = h.authorize(&[("prompt", "login")]).unwrap() else {
+                panic!()
+            };
+            let i = h.submit_login_as(&id, "alice", "wrong password").unwrap();
+            assert_eq!(i.retry_after, None);
         }
     }
 }
