@@ -163,11 +163,6 @@ impl HashingLimit {
         }
     }
 
-    /// One per core: argon2id with one lane keeps a core busy, so more gain nothing.
-    pub fn per_core() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-    }
-
     /// A place, if one is free now. Callers that get none answer "busy, retry later"
     /// instead of queueing without bound.
     pub fn try_acquire(&self) -> Option<HashingPermit<'_>> {

@@ -47,20 +47,25 @@ impl Admin {
         cmd
     }
 
-    /// Runs with `--database-url` and `stdin`.
-    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let out = Self::command()
-            .arg("--database-url")
-            .arg(&self.url)
-            .args(args)
-            .write_stdin(stdin)
-            .output()
-            .unwrap();
+    /// Runs a prepared command and collects what it printed.
+    fn collect(cmd: &mut Command) -> Run {
+        let out = cmd.output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
         }
+    }
+
+    /// Runs with `--database-url` and `stdin`.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        Self::collect(
+            Self::command()
+                .arg("--database-url")
+                .arg(&self.url)
+                .args(args)
+                .write_stdin(stdin),
+        )
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -103,16 +108,12 @@ fn configuration_errors_exit_2() {
 #[test]
 fn the_database_url_can_come_from_the_environment() {
     let admin = Admin::fresh();
-    let out = Admin::command()
-        .env("IDP_DATABASE_URL", &admin.url)
-        .args(["group", "create", "staff", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Admin::collect(
+        Admin::command()
+            .env("IDP_DATABASE_URL", &admin.url)
+            .args(["group", "create", "staff", "--json"]),
+    )
+    .json();
     let groups = admin.run(&["group", "list", "--json"]).json();
     assert_eq!(groups[0]["name"], "staff");
 }
@@ -125,17 +126,12 @@ fn rotated_keys_are_published_first_and_activate_after_the_delay() {
         serde_json::json!([])
     );
     let rotate = |delay: &str| {
-        let out = Admin::command()
-            .env("IDP_KEY_ACTIVATION_DELAY", delay)
-            .args(["--database-url", &admin.url, "key", "rotate", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        Admin::collect(
+            Admin::command()
+                .env("IDP_KEY_ACTIVATION_DELAY", delay)
+                .args(["--database-url", &admin.url, "key", "rotate", "--json"]),
+        )
+        .json()
     };
     let first = rotate("0");
     assert_eq!(first["state"], "active");

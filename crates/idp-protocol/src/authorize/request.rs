@@ -96,8 +96,10 @@ impl Provider {
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "the client is not registered"))?;
         // Whether this is an OpenID Connect request follows from the effective scope
         // (a malformed scope is reported once the redirect URI is known).
-        let openid_requested =
-            requested_scope(params, &client).is_ok_and(|s| s.contains(idp_core::Scope::OPENID));
+        let requested = requested_scope(params, &client);
+        let openid_requested = requested
+            .as_ref()
+            .is_ok_and(|s| s.contains(idp_core::Scope::OPENID));
         let (redirect_uri, redirect_uri_given) = match params.get("redirect_uri") {
             Some(uri) => {
                 let registered = matching_redirect_uri(&client, uri).ok_or_else(|| {
@@ -183,8 +185,8 @@ impl Provider {
         // RFC 6749 §3.3: no scope means the client's default scope, set by the operator
         // (none set: refused); scopes the client may not have are dropped, and nothing
         // left is an error.
-        let requested = requested_scope(params, &client)
-            .map_err(|description| fail(ErrorCode::InvalidScope, description))?;
+        let requested =
+            requested.map_err(|description| fail(ErrorCode::InvalidScope, description))?;
         if requested.is_empty() {
             return Err(fail(
                 ErrorCode::InvalidScope,
@@ -199,8 +201,7 @@ impl Provider {
             ));
         }
         let too_long = |description| fail(ErrorCode::InvalidRequest, description);
-        let state_value =
-            bounded(params, "state", MAX_STATE, "state is too long").map_err(too_long)?;
+        bounded(params, "state", MAX_STATE, "state is too long").map_err(too_long)?;
         let nonce = bounded(params, "nonce", MAX_NONCE, "nonce is too long").map_err(too_long)?;
         // ownCloud clients send `user` for the same purpose as `login_hint`.
         let login_hint = match bounded(
@@ -266,7 +267,7 @@ impl Provider {
             redirect_uri,
             redirect_uri_given,
             scope,
-            state: state_value.map(str::to_owned),
+            state: state.map(str::to_owned),
             nonce: nonce.map(str::to_owned),
             code_challenge,
             prompt,
