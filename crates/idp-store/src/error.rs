@@ -56,8 +56,10 @@ impl StoreError {
 }
 
 impl StoreError {
-    /// Whether the database is momentarily too busy (no free connection in time, or
-    /// SQLite's write lock not obtained within the busy timeout): worth a retry later.
+    /// Whether the database is momentarily unavailable — no free connection in time (also
+    /// what a database that cannot be reached gives), SQLite's write lock not obtained
+    /// within the busy timeout, or a PostgreSQL connection lost mid-query: worth a retry
+    /// later, so answered 503 rather than 500.
     pub(crate) fn is_busy(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
@@ -65,8 +67,19 @@ impl StoreError {
             StoreError::Query(Error::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
                 info.message().contains("database is locked")
             }
-            _ => false,
+            lost => lost.is_connection_lost(),
         }
+    }
+
+    /// Whether the connection to the database server broke (server restarted, network
+    /// cut, administrator terminated the backend): the connection is unusable from then on.
+    pub(crate) fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(
+            self,
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _))
+                | StoreError::Query(Error::BrokenTransactionManager)
+        )
     }
 }
 

@@ -7,10 +7,11 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::database_url::redact_password;
 use crate::{DatabaseUrl, StoreError};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The same schema changes for PostgreSQL, folder for folder (same names, same meaning).
+pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// How the store opens its database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,17 +55,34 @@ pub(crate) enum Backend {
         /// if a connection is idle, with a zero busy timeout.
         immediate: Option<Pool<ConnectionManager<SqliteConnection>>>,
     },
+    Postgres {
+        /// For everything; waits for a connection up to the pool timeout.
+        pool: Pool<crate::postgres::PgManager>,
+    },
 }
 
-/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store
-/// uses. The body is compiled once per backend, so it must be backend-neutral diesel.
+/// Runs `$body` (a `Result<T, StoreError>`, in which `?` may be used) with `$conn` bound to
+/// a pooled connection of whichever backend the store uses. The body is compiled once per
+/// backend, so it must be backend-neutral diesel. A PostgreSQL connection whose server
+/// went away is marked broken, so the pool replaces it instead of handing it out again.
 macro_rules! with_conn {
     ($store:expr, $conn:ident => $body:expr) => {
         match &*$store.backend {
             $crate::pool::Backend::Sqlite { pool, .. } => {
                 let mut pooled = pool.get().map_err($crate::StoreError::from)?;
                 let $conn = &mut *pooled;
-                $body
+                (|| -> ::std::result::Result<_, $crate::StoreError> { $body })()
+            }
+            $crate::pool::Backend::Postgres { pool } => {
+                let mut pooled = pool.get().map_err($crate::StoreError::from)?;
+                let result = {
+                    let $conn = &mut pooled.conn;
+                    (|| -> ::std::result::Result<_, $crate::StoreError> { $body })()
+                };
+                if result.as_ref().is_err_and($crate::StoreError::is_connection_lost) {
+                    pooled.broken = true;
+                }
+                result
             }
         }
     };
@@ -72,7 +90,9 @@ macro_rules! with_conn {
 
 /// Runs `$body` (a `Result<T, StoreError>`) with `$conn` bound to an idle connection of
 /// the store's immediate pool, giving `Immediate::Ready`, or `Immediate::WouldWait` when
-/// no connection is idle or the database is locked.
+/// no connection is idle or the database is locked. PostgreSQL has no immediate pool: a
+/// network round trip must not run on an async executor thread, so its lookups always
+/// go to the blocking pool.
 macro_rules! with_immediate_conn {
     ($store:expr, $conn:ident => $body:expr) => {
         match &*$store.backend {
@@ -83,7 +103,7 @@ macro_rules! with_immediate_conn {
                 None => Ok(idp_core::Immediate::WouldWait),
                 Some(mut pooled) => {
                     let $conn = &mut *pooled;
-                    match $body {
+                    match (|| -> ::std::result::Result<_, $crate::StoreError> { $body })() {
                         Ok(v) => Ok(idp_core::Immediate::Ready(v)),
                         Err(e) if e.is_busy() => Ok(idp_core::Immediate::WouldWait),
                         Err(e) => Err(e),
@@ -92,7 +112,8 @@ macro_rules! with_immediate_conn {
             },
             $crate::pool::Backend::Sqlite {
                 immediate: None, ..
-            } => Ok(idp_core::Immediate::WouldWait),
+            }
+            | $crate::pool::Backend::Postgres { .. } => Ok(idp_core::Immediate::WouldWait),
         }
     };
 }
@@ -117,6 +138,7 @@ impl std::fmt::Debug for DieselStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match *self.backend {
             Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
         };
         f.debug_struct("DieselStore")
             .field("backend", &kind)
@@ -168,6 +190,18 @@ impl WriteTransaction for SqliteConnection {
     }
 }
 
+/// PostgreSQL's default `READ COMMITTED` suffices: the single-use `UPDATE … WHERE used_at
+/// IS NULL` of a concurrent second redemption waits for the first one's row lock and then
+/// re-checks its condition against the committed row, so it changes nothing.
+impl WriteTransaction for diesel::pg::PgConnection {
+    fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        diesel::Connection::transaction(self, f)
+    }
+}
+
 impl DieselStore {
     /// Opens the database named by `url` and applies pending migrations. A SQLite file and
     /// its directory are created if missing.
@@ -201,11 +235,7 @@ impl DieselStore {
     pub fn open_with_options(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         match DatabaseUrl::parse(url)? {
             DatabaseUrl::Sqlite(path) => Self::open_sqlite(&path, options),
-            DatabaseUrl::Postgres(_) => Err(StoreError::Url {
-                url: redact_password(url),
-                reason: "PostgreSQL is not supported by this build yet; use sqlite://PATH"
-                    .to_owned(),
-            }),
+            DatabaseUrl::Postgres(url) => crate::postgres::open(&url, options),
         }
     }
 
@@ -257,7 +287,7 @@ impl DieselStore {
 }
 
 /// Brings the schema up to date as `policy` allows.
-fn migrate<C>(
+pub(crate) fn migrate<C>(
     conn: &mut C,
     source: fn() -> EmbeddedMigrations,
     policy: Migrations,

@@ -8,6 +8,7 @@ use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
     pending_authorizations, refresh_tokens,
 };
+use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::DieselStore;
 
 impl MaintenanceRepo for DieselStore {
@@ -15,8 +16,9 @@ impl MaintenanceRepo for DieselStore {
         run(|| {
             let now = to_unix(before.now);
             // Each delete is its own short statement (indexed on the column it tests), so
-            // housekeeping never holds the write lock for long.
-            with_conn!(self, conn => {
+            // housekeeping never holds the write lock for long. With several instances on
+            // one PostgreSQL database, one purges at a time; the others skip the round.
+            with_conn!(self, conn => conn.unless_running(lock_keys::PURGE, |conn| {
                 let mut n = 0;
                 n += diesel::delete(browser_sessions::table.filter(browser_sessions::expires_at.le(now)))
                     .execute(conn)?;
@@ -58,7 +60,7 @@ impl MaintenanceRepo for DieselStore {
                 )
                 .execute(conn)?;
                 Ok(rows(n))
-            })
+            }).map(Option::unwrap_or_default))
         })
     }
 }

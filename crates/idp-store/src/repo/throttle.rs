@@ -1,9 +1,9 @@
 use chrono::{DateTime, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
 use idp_core::{Failures, Result, ThrottleRepo};
 
 use super::run;
-use crate::pool::WriteTransaction;
 use crate::rows::{from_unix, to_unix};
 use crate::schema::failure_counters;
 use crate::{DieselStore, StoreError};
@@ -23,34 +23,30 @@ impl ThrottleRepo for DieselStore {
         window_start: DateTime<Utc>,
     ) -> Result<Failures> {
         run(|| {
-            with_conn!(self, conn => conn.write_transaction(|conn| {
-                // Read, then write, in one immediate transaction: concurrent failures
-                // each count.
-                let previous = failure_counters::table
-                    .find(key)
-                    .select((failure_counters::failures, failure_counters::last_failure_at))
-                    .load::<(i64, i64)>(conn)?
-                    .into_iter()
-                    .next();
-                let count = match previous {
-                    Some((n, last)) if last >= to_unix(window_start) => n.saturating_add(1),
-                    _ => 1,
-                };
-                diesel::insert_into(failure_counters::table)
+            // One statement, atomic on both backends: a counter whose last failure is
+            // older than the window starts again at 1.
+            let now = to_unix(now);
+            let count = with_conn!(self, conn => {
+                Ok(diesel::insert_into(failure_counters::table)
                     .values((
                         failure_counters::counter_key.eq(key),
-                        failure_counters::failures.eq(count),
-                        failure_counters::last_failure_at.eq(to_unix(now)),
+                        failure_counters::failures.eq(1),
+                        failure_counters::last_failure_at.eq(now),
                     ))
                     .on_conflict(failure_counters::counter_key)
                     .do_update()
                     .set((
-                        failure_counters::failures.eq(count),
-                        failure_counters::last_failure_at.eq(to_unix(now)),
+                        failure_counters::failures.eq(case_when(
+                            failure_counters::last_failure_at.ge(to_unix(window_start)),
+                            failure_counters::failures + 1,
+                        )
+                        .otherwise(1)),
+                        failure_counters::last_failure_at.eq(now),
                     ))
-                    .execute(conn)?;
-                failures(count, to_unix(now))
-            }))
+                    .returning(failure_counters::failures)
+                    .get_result::<i64>(conn)?)
+            })?;
+            failures(count, now)
         })
     }
 

@@ -30,9 +30,8 @@ pub fn insert_client(store: &DieselStore, id: &str) {
     store.insert_client(&client(id)).unwrap();
 }
 
-#[test]
 fn clients_round_trip_every_field() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     let c = client("c1");
     store.insert_client(&c).unwrap();
     assert_eq!(store.client(&ClientId::new("c1")).unwrap(), Some(c.clone()));
@@ -51,9 +50,8 @@ fn clients_round_trip_every_field() {
     assert_eq!(all[0], public);
 }
 
-#[test]
 fn secrets_are_replaced_and_clients_removed() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     insert_client(&store, "c1");
     let id = ClientId::new("c1");
     let digest = SecretDigest::from_hex("cd".repeat(32));
@@ -69,3 +67,8 @@ fn secrets_are_replaced_and_clients_removed() {
     assert!(!store.delete_client(&id).unwrap());
     assert!(store.client(&id).unwrap().is_none());
 }
+
+idp_testdb::on_both_backends!(
+    clients_round_trip_every_field,
+    secrets_are_replaced_and_clients_removed,
+);

@@ -1,4 +1,5 @@
-//! The store against a real SQLite database, one fresh file per test.
+//! The store against real databases: each test runs on a fresh SQLite file and, when
+//! `IDP_TEST_POSTGRES_URL` is set, again on a fresh PostgreSQL database (`idp-testdb`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,15 +12,11 @@ mod users;
 use chrono::{DateTime, TimeZone, Utc};
 use idp_store::DieselStore;
 
-/// A store on a new database, and the directory that holds it.
-pub fn fresh_store() -> (DieselStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = DieselStore::open(&format!(
-        "sqlite://{}/nested/dir/idp.db",
-        dir.path().display()
-    ))
-    .unwrap();
-    (store, dir)
+/// A store on a new database of the test's backend, and that database (dropped with it).
+pub fn fresh_store() -> (DieselStore, idp_testdb::TestDb) {
+    let db = idp_testdb::TestDb::fresh();
+    let store = DieselStore::open(db.url()).unwrap();
+    (store, db)
 }
 
 /// A fixed instant.

@@ -1,7 +1,7 @@
 //! Upgrading a database made by an earlier release keeps its data.
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use idp_core::{
     CodeRepo, GrantId, KeyRepo, KeyState, KeySummary, SecretDigest, SessionRepo, Subject,
     TokenRepo, UserId,
@@ -10,17 +10,39 @@ use idp_store::DieselStore;
 
 use crate::t;
 
-const INITIAL: &str = include_str!("../../migrations/sqlite/2026-11-25-000000_init/up.sql");
+const SQLITE_INITIAL: &str =
+    include_str!("../../migrations/sqlite/2026-11-25-000000_init/up.sql");
+const POSTGRES_INITIAL: &str =
+    include_str!("../../migrations/postgres/2026-11-25-000000_init/up.sql");
 
-#[test]
+/// Runs `sql` on the test's database, as a first release would have left it.
+fn run_sql(db: &idp_testdb::TestDb, sql: &str) {
+    match db.backend() {
+        idp_testdb::Backend::Sqlite => {
+            let path = db.url().trim_start_matches("sqlite://");
+            SqliteConnection::establish(path)
+                .unwrap()
+                .batch_execute(sql)
+                .unwrap();
+        }
+        idp_testdb::Backend::Postgres => PgConnection::establish(db.url())
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap(),
+    }
+}
+
 fn upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("idp.db");
+    let db = idp_testdb::TestDb::fresh();
+    let (initial, blob1, blob2) = match db.backend() {
+        idp_testdb::Backend::Sqlite => (SQLITE_INITIAL, "x'01'", "x'02'"),
+        idp_testdb::Backend::Postgres => (POSTGRES_INITIAL, "'\\x01'", "'\\x02'"),
+    };
     {
-        let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
-        conn.batch_execute(INITIAL).unwrap();
-        conn.batch_execute(
-            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+        run_sql(&db, initial);
+        run_sql(
+            &db,
+            &"CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
                run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
              INSERT INTO __diesel_schema_migrations (version) VALUES ('20261125000000');
              INSERT INTO users VALUES ('u1', 'alice', 'hash', NULL, FALSE, NULL, 1800000000);
@@ -33,13 +55,14 @@ fn upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_ke
                1800000000, 1800000002, 1800086400, NULL, FALSE);
              INSERT INTO refresh_tokens VALUES ('r2', 'g2', 'c1', 'u1', 'openid', 1799990000,
                1799990000, 1800086400, NULL, TRUE);
-             INSERT INTO signing_keys VALUES ('old', 'RS256', x'01', 1799000000, FALSE);
-             INSERT INTO signing_keys VALUES ('cur', 'RS256', x'02', 1800000000, TRUE);
-             INSERT INTO browser_sessions VALUES ('sd', 'u1', 1800000000, 'csrf', 1800000000, 1800043200);",
-        )
-        .unwrap();
+             INSERT INTO signing_keys VALUES ('old', 'RS256', BLOB1, 1799000000, FALSE);
+             INSERT INTO signing_keys VALUES ('cur', 'RS256', BLOB2, 1800000000, TRUE);
+             INSERT INTO browser_sessions VALUES ('sd', 'u1', 1800000000, 'csrf', 1800000000, 1800043200);"
+                .replace("BLOB1", blob1)
+                .replace("BLOB2", blob2),
+        );
     }
-    let store = DieselStore::open(&format!("sqlite://{}", path.display())).unwrap();
+    let store = DieselStore::open(db.url()).unwrap();
 
     let code = store.code(&SecretDigest::from_hex("cd")).unwrap().unwrap();
     assert_eq!(code.record.used_at, Some(t(2)));
@@ -78,3 +101,7 @@ fn upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_ke
         .unwrap();
     assert_eq!(session.sid.len(), 32);
 }
+
+idp_testdb::on_both_backends!(
+    upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_key,
+);

@@ -5,9 +5,8 @@ use idp_core::{
 
 use crate::{fresh_store, t};
 
-#[test]
 fn sessions_are_found_until_they_expire() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     store
         .insert_user(&crate::users::user("u1", "alice"), &[])
         .unwrap();
@@ -35,9 +34,8 @@ fn sessions_are_found_until_they_expire() {
     assert_eq!(store.session(&s.digest, t(1)).unwrap(), None);
 }
 
-#[test]
 fn pending_requests_round_trip_and_are_deleted_once() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     crate::clients::insert_client(&store, "c1");
     let pending = PendingAuthorization {
         id: "req1".into(),
@@ -69,10 +67,9 @@ fn pending_requests_round_trip_and_are_deleted_once() {
     assert!(!store.delete_pending("req1").unwrap());
 }
 
-#[test]
 fn purge_removes_only_what_has_expired() {
     use idp_core::MaintenanceRepo;
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     let session = |d: &str, expires: i64| BrowserSession {
         digest: SecretDigest::from_hex(d),
         sid: format!("sid-{d}"),
@@ -97,3 +94,9 @@ fn purge_removes_only_what_has_expired() {
         .is_some());
     assert_eq!(store.purge_expired(&before).unwrap(), 0);
 }
+
+idp_testdb::on_both_backends!(
+    sessions_are_found_until_they_expire,
+    pending_requests_round_trip_and_are_deleted_once,
+    purge_removes_only_what_has_expired,
+);

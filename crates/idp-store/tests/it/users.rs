@@ -14,9 +14,8 @@ pub fn user(id: &str, username: &str) -> User {
     }
 }
 
-#[test]
 fn users_round_trip_and_usernames_are_unique() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     let alice = user("u1", "alice");
     store.insert_user(&alice, &[]).unwrap();
     assert_eq!(
@@ -39,9 +38,8 @@ fn users_round_trip_and_usernames_are_unique() {
     );
 }
 
-#[test]
 fn creating_a_user_in_a_missing_group_leaves_nothing_behind() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     store.insert_group("staff", t(0)).unwrap();
     let err = store
         .insert_user(&user("u1", "bob"), &["staff".into(), "missing".into()])
@@ -51,9 +49,8 @@ fn creating_a_user_in_a_missing_group_leaves_nothing_behind() {
     assert!(store.groups().unwrap()[0].members.is_empty());
 }
 
-#[test]
 fn groups_track_members() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     store.insert_group("staff", t(0)).unwrap();
     store.insert_group("admins", t(0)).unwrap();
     assert!(matches!(
@@ -93,9 +90,8 @@ fn groups_track_members() {
     assert!(store.groups().unwrap().iter().all(|g| g.members.is_empty()));
 }
 
-#[test]
 fn consent_accumulates_per_user_and_client() {
-    let (store, _dir) = fresh_store();
+    let (store, _db) = fresh_store();
     store.insert_user(&user("u1", "erin"), &[]).unwrap();
     crate::clients::insert_client(&store, "c1");
     let (u, c) = (UserId::new("u1"), ClientId::new("c1"));
@@ -111,3 +107,10 @@ fn consent_accumulates_per_user_and_client() {
         "email openid profile"
     );
 }
+
+idp_testdb::on_both_backends!(
+    users_round_trip_and_usernames_are_unique,
+    creating_a_user_in_a_missing_group_leaves_nothing_behind,
+    groups_track_members,
+    consent_accumulates_per_user_and_client,
+);

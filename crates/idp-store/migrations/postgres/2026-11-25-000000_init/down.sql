@@ -1,0 +1,11 @@
+DROP TABLE pending_authorizations;
+DROP TABLE browser_sessions;
+DROP TABLE signing_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE access_tokens;
+DROP TABLE authorization_codes;
+DROP TABLE consents;
+DROP TABLE clients;
+DROP TABLE group_members;
+DROP TABLE user_groups;
+DROP TABLE users;

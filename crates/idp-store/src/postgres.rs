@@ -1,0 +1,153 @@
+//! PostgreSQL: the connection pool, migrations under a lock, and cluster-wide locks for
+//! jobs that one instance of many should run at a time.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool};
+use diesel::sql_types::BigInt;
+
+use crate::database_url::redact_password;
+use crate::pool::{migrate, Backend, StoreOptions, POSTGRES_MIGRATIONS};
+use crate::{DieselStore, StoreError};
+
+diesel::define_sql_function! {
+    /// Waits for the session-level advisory lock `key`.
+    fn pg_advisory_lock(key: BigInt);
+}
+diesel::define_sql_function! {
+    /// Takes the session-level advisory lock `key` if it is free.
+    fn pg_try_advisory_lock(key: BigInt) -> Bool;
+}
+diesel::define_sql_function! {
+    /// Releases the session-level advisory lock `key`.
+    fn pg_advisory_unlock(key: BigInt) -> Bool;
+}
+
+/// Advisory-lock keys. Arbitrary constants, distinct per job ("idp" plus a number).
+pub(crate) mod lock_keys {
+    /// Held while migrations run, so instances starting together migrate one at a time.
+    pub const MIGRATIONS: i64 = 0x6964_7000_0001;
+    /// Held while expired rows are purged, so only one instance purges at a time.
+    pub const PURGE: i64 = 0x6964_7000_0002;
+}
+
+/// A pooled connection and whether it is known to be broken.
+pub(crate) struct PgConn {
+    /// The connection.
+    pub conn: PgConnection,
+    /// Set when a query found the server gone, so the pool drops the connection.
+    pub broken: bool,
+}
+
+/// Opens PostgreSQL connections for the pool. Written here rather than using diesel's
+/// `ConnectionManager` because that one reuses a connection whose server has gone away
+/// (it only checks for a broken transaction manager), so after a database restart every
+/// pooled connection would fail forever; pinging on every checkout instead would add a
+/// round trip to every request.
+pub(crate) struct PgManager {
+    url: String,
+}
+
+impl ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConn, Self::Error> {
+        PgConnection::establish(&self.url)
+            .map(|conn| PgConn {
+                conn,
+                broken: false,
+            })
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, c: &mut PgConn) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(&mut c.conn)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, c: &mut PgConn) -> bool {
+        c.broken
+            || std::thread::panicking()
+            || AnsiTransactionManager::is_broken_transaction_manager(&mut c.conn)
+    }
+}
+
+/// Opens the PostgreSQL database at `url`: one connection to migrate (under an advisory
+/// lock, so instances starting at once do not race), then the pool.
+pub(crate) fn open(url: &str, options: &StoreOptions) -> Result<DieselStore, StoreError> {
+    let open_err = |reason: String| StoreError::Open {
+        location: redact_password(url),
+        reason,
+    };
+    let mut conn = PgConnection::establish(url).map_err(|e| open_err(e.to_string()))?;
+    with_advisory_lock(&mut conn, lock_keys::MIGRATIONS, |conn| {
+        migrate(conn, || POSTGRES_MIGRATIONS, options.migrations)
+    })?;
+    drop(conn);
+    let pool = Pool::builder()
+        .max_size(options.pool_size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(options.pool_timeout)
+        // No ping per checkout; a connection that finds its server gone is marked broken
+        // (`with_conn!`) and replaced.
+        .test_on_check_out(false)
+        .build(PgManager {
+            url: url.to_owned(),
+        })
+        .map_err(|e| open_err(e.to_string()))?;
+    Ok(DieselStore {
+        backend: std::sync::Arc::new(Backend::Postgres { pool }),
+    })
+}
+
+/// Runs `f` holding the session-level advisory lock `key`, waiting for it.
+fn with_advisory_lock<T>(
+    conn: &mut PgConnection,
+    key: i64,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    diesel::select(pg_advisory_lock(key)).execute(conn)?;
+    let result = f(conn);
+    diesel::select(pg_advisory_unlock(key)).execute(conn)?;
+    result
+}
+
+/// A job that, with several instances on one database, one instance at a time should run.
+pub(crate) trait ExclusiveJob: Sized {
+    /// Runs `f` unless another instance is running the job `key`; `None` if it is.
+    fn unless_running<T>(
+        &mut self,
+        key: i64,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError>;
+}
+
+/// A SQLite file serves one `idp-server` process, which runs each job on one thread.
+impl ExclusiveJob for diesel::sqlite::SqliteConnection {
+    fn unless_running<T>(
+        &mut self,
+        _key: i64,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        f(self).map(Some)
+    }
+}
+
+impl ExclusiveJob for PgConnection {
+    fn unless_running<T>(
+        &mut self,
+        key: i64,
+        f: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        if !diesel::select(pg_try_advisory_lock(key)).get_result::<bool>(self)? {
+            return Ok(None);
+        }
+        let result = f(self);
+        diesel::select(pg_advisory_unlock(key)).execute(self)?;
+        result.map(Some)
+    }
+}
