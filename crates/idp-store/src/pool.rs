@@ -61,6 +61,11 @@ pub(crate) enum Backend {
     },
 }
 
+/// Runs `body`, so that a `?` in a macro's body ends the body, not the enclosing function.
+pub(crate) fn scoped<T>(body: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    body()
+}
+
 /// Runs `$body` (a `Result<T, StoreError>`, in which `?` may be used) with `$conn` bound to
 /// a pooled connection of whichever backend the store uses. The body is compiled once per
 /// backend, so it must be backend-neutral diesel. A PostgreSQL connection whose server
@@ -71,13 +76,13 @@ macro_rules! with_conn {
             $crate::pool::Backend::Sqlite { pool, .. } => {
                 let mut pooled = pool.get().map_err($crate::StoreError::from)?;
                 let $conn = &mut *pooled;
-                (|| -> ::std::result::Result<_, $crate::StoreError> { $body })()
+                $crate::pool::scoped(|| $body)
             }
             $crate::pool::Backend::Postgres { pool } => {
                 let mut pooled = pool.get().map_err($crate::StoreError::from)?;
                 let result = {
                     let $conn = &mut pooled.conn;
-                    (|| -> ::std::result::Result<_, $crate::StoreError> { $body })()
+                    $crate::pool::scoped(|| $body)
                 };
                 if result.as_ref().is_err_and($crate::StoreError::is_connection_lost) {
                     pooled.broken = true;
@@ -103,7 +108,7 @@ macro_rules! with_immediate_conn {
                 None => Ok(idp_core::Immediate::WouldWait),
                 Some(mut pooled) => {
                     let $conn = &mut *pooled;
-                    match (|| -> ::std::result::Result<_, $crate::StoreError> { $body })() {
+                    match $crate::pool::scoped(|| $body) {
                         Ok(v) => Ok(idp_core::Immediate::Ready(v)),
                         Err(e) if e.is_busy() => Ok(idp_core::Immediate::WouldWait),
                         Err(e) => Err(e),
