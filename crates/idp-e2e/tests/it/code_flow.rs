@@ -14,7 +14,6 @@ fn is_invalid_grant<E: std::fmt::Debug>(err: &E) -> bool {
     format!("{err:?}").contains("error: invalid_grant")
 }
 
-#[actix_web::test]
 async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refresh() {
     let server = TestServer::start().await;
     let user = server.create_user("alice");
@@ -147,7 +146,6 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
     assert_eq!(status, 401);
 }
 
-#[actix_web::test]
 async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
     let server = TestServer::start().await;
     server.create_user("bob");
@@ -175,7 +173,6 @@ async fn public_client_with_pkce_and_no_secret_completes_the_flow() {
     assert!(tokens.refresh_token().is_none());
 }
 
-#[actix_web::test]
 async fn consent_is_remembered_so_prompt_none_then_succeeds() {
     let (_server, _created, client) = setup(Some("carol"), |_| {}).await;
     let browser = Browser::new();
@@ -193,7 +190,6 @@ async fn consent_is_remembered_so_prompt_none_then_succeeds() {
     );
 }
 
-#[actix_web::test]
 async fn first_party_clients_skip_consent() {
     let (_server, _created, client) = setup(Some("dave"), |c| c.first_party = true).await;
     let (url, _, _) = auth(&client).url();
@@ -203,7 +199,6 @@ async fn first_party_clients_skip_consent() {
     assert!(query_param(&callback, "code").is_some());
 }
 
-#[actix_web::test]
 async fn denying_consent_sends_access_denied_to_the_client() {
     let (server, _created, client) = setup(Some("erin"), |_| {}).await;
     let (url, state, _) = auth(&client).url();
@@ -214,7 +209,6 @@ async fn denying_consent_sends_access_denied_to_the_client() {
     assert_error_response(&callback, "access_denied", state.secret(), &server.base);
 }
 
-#[actix_web::test]
 async fn wrong_password_shows_the_form_again_with_a_generic_error() {
     let (_server, _created, client) = setup(Some("frank"), |_| {}).await;
     let (url, _, _) = auth(&client).url();
@@ -228,7 +222,6 @@ async fn wrong_password_shows_the_form_again_with_a_generic_error() {
     }
 }
 
-#[actix_web::test]
 async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
     let (_server, _created, client) = setup(None, |_| {}).await;
     for param in ["login_hint", "user"] {
@@ -243,7 +236,6 @@ async fn login_hint_and_owncloud_user_parameter_prefill_the_username() {
     }
 }
 
-#[actix_web::test]
 async fn prompt_login_asks_for_the_password_again() {
     let (_server, _created, client) = setup(Some("heidi"), |c| c.first_party = true).await;
     let browser = Browser::new();
@@ -268,7 +260,6 @@ async fn prompt_login_asks_for_the_password_again() {
     assert!(query_param(&callback, "code").is_some());
 }
 
-#[actix_web::test]
 async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() {
     let server = TestServer::start().await;
     server.create_user("ivan");
@@ -313,7 +304,6 @@ async fn owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking() 
     let _ = RefreshToken::new(response["refresh_token"].as_str().unwrap().to_owned());
 }
 
-#[actix_web::test]
 async fn a_form_posted_authorization_request_works_like_a_get() {
     let (server, created, _client) = setup(Some("judy"), |c| c.first_party = true).await;
     let browser = Browser::new();
@@ -342,7 +332,6 @@ async fn a_form_posted_authorization_request_works_like_a_get() {
     assert!(query_param(&callback, "code").is_some());
 }
 
-#[actix_web::test]
 async fn the_consent_page_names_the_client_and_the_scopes() {
     let (_server, _created, client) = setup(Some("kim"), |c| c.name = "Photo Album".into()).await;
     let (url, _, _) = auth(&client).add_scope(Scope::new("email".into())).url();
@@ -358,7 +347,6 @@ async fn the_consent_page_names_the_client_and_the_scopes() {
     assert!(page.contains("value=\"allow\"") && page.contains("value=\"deny\""));
 }
 
-#[actix_web::test]
 async fn discovery_lists_every_endpoint_and_the_jwks_names_its_keys() {
     let server = TestServer::start().await;
     let http = api_http();
@@ -396,3 +384,19 @@ async fn discovery_lists_every_endpoint_and_the_jwks_names_its_keys() {
     assert!(key["kid"].as_str().is_some_and(|k| k.len() == 43));
     assert!(key.get("d").is_none(), "no private parts in the JWKS");
 }
+
+idp_testdb::on_both_backends!(
+    async actix_web::rt::System;
+    code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refresh,
+    public_client_with_pkce_and_no_secret_completes_the_flow,
+    consent_is_remembered_so_prompt_none_then_succeeds,
+    first_party_clients_skip_consent,
+    denying_consent_sends_access_denied_to_the_client,
+    wrong_password_shows_the_form_again_with_a_generic_error,
+    login_hint_and_owncloud_user_parameter_prefill_the_username,
+    prompt_login_asks_for_the_password_again,
+    owncloud_style_clients_get_refresh_tokens_and_user_id_without_asking,
+    a_form_posted_authorization_request_works_like_a_get,
+    the_consent_page_names_the_client_and_the_scopes,
+    discovery_lists_every_endpoint_and_the_jwks_names_its_keys,
+);

@@ -10,7 +10,6 @@ fn assert_4xx(status: u16, what: &str) {
     assert!((400..500).contains(&status), "{what}: got {status}");
 }
 
-#[actix_web::test]
 async fn garbage_and_oversized_bodies_get_4xx_never_5xx() {
     let server = TestServer::start().await;
     let http = api_http();
@@ -85,3 +84,8 @@ async fn garbage_and_oversized_bodies_get_4xx_never_5xx() {
         "consent without request",
     );
 }
+
+idp_testdb::on_both_backends!(
+    async actix_web::rt::System;
+    garbage_and_oversized_bodies_get_4xx_never_5xx,
+);

@@ -10,7 +10,6 @@ fn login_request(server: &TestServer, client_id: &str) -> String {
     )
 }
 
-#[actix_web::test]
 async fn too_many_wrong_client_secrets_get_429_with_retry_after() {
     let server = TestServer::start().await;
     let created = server.create_client(|_| {});
@@ -37,7 +36,6 @@ async fn too_many_wrong_client_secrets_get_429_with_retry_after() {
     assert_eq!(body["error"], "temporarily_unavailable");
 }
 
-#[actix_web::test]
 async fn too_many_failed_logins_get_429_with_retry_after_and_the_form_again() {
     let server = TestServer::start().await;
     server.create_user("walt");
@@ -57,7 +55,6 @@ async fn too_many_failed_logins_get_429_with_retry_after_and_the_form_again() {
     assert_eq!(last, 429);
 }
 
-#[actix_web::test]
 async fn a_leaked_request_id_is_useless_in_another_browser() {
     let server = TestServer::start().await;
     server.create_user("xena");
@@ -77,7 +74,6 @@ async fn a_leaked_request_id_is_useless_in_another_browser() {
     assert!(matches!(landing, Landing::Page { status: 200, .. }));
 }
 
-#[actix_web::test]
 async fn discovery_and_jwks_carry_entity_tags_and_answer_304() {
     let server = TestServer::start().await;
     for path in ["/.well-known/openid-configuration", "/jwks.json"] {
@@ -108,7 +104,6 @@ async fn discovery_and_jwks_carry_entity_tags_and_answer_304() {
     }
 }
 
-#[actix_web::test]
 async fn a_duplicated_form_access_token_at_userinfo_is_invalid_request() {
     let server = TestServer::start().await;
     let response = api_http()
@@ -126,7 +121,6 @@ async fn a_duplicated_form_access_token_at_userinfo_is_invalid_request() {
     assert_eq!(body["error"], "invalid_request");
 }
 
-#[actix_web::test]
 async fn parallel_logins_beyond_the_hashing_limit_get_503_with_retry_after_never_500() {
     let server = TestServer::start().await;
     server.create_user("yuri");
@@ -208,7 +202,6 @@ async fn post_login(
     (status, response.text().await.unwrap_or_default())
 }
 
-#[actix_web::test]
 async fn behind_a_trusted_proxy_failures_count_per_forwarded_client_address() {
     let server = TestServer::start_with(|s| {
         s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
@@ -244,3 +237,14 @@ async fn behind_a_trusted_proxy_failures_count_per_forwarded_client_address() {
     let (status, _) = post_login(&browser, &body, "zoe", PASSWORD, Some("198.51.100.2")).await;
     assert_eq!(status, 303);
 }
+
+idp_testdb::on_both_backends!(
+    async actix_web::rt::System;
+    too_many_wrong_client_secrets_get_429_with_retry_after,
+    too_many_failed_logins_get_429_with_retry_after_and_the_form_again,
+    a_leaked_request_id_is_useless_in_another_browser,
+    discovery_and_jwks_carry_entity_tags_and_answer_304,
+    a_duplicated_form_access_token_at_userinfo_is_invalid_request,
+    parallel_logins_beyond_the_hashing_limit_get_503_with_retry_after_never_500,
+    behind_a_trusted_proxy_failures_count_per_forwarded_client_address,
+);

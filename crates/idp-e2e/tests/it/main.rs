@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod code_flow;
+mod database;
 mod hostile_input;
 mod limits;
 mod negative;

@@ -42,7 +42,6 @@ async fn token_request(
     )
 }
 
-#[actix_web::test]
 async fn unregistered_redirect_uri_gets_an_error_page_and_no_redirect() {
     let server = TestServer::start().await;
     let created = server.create_client(|_| {});
@@ -71,7 +70,6 @@ async fn unregistered_redirect_uri_gets_an_error_page_and_no_redirect() {
     }
 }
 
-#[actix_web::test]
 async fn unknown_or_missing_client_gets_an_error_page() {
     let server = TestServer::start().await;
     for query in [
@@ -92,7 +90,6 @@ async fn unknown_or_missing_client_gets_an_error_page() {
     }
 }
 
-#[actix_web::test]
 async fn wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
     let server = TestServer::start().await;
     let created = server.create_client(|_| {});
@@ -135,7 +132,6 @@ async fn wrong_client_secret_is_401_invalid_client_with_a_basic_challenge() {
         .starts_with("Basic"));
 }
 
-#[actix_web::test]
 async fn client_secret_post_authenticates_too() {
     let server = TestServer::start().await;
     server.create_user("post");
@@ -161,7 +157,6 @@ async fn client_secret_post_authenticates_too() {
     assert!(body["id_token"].is_string());
 }
 
-#[actix_web::test]
 async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
     let server = TestServer::start().await;
     server.create_user("mallory");
@@ -199,7 +194,6 @@ async fn a_reused_code_fails_and_revokes_the_tokens_issued_from_it() {
     );
 }
 
-#[actix_web::test]
 async fn a_wrong_pkce_verifier_is_invalid_grant() {
     let (_server, _created, client) = setup(Some("peggy"), |c| c.first_party = true).await;
     let (challenge, _right) = PkceCodeChallenge::new_random_sha256();
@@ -221,7 +215,6 @@ async fn a_wrong_pkce_verifier_is_invalid_grant() {
     assert!(format!("{:?}", result.unwrap_err()).contains("error: invalid_grant"));
 }
 
-#[actix_web::test]
 async fn without_the_openid_scope_there_is_no_id_token() {
     let (server, created, client) = setup(Some("oscar"), |c| c.first_party = true).await;
     let (url, _, _) = auth(&client).url();
@@ -260,7 +253,6 @@ async fn without_the_openid_scope_there_is_no_id_token() {
     assert_eq!(response.status(), 403);
 }
 
-#[actix_web::test]
 async fn prompt_none_without_a_session_redirects_login_required() {
     let (server, _created, client) = setup(None, |_| {}).await;
     let (url, state, _) = auth(&client).add_prompt(CoreAuthPrompt::None).url();
@@ -268,7 +260,6 @@ async fn prompt_none_without_a_session_redirects_login_required() {
     assert_error_response(&callback, "login_required", state.secret(), &server.base);
 }
 
-#[actix_web::test]
 async fn prompt_none_without_consent_redirects_consent_required() {
     let server = TestServer::start().await;
     server.create_user("quinn");
@@ -296,7 +287,6 @@ async fn prompt_none_without_consent_redirects_consent_required() {
     );
 }
 
-#[actix_web::test]
 async fn public_clients_must_use_s256_pkce() {
     let server = TestServer::start().await;
     let created = server.create_client(|c| c.client_type = idp_core::ClientType::Public);
@@ -321,7 +311,6 @@ async fn public_clients_must_use_s256_pkce() {
     }
 }
 
-#[actix_web::test]
 async fn unsupported_response_types_and_bad_scopes_are_redirected_errors() {
     let server = TestServer::start().await;
     let created = server.create_client(|_| {});
@@ -339,7 +328,6 @@ async fn unsupported_response_types_and_bad_scopes_are_redirected_errors() {
     }
 }
 
-#[actix_web::test]
 async fn a_login_form_without_the_csrf_token_is_refused() {
     let server = TestServer::start().await;
     server.create_user("trent");
@@ -389,7 +377,6 @@ async fn a_login_form_without_the_csrf_token_is_refused() {
     assert_eq!(response.status(), 400);
 }
 
-#[actix_web::test]
 async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
     let server = TestServer::start().await;
     server.create_user("uma");
@@ -435,7 +422,6 @@ async fn the_session_cookie_is_httponly_samesite_and_rotated_at_login() {
     );
 }
 
-#[actix_web::test]
 async fn token_requests_need_a_grant_type_the_client_may_use() {
     let server = TestServer::start().await;
     let created = server.create_client(|c| c.grant_types = vec!["authorization_code".into()]);
@@ -464,7 +450,6 @@ async fn token_requests_need_a_grant_type_the_client_may_use() {
     }
 }
 
-#[actix_web::test]
 async fn userinfo_without_a_token_is_a_bare_bearer_challenge() {
     let server = TestServer::start().await;
     let response = api_http()
@@ -487,3 +472,22 @@ async fn userinfo_without_a_token_is_a_bare_bearer_challenge() {
         .contains("invalid_token"));
     let _ = Scope::new("unused".into());
 }
+
+idp_testdb::on_both_backends!(
+    async actix_web::rt::System;
+    unregistered_redirect_uri_gets_an_error_page_and_no_redirect,
+    unknown_or_missing_client_gets_an_error_page,
+    wrong_client_secret_is_401_invalid_client_with_a_basic_challenge,
+    client_secret_post_authenticates_too,
+    a_reused_code_fails_and_revokes_the_tokens_issued_from_it,
+    a_wrong_pkce_verifier_is_invalid_grant,
+    without_the_openid_scope_there_is_no_id_token,
+    prompt_none_without_a_session_redirects_login_required,
+    prompt_none_without_consent_redirects_consent_required,
+    public_clients_must_use_s256_pkce,
+    unsupported_response_types_and_bad_scopes_are_redirected_errors,
+    a_login_form_without_the_csrf_token_is_refused,
+    the_session_cookie_is_httponly_samesite_and_rotated_at_login,
+    token_requests_need_a_grant_type_the_client_may_use,
+    userinfo_without_a_token_is_a_bare_bearer_challenge,
+);

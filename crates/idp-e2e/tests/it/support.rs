@@ -32,11 +32,11 @@ pub type OidcClient = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// The real server with a fresh database in a temporary directory.
+/// The real server on a fresh database of the test's backend (SQLite or PostgreSQL).
 pub struct TestServer {
     pub base: String,
     pub store: DieselStore,
-    _dir: tempfile::TempDir,
+    pub db: idp_testdb::TestDb,
 }
 
 impl TestServer {
@@ -45,8 +45,8 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/idp.db", dir.path().display());
+        let db = idp_testdb::TestDb::fresh();
+        let url = db.url().to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut settings = Settings::with_database_url(url.clone());
@@ -62,7 +62,7 @@ impl TestServer {
         TestServer {
             base: format!("http://{addr}"),
             store,
-            _dir: dir,
+            db,
         }
     }
 
