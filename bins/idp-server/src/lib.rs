@@ -99,6 +99,39 @@ fn start_housekeeping(provider: Arc<Provider>) {
     }
 }
 
+/// How long the server keeps trying to reach a database that is down when it starts
+/// (a container platform may start the server before the database; the orchestrator
+/// restarts it after that).
+const DATABASE_START_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+/// The longest wait between two attempts.
+const DATABASE_START_MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens the database, retrying with exponential back-off (logged) while it cannot be
+/// reached, for up to [`DATABASE_START_PATIENCE`]. A bad URL, a SQLite file that cannot be
+/// created or a failed migration are not retried.
+fn open_store(settings: &Settings) -> Result<DieselStore, ServerError> {
+    let options = store_options(settings);
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(250);
+    let mut attempt = 1u32;
+    loop {
+        match DieselStore::open_with_options(&settings.database_url, &options) {
+            Err(e) if e.is_transient() && started.elapsed() < DATABASE_START_PATIENCE => {
+                tracing::warn!(
+                    attempt,
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    error = %e,
+                    "database unavailable; retrying"
+                );
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(DATABASE_START_MAX_DELAY);
+                attempt += 1;
+            }
+            other => return other.map_err(ServerError::from),
+        }
+    }
+}
+
 /// Opens the database, ensures a signing key, and returns the running server on
 /// `listener` (spawn or await it; stop it through its handle).
 ///
@@ -106,7 +139,7 @@ fn start_housekeeping(provider: Arc<Provider>) {
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
-    let store = DieselStore::open_with_options(&settings.database_url, &store_options(settings))?;
+    let store = open_store(settings)?;
     let clock = Arc::new(SystemClock);
     if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");

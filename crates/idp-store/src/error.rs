@@ -22,6 +22,15 @@ pub enum StoreError {
         /// Why it failed.
         reason: String,
     },
+    /// The database server could not be reached (or refused the connection): it may be
+    /// starting, restarting or unreachable for a moment, so opening is worth retrying.
+    #[error("cannot connect to database {location}: {reason}")]
+    Unreachable {
+        /// The database URL, with any password removed.
+        location: String,
+        /// Why it failed.
+        reason: String,
+    },
     /// Applying migrations failed.
     #[error("database migration failed: {0}")]
     Migration(String),
@@ -40,9 +49,38 @@ pub enum StoreError {
     /// A stored value cannot be read back into the domain model.
     #[error("stored {0} is corrupt")]
     Corrupt(&'static str),
+    /// [`copy_database`](crate::copy_database): the target database holds data already.
+    #[error("the target database is not empty (table {table} has {rows} rows); copying needs an empty one")]
+    NotEmpty {
+        /// The first table found with rows.
+        table: String,
+        /// How many it has.
+        rows: u64,
+    },
+    /// [`copy_database`](crate::copy_database): a database is not at the schema this
+    /// program knows.
+    #[error("schema mismatch: {0}")]
+    SchemaMismatch(String),
+    /// [`copy_database`](crate::copy_database): after copying, a table holds a different
+    /// number of rows in the target than in the source (the copy was rolled back).
+    #[error("copy incomplete: table {table} has {in_source} rows in the source but {in_target} in the target")]
+    CountMismatch {
+        /// The table.
+        table: String,
+        /// Its rows in the source.
+        in_source: u64,
+        /// Its rows in the target after copying.
+        in_target: u64,
+    },
 }
 
 impl StoreError {
+    /// Whether opening the database failed for a reason that may pass by itself (the
+    /// server is down or unreachable), so that opening again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unreachable { .. } | StoreError::Pool(_))
+    }
+
     /// Turns a unique-constraint violation into [`StoreError::Conflict`] naming `what`.
     pub(crate) fn conflict_as(e: diesel::result::Error, what: impl FnOnce() -> String) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

@@ -17,11 +17,13 @@ mod database_url;
 mod error;
 #[macro_use]
 mod pool;
+mod copy;
 mod postgres;
 mod repo;
 mod rows;
 mod schema;
 
+pub use copy::{copy_database, CopiedTable, CopyReport};
 pub use database_url::DatabaseUrl;
 pub use error::StoreError;
 pub use pool::{DieselStore, Migrations, StoreOptions};

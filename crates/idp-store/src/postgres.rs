@@ -79,11 +79,11 @@ impl ManageConnection for PgManager {
 /// Opens the PostgreSQL database at `url`: one connection to migrate (under an advisory
 /// lock, so instances starting at once do not race), then the pool.
 pub(crate) fn open(url: &str, options: &StoreOptions) -> Result<DieselStore, StoreError> {
-    let open_err = |reason: String| StoreError::Open {
-        location: redact_password(url),
-        reason,
-    };
-    let mut conn = PgConnection::establish(url).map_err(|e| open_err(e.to_string()))?;
+    let location = redact_password(url);
+    let mut conn = PgConnection::establish(url).map_err(|e| StoreError::Unreachable {
+        location: location.clone(),
+        reason: e.to_string().trim_end().to_owned(),
+    })?;
     with_advisory_lock(&mut conn, lock_keys::MIGRATIONS, |conn| {
         migrate(conn, || POSTGRES_MIGRATIONS, options.migrations)
     })?;
@@ -98,7 +98,10 @@ pub(crate) fn open(url: &str, options: &StoreOptions) -> Result<DieselStore, Sto
         .build(PgManager {
             url: url.to_owned(),
         })
-        .map_err(|e| open_err(e.to_string()))?;
+        .map_err(|e| StoreError::Unreachable {
+            location,
+            reason: e.to_string(),
+        })?;
     Ok(DieselStore {
         backend: std::sync::Arc::new(Backend::Postgres { pool }),
     })

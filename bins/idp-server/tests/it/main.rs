@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 fn server() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("idp-server"));
@@ -61,46 +63,134 @@ fn a_bad_config_file_value_names_the_setting() {
     );
 }
 
+/// A running server process and the lines it logs (stderr), read on a thread.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn spawn(cmd: &mut Command) -> Running {
+        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line (from now on) containing `needle`, waiting up to `timeout`.
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line with {needle:?}; saw:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The address from the `listening on ADDR` line.
+    fn listening_address(&mut self, timeout: Duration) -> String {
+        let line = self.wait_for("listening on ", timeout);
+        let rest = line.split("listening on ").nth(1).unwrap();
+        rest.split_whitespace().next().unwrap().to_owned()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET; the whole response.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
 #[test]
 fn starts_with_sqlite_under_idp_data_and_logs_the_address() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = server()
-        .args(["--listen", "127.0.0.1:0"])
-        .env("IDP_LOG", "info")
-        .current_dir(dir.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut listening = None;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            listening = Some(rest.split_whitespace().next().unwrap().to_owned());
-            break;
-        }
-    }
-    // Keep draining the log so the server never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    let addr = listening.expect("the server logs the address it listens on");
+    let mut running = Running::spawn(
+        server()
+            .args(["--listen", "127.0.0.1:0"])
+            .env("IDP_LOG", "info")
+            .current_dir(dir.path()),
+    );
+    let addr = running.listening_address(Duration::from_secs(60));
     assert!(
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"
     );
-    let body = std::net::TcpStream::connect(&addr).map(|mut s| {
-        use std::io::{Read, Write};
-        write!(s, "GET /.well-known/openid-configuration HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let body = body.unwrap();
+    let body = http_get(&addr, "/.well-known/openid-configuration");
+    drop(running);
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(
         body.contains(&format!("\"issuer\":\"http://{addr}\"")),
         "{body}"
     );
     assert!(dir.path().join("idp-data/idp.db").exists());
+}
+
+fn a_database_that_is_down_at_start_is_retried_with_back_off_until_it_answers() {
+    let db = idp_testdb::TestDb::fresh();
+    let name = db.postgres_name().unwrap().to_owned();
+    db.admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
+    // The local server trusts every connection, so the password is ignored: it is here
+    // to show that logs never carry it.
+    let mut url = url::Url::parse(db.url()).unwrap();
+    url.set_password(Some("hunter2")).unwrap();
+    let mut running = Running::spawn(
+        server()
+            .args(["--listen", "127.0.0.1:0", "--database-url", url.as_str()])
+            .env("IDP_LOG", "info"),
+    );
+    let first = running.wait_for("database unavailable; retrying", Duration::from_secs(30));
+    assert!(first.contains("attempt=1"), "{first}");
+    running.wait_for("attempt=2", Duration::from_secs(30));
+    db.admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    let addr = running.listening_address(Duration::from_secs(60));
+    let body = http_get(&addr, "/.well-known/openid-configuration");
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    let log = running.seen.join("\n");
+    assert!(!log.contains("hunter2"), "{log}");
+    assert!(log.contains("REDACTED"), "{log}");
+}
+
+#[test]
+fn postgres_down_at_start() {
+    idp_testdb::run_on(
+        idp_testdb::Backend::Postgres,
+        a_database_that_is_down_at_start_is_retried_with_back_off_until_it_answers,
+    );
 }

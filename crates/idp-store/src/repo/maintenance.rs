@@ -3,12 +3,12 @@ use diesel::prelude::*;
 use idp_core::{MaintenanceRepo, PurgeBefore, Result};
 
 use super::{rows, run};
+use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::rows::to_unix;
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
     pending_authorizations, refresh_tokens,
 };
-use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::DieselStore;
 
 impl MaintenanceRepo for DieselStore {

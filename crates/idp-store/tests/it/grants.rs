@@ -355,7 +355,7 @@ fn unsupported_database_urls_are_refused_clearly() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("cannot open database postgres://postgres:REDACTED@127.0.0.1:9/test")
+        err.contains("cannot connect to database postgres://postgres:REDACTED@127.0.0.1:9/test")
             && !err.contains("secret"),
         "{err}"
     );
