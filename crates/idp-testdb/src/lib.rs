@@ -1,4 +1,5 @@
-//! Test databases, for the tests of every crate that stores something.
+//! Test support: databases for the tests of every crate that stores something, and
+//! server processes ([`process`]).
 //!
 //! A test asks for [`TestDb::fresh`] and gets a new, empty database of the backend the
 //! test runs on: a SQLite file in a temporary directory, or — when
@@ -11,6 +12,8 @@
 //! `IDP_TEST_POSTGRES_URL` the PostgreSQL variants pass without running (and say so on
 //! stderr), unless `IDP_TEST_REQUIRE_POSTGRES=1`, which makes them fail instead: CI sets
 //! both, so a PostgreSQL test that did not run fails the build.
+
+pub mod process;
 
 use std::cell::Cell;
 use std::sync::Once;
@@ -112,8 +115,8 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                let admin_url = postgres_admin_url()
-                    .unwrap_or_else(|| panic!("{POSTGRES_URL_VAR} is not set"));
+                let admin_url =
+                    postgres_admin_url().unwrap_or_else(|| panic!("{POSTGRES_URL_VAR} is not set"));
                 static LEFTOVERS: Once = Once::new();
                 LEFTOVERS.call_once(|| drop_leftovers(&admin_url));
                 let name = format!(

@@ -2,19 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+use idp_testdb::process::Running;
 
 fn server() -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("idp-server"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("IDP_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd
+    idp_testdb::process::command(std::path::Path::new(env!("CARGO_BIN_EXE_idp-server")))
 }
 
 fn fails_with_exit_2(args: &[&str], envs: &[(&str, &str)], mentions: &str) {
@@ -61,67 +55,6 @@ fn a_bad_config_file_value_names_the_setting() {
         &[],
         "authorization_code_lifetime",
     );
-}
-
-/// A running server process and the lines it logs (stderr), read on a thread.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn spawn(cmd: &mut Command) -> Running {
-        let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The first line (from now on) containing `needle`, waiting up to `timeout`.
-    fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needle:?}; saw:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    /// The address from the `listening on ADDR` line.
-    fn listening_address(&mut self, timeout: Duration) -> String {
-        let line = self.wait_for("listening on ", timeout);
-        let rest = line.split("listening on ").nth(1).unwrap();
-        rest.split_whitespace().next().unwrap().to_owned()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A plain HTTP/1.1 GET; the whole response.
@@ -182,7 +115,7 @@ fn a_database_that_is_down_at_start_is_retried_with_back_off_until_it_answers() 
     let addr = running.listening_address(Duration::from_secs(60));
     let body = http_get(&addr, "/.well-known/openid-configuration");
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
-    let log = running.seen.join("\n");
+    let log = running.log();
     assert!(!log.contains("hunter2"), "{log}");
     assert!(log.contains("REDACTED"), "{log}");
 }

@@ -66,8 +66,7 @@ async fn a_database_that_fails_while_serving_gives_503_with_retry_after_and_reco
 #[test]
 fn postgres_outage_while_serving() {
     idp_testdb::run_on(Backend::Postgres, || {
-        actix_web::rt::System::new().block_on(
-            a_database_that_fails_while_serving_gives_503_with_retry_after_and_recovers(),
-        )
+        actix_web::rt::System::new()
+            .block_on(a_database_that_fails_while_serving_gives_503_with_retry_after_and_recovers())
     });
 }

@@ -5,6 +5,7 @@
 
 mod code_flow;
 mod database;
+mod fleet;
 mod hostile_input;
 mod limits;
 mod negative;

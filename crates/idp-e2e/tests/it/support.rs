@@ -214,6 +214,19 @@ impl Browser {
         }
     }
 
+    /// A browser that opens a new connection for every request (so a load balancer that
+    /// routes connections routes each request).
+    pub fn without_keep_alive() -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// Follows redirects from a response until one leaves for the client (`REDIRECT_URI`)
     /// or a page is shown.
     async fn land(&self, mut response: reqwest::Response) -> Landing {
