@@ -10,8 +10,7 @@ use idp_store::DieselStore;
 
 use crate::t;
 
-const SQLITE_INITIAL: &str =
-    include_str!("../../migrations/sqlite/2026-11-25-000000_init/up.sql");
+const SQLITE_INITIAL: &str = include_str!("../../migrations/sqlite/2026-11-25-000000_init/up.sql");
 const POSTGRES_INITIAL: &str =
     include_str!("../../migrations/postgres/2026-11-25-000000_init/up.sql");
 
