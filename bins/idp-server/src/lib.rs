@@ -99,6 +99,63 @@ fn start_housekeeping(provider: Arc<Provider>) {
     }
 }
 
+/// The HTTP and protocol metrics, plus the database pool's connections.
+fn server_metrics(store: &DieselStore) -> idp_http::Metrics {
+    let mut metrics = idp_http::Metrics::new();
+    let store = store.clone();
+    metrics.register_collector(idp_http::metrics::GaugeSource::new(move || {
+        let usage = store.pool_usage();
+        vec![
+            (
+                "db_pool_connections",
+                "Open database connections of this instance",
+                i64::from(usage.connections),
+            ),
+            (
+                "db_pool_connections_idle",
+                "Open database connections not in use",
+                i64::from(usage.idle),
+            ),
+            (
+                "db_pool_connections_max",
+                "The most database connections this instance opens",
+                i64::from(usage.max),
+            ),
+        ]
+    }));
+    metrics
+}
+
+/// Serves `/metrics` on its own address, on a thread with its own small runtime, so
+/// scrapes never compete with the public listener and the public one need not expose
+/// them. The address is bound now, so a bad one fails the start.
+fn start_metrics_listener(
+    addr: std::net::SocketAddr,
+    metrics: Arc<idp_http::Metrics>,
+) -> Result<(), ServerError> {
+    let listener = TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    std::thread::Builder::new()
+        .name("idp-metrics".into())
+        .spawn(move || {
+            let server = HttpServer::new(move || {
+                App::new().configure(idp_http::configure_metrics(Arc::clone(&metrics)))
+            })
+            .workers(1)
+            .listen(listener)
+            .map(HttpServer::run);
+            let result = match server {
+                Ok(server) => actix_web::rt::System::new().block_on(server),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        })?;
+    tracing::info!("metrics on http://{bound}/metrics");
+    Ok(())
+}
+
 /// How long the server keeps trying to reach a database that is down when it starts
 /// (a container platform may start the server before the database; the orchestrator
 /// restarts it after that).
@@ -144,19 +201,31 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
+    let metrics = Arc::new(server_metrics(&store));
     let provider = Arc::new(Provider::new(
         Arc::new(store),
         clock,
         provider_config(settings),
     ));
     start_housekeeping(Arc::clone(&provider));
-    let state = idp_http::HttpState::new(provider).with_trusted_proxies(
-        idp_http::TrustedProxies::new(settings.trusted_proxies.clone()),
-    );
+    if let Some(addr) = settings.metrics_listen {
+        start_metrics_listener(addr, Arc::clone(&metrics))?;
+    }
+    let state = idp_http::HttpState::new(provider)
+        .with_trusted_proxies(idp_http::TrustedProxies::new(
+            settings.trusted_proxies.clone(),
+        ))
+        .with_metrics(Arc::clone(&metrics));
+    let metrics_on_main = settings.metrics_on_main_listener;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(log_request))
             .configure(idp_http::configure(state.clone()))
+            .configure(|cfg| {
+                if metrics_on_main {
+                    idp_http::configure_metrics(Arc::clone(&metrics))(cfg);
+                }
+            })
     })
     .worker_max_blocking_threads(settings.blocking_threads)
     .listen(listener)?

@@ -18,14 +18,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
     let settings = match idp_config::load(&cli.config, &cli.server, None) {
         Ok(s) => s,
         Err(e) => {
@@ -42,6 +35,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr, filtered by `IDP_LOG` (default `info`); one JSON object per line with
+/// `IDP_LOG_FORMAT=json`, for log collectors.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("IDP_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+}
+
 fn run(settings: &idp_config::Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
@@ -54,6 +64,9 @@ fn run(settings: &idp_config::Settings) -> anyhow::Result<()> {
     let settings = &settings;
     let server = idp_server::serve(settings, listener)?;
     tracing::info!(issuer = %settings.issuer, "listening on {addr}");
+    // SIGTERM (and SIGINT) start a graceful shutdown: no new connections, requests in
+    // flight finish (up to 30 s), then the process exits 0.
     actix_web::rt::System::new().block_on(server)?;
+    tracing::info!("stopped");
     Ok(())
 }

@@ -36,6 +36,9 @@ pub struct ServerArgs {
     /// Issuer URL (default: http://LISTEN).
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
+    /// Serve Prometheus metrics (`/metrics`) on this separate address, ADDR:PORT.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
 }
 
 /// Checked settings.
@@ -68,6 +71,10 @@ pub struct Settings {
     /// Reverse proxies (addresses or networks) whose `Forwarded`/`X-Forwarded-For`
     /// headers name the client address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A separate address serving Prometheus `/metrics` (none by default).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Also serve `/metrics` on the main (public) listener; off by default.
+    pub metrics_on_main_listener: bool,
 }
 
 impl Settings {
@@ -89,6 +96,8 @@ impl Settings {
             database_pool_timeout_ms: raw.database_pool_timeout_ms,
             blocking_threads: raw.blocking_threads,
             trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            metrics_on_main_listener: false,
         }
     }
 }
@@ -138,6 +147,8 @@ struct Raw {
     database_pool_timeout_ms: u64,
     blocking_threads: usize,
     trusted_proxies: List,
+    metrics_listen: Option<String>,
+    metrics_on_main_listener: bool,
 }
 
 impl Default for Raw {
@@ -155,6 +166,8 @@ impl Default for Raw {
             database_pool_timeout_ms: 1000,
             blocking_threads: 16,
             trusted_proxies: List::default(),
+            metrics_listen: None,
+            metrics_on_main_listener: false,
         }
     }
 }
@@ -246,6 +259,15 @@ impl Raw {
                 "must be at most 600 seconds (RFC 6749 §4.1.2)",
             ));
         }
+        let metrics_listen = match self.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(addr) => Some(addr.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "metrics_listen",
+                    format!("{addr:?} is not an ADDR:PORT socket address"),
+                )
+            })?),
+        };
         Ok(Settings {
             listen,
             issuer,
@@ -259,6 +281,8 @@ impl Raw {
             database_pool_timeout_ms: self.database_pool_timeout_ms,
             blocking_threads: self.blocking_threads,
             trusted_proxies,
+            metrics_listen,
+            metrics_on_main_listener: self.metrics_on_main_listener,
         })
     }
 }
@@ -280,8 +304,9 @@ fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
     Ok(issuer.trim_end_matches('/').to_owned())
 }
 
-/// `IDP_` variables that are not settings.
-const NOT_SETTINGS: [&str; 1] = ["IDP_LOG"];
+/// `IDP_` variables that are not settings (the server's log filter and format, read by
+/// `main` itself).
+const NOT_SETTINGS: [&str; 2] = ["IDP_LOG", "IDP_LOG_FORMAT"];
 
 /// Loads settings. `env` replaces the process environment when given (for tests).
 ///
@@ -319,6 +344,8 @@ pub fn load(
         .set_override_option("listen", server.listen.clone())
         .map_err(src)?
         .set_override_option("issuer", server.issuer.clone())
+        .map_err(src)?
+        .set_override_option("metrics_listen", server.metrics_listen.clone())
         .map_err(src)?;
     let raw: Raw = builder
         .build()

@@ -200,6 +200,10 @@ pub trait MaintenanceRepo {
     /// Deletes what `before` says is no longer needed, and grants left with no code or
     /// token; returns how many rows went.
     fn purge_expired(&self, before: &PurgeBefore) -> Result<u64>;
+
+    /// Whether the storage answers and its schema is the one this program expects (no
+    /// migration pending): what a readiness probe asks.
+    fn schema_is_current(&self) -> Result<bool>;
 }
 
 /// Everything the provider stores, as one object.

@@ -13,7 +13,11 @@ use crate::error::Surface;
 use crate::{pages, HttpError, HttpState};
 
 /// Runs a protocol call off the async executor (storage and hashing are blocking).
-async fn blocking<T, F>(state: &HttpState, surface: Surface, f: F) -> Result<T, HttpError>
+pub(crate) async fn blocking<T, F>(
+    state: &HttpState,
+    surface: Surface,
+    f: F,
+) -> Result<T, HttpError>
 where
     F: FnOnce(&Provider) -> Result<T, ProtocolError> + Send + 'static,
     T: Send + 'static,
@@ -240,6 +244,11 @@ pub(crate) async fn login_post(
         p.submit_login(&form, cookie.as_deref(), address)
     })
     .await?;
+    if interaction.retry_after.is_none()
+        && matches!(&interaction.next, Next::ShowLogin(form) if form.error.is_some())
+    {
+        state.metrics.login_failed();
+    }
     render(&state, interaction)
 }
 
@@ -272,10 +281,12 @@ pub(crate) async fn token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
     let response = blocking(&state, Surface::Api, move |p| {
         p.token(&params, authorization.as_deref())
     })
     .await?;
+    state.metrics.token_issued(&grant_type);
     Ok(json_no_store(&response))
 }
 

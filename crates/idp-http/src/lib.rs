@@ -14,6 +14,8 @@ mod client_address;
 mod cookie;
 mod endpoints;
 mod error;
+mod health;
+pub mod metrics;
 mod pages;
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use idp_protocol::{paths, Provider};
 
 pub use client_address::TrustedProxies;
 pub use error::HttpError;
+pub use metrics::Metrics;
 
 /// Largest request body accepted by any endpoint; bigger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -33,6 +36,7 @@ pub struct HttpState {
     pub(crate) provider: Arc<Provider>,
     pub(crate) cookie: cookie::CookiePolicy,
     pub(crate) proxies: TrustedProxies,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl HttpState {
@@ -44,7 +48,20 @@ impl HttpState {
             provider,
             cookie,
             proxies: TrustedProxies::default(),
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Counts into `metrics` (by default a registry of the state's own).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics the endpoints count into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Takes client addresses from the forwarding headers of these reverse proxies
@@ -56,28 +73,67 @@ impl HttpState {
     }
 }
 
-/// Mounts the provider's endpoints (paths in [`idp_protocol::paths`]).
+/// Mounts the provider's endpoints (paths in [`idp_protocol::paths`]) and the probes
+/// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is
+/// current), every one counted in the state's [`Metrics`].
 pub fn configure(state: HttpState) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .route(
-                paths::OPENID_CONFIGURATION,
-                web::get().to(endpoints::metadata),
-            )
-            .route(
-                paths::OAUTH_AUTHORIZATION_SERVER,
-                web::get().to(endpoints::metadata),
-            )
-            .route(paths::JWKS, web::get().to(endpoints::jwks))
-            .route(paths::AUTHORIZE, web::get().to(endpoints::authorize_get))
-            .route(paths::AUTHORIZE, web::post().to(endpoints::authorize_post))
-            .route(paths::LOGIN, web::get().to(endpoints::login_get))
-            .route(paths::LOGIN, web::post().to(endpoints::login_post))
-            .route(paths::CONSENT, web::get().to(endpoints::consent_get))
-            .route(paths::CONSENT, web::post().to(endpoints::consent_post))
-            .route(paths::TOKEN, web::post().to(endpoints::token))
-            .route(paths::USERINFO, web::get().to(endpoints::userinfo_get))
-            .route(paths::USERINFO, web::post().to(endpoints::userinfo_post));
+            .configure(routes);
     }
+}
+
+/// Mounts `GET /metrics`, the Prometheus exposition of `metrics`. Not part of
+/// [`configure`]: the composer decides where metrics are served (a separate listener, or
+/// the public one only when asked).
+pub fn configure_metrics(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(Arc::clone(&metrics)))
+            .route("/metrics", web::get().to(metrics::endpoint));
+    }
+}
+
+/// A resource at `path` whose requests are counted in the metrics.
+fn counted(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(actix_web::middleware::from_fn(metrics::track))
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(counted(health::HEALTHZ).get(health::healthz))
+        .service(counted(health::READYZ).get(health::readyz))
+        .service(counted(paths::OPENID_CONFIGURATION).get(endpoints::metadata))
+        .service(counted(paths::OAUTH_AUTHORIZATION_SERVER).get(endpoints::metadata))
+        .service(counted(paths::JWKS).get(endpoints::jwks))
+        .service(
+            counted(paths::AUTHORIZE)
+                .get(endpoints::authorize_get)
+                .post(endpoints::authorize_post),
+        )
+        .service(
+            counted(paths::LOGIN)
+                .get(endpoints::login_get)
+                .post(endpoints::login_post),
+        )
+        .service(
+            counted(paths::CONSENT)
+                .get(endpoints::consent_get)
+                .post(endpoints::consent_post),
+        )
+        .service(counted(paths::TOKEN).post(endpoints::token))
+        .service(
+            counted(paths::USERINFO)
+                .get(endpoints::userinfo_get)
+                .post(endpoints::userinfo_post),
+        );
 }

@@ -56,6 +56,16 @@ impl Provider {
         &*self.store
     }
 
+    /// Whether this instance can serve: the database answers and its schema is current
+    /// (another instance may have migrated it further, or not yet).
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] if the database cannot be reached in time,
+    /// [`ProtocolError::Internal`] on other storage failures.
+    pub fn is_ready(&self) -> Result<bool, ProtocolError> {
+        Ok(self.store.schema_is_current()?)
+    }
+
     /// Deletes expired sessions, parked requests and tokens, codes a day after they
     /// expired, rotated-out refresh tokens once reuse detection no longer needs them,
     /// stale failure counters, and grants left with nothing; returns how many rows went.

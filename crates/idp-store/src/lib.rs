@@ -26,4 +26,4 @@ mod schema;
 pub use copy::{copy_database, CopiedTable, CopyReport};
 pub use database_url::DatabaseUrl;
 pub use error::StoreError;
-pub use pool::{DieselStore, Migrations, StoreOptions};
+pub use pool::{DieselStore, Migrations, PoolUsage, StoreOptions};

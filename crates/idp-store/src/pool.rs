@@ -9,7 +9,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::{DatabaseUrl, StoreError};
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// The same schema changes for PostgreSQL, folder for folder (same names, same meaning).
 pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -210,7 +210,31 @@ impl WriteTransaction for diesel::pg::PgConnection {
     }
 }
 
+/// How many connections a store's main pool holds, and how many of them are idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Open connections (idle or in use).
+    pub connections: u32,
+    /// Connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
 impl DieselStore {
+    /// The main pool's connections now (for metrics).
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (state, max) = match &*self.backend {
+            Backend::Sqlite { pool, .. } => (pool.state(), pool.max_size()),
+            Backend::Postgres { pool } => (pool.state(), pool.max_size()),
+        };
+        PoolUsage {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max,
+        }
+    }
+
     /// Opens the database named by `url` and applies pending migrations. A SQLite file and
     /// its directory are created if missing.
     ///

@@ -144,6 +144,40 @@ impl TestDb {
         self.backend
     }
 
+    /// Runs `sql` (one or more statements) in this database, as its owner.
+    ///
+    /// # Panics
+    /// If the statements fail.
+    pub fn execute(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        let result = match self.backend {
+            Backend::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                SqliteConnection::establish(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|mut c| c.batch_execute(sql).map_err(|e| e.to_string()))
+            }
+            Backend::Postgres => PgConnection::establish(&self.url)
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| c.batch_execute(sql).map_err(|e| e.to_string())),
+        };
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Opens a transaction in this PostgreSQL database that runs `sql` (e.g. takes a
+    /// lock) and stays open until [`OpenTransaction::commit`] or drop.
+    ///
+    /// # Panics
+    /// On SQLite, or if the statements fail.
+    pub fn begin(&self, sql: &str) -> OpenTransaction {
+        use diesel::connection::SimpleConnection;
+        assert_eq!(self.backend, Backend::Postgres, "begin is for PostgreSQL");
+        let mut conn = PgConnection::establish(&self.url).unwrap_or_else(|e| panic!("{e}"));
+        conn.batch_execute(&format!("BEGIN; {sql}"))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        OpenTransaction { conn }
+    }
+
     /// Runs `sql` on the PostgreSQL server as the test administrator, outside this
     /// database (e.g. to refuse or cut its connections).
     ///
@@ -176,6 +210,24 @@ impl Drop for TestDb {
                 eprintln!("could not drop test database {name}: {e}");
             }
         }
+    }
+}
+
+/// A transaction left open by [`TestDb::begin`]; rolled back if dropped uncommitted.
+pub struct OpenTransaction {
+    conn: PgConnection,
+}
+
+impl OpenTransaction {
+    /// Commits, releasing what the transaction held.
+    ///
+    /// # Panics
+    /// If the commit fails.
+    pub fn commit(mut self) {
+        use diesel::connection::SimpleConnection;
+        self.conn
+            .batch_execute("COMMIT")
+            .unwrap_or_else(|e| panic!("COMMIT: {e}"));
     }
 }
 

@@ -93,14 +93,16 @@ impl Running {
         }
     }
 
-    /// The address of the `listening on ADDR` line an `idp-server` logs at start.
+    /// The address of the `listening on ADDR` line an `idp-server` logs at start (as
+    /// text or inside a JSON log line).
     pub fn listening_address(&mut self, timeout: Duration) -> String {
         let line = self.wait_for("listening on ", timeout);
         line.split("listening on ")
             .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_default()
-            .to_owned()
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '[' | ']'))
+            .collect()
     }
 
     /// Every line seen so far, plus those waiting to be read.

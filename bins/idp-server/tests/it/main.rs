@@ -127,3 +127,108 @@ fn postgres_down_at_start() {
         a_database_that_is_down_at_start_is_retried_with_back_off_until_it_answers,
     );
 }
+
+#[test]
+fn metrics_are_served_on_their_own_listener_only_and_logs_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut running = Running::spawn(
+        server()
+            .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+            .env("IDP_LOG", "info")
+            .env("IDP_LOG_FORMAT", "json")
+            .current_dir(dir.path()),
+    );
+    let line = running.wait_for("metrics on http://", Duration::from_secs(60));
+    let metrics_addr = line
+        .split("metrics on http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let addr = running.listening_address(Duration::from_secs(60));
+    assert!(http_get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
+    assert!(http_get(&addr, "/metrics").starts_with("HTTP/1.1 404"));
+    let metrics = http_get(&metrics_addr, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "idp_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("idp_db_pool_connections "), "{metrics}");
+    // The metrics listener serves nothing else.
+    assert!(
+        http_get(&metrics_addr, "/.well-known/openid-configuration").starts_with("HTTP/1.1 404")
+    );
+    for line in running.log().lines() {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(parsed["level"].is_string(), "{line}");
+    }
+}
+
+/// A raw HTTP/1.1 POST of a form; the whole response.
+fn http_post_form(addr: &str, path: &str, form: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn sigterm_finishes_requests_in_flight_then_exits_0() {
+    let db = idp_testdb::TestDb::fresh();
+    let mut running = Running::spawn(
+        server()
+            .args(["--listen", "127.0.0.1:0", "--database-url", db.url()])
+            .env("IDP_LOG", "info"),
+    );
+    let addr = running.listening_address(Duration::from_secs(60));
+    // Hold the clients table, so a token request waits in the database.
+    let lock = db.begin("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE");
+    let in_flight = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            http_post_form(
+                &addr,
+                "/token",
+                "grant_type=authorization_code&code=x&client_id=nobody&client_secret=s",
+            )
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &running.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Still finishing the request: the process waits for it.
+    assert_eq!(running.wait_exit(Duration::from_millis(500)), None);
+    lock.commit();
+    let response = in_flight.join().unwrap();
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert_eq!(
+        running.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        running.log()
+    );
+    // No new connections after the signal.
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+}
+
+#[test]
+fn sigterm_is_a_graceful_shutdown() {
+    idp_testdb::run_on(
+        idp_testdb::Backend::Postgres,
+        sigterm_finishes_requests_in_flight_then_exits_0,
+    );
+}

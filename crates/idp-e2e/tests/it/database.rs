@@ -47,6 +47,9 @@ async fn a_database_that_fails_while_serving_gives_503_with_retry_after_and_reco
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable");
     }
+    let ready = api_http().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert!(ready.headers().contains_key("retry-after"));
 
     // Back again: the same server answers normally, without a restart.
     server
@@ -61,6 +64,8 @@ async fn a_database_that_fails_while_serving_gives_503_with_retry_after_and_reco
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, 400, "the server did not recover");
+    let ready = api_http().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
 }
 
 #[test]

@@ -9,4 +9,5 @@ mod fleet;
 mod hostile_input;
 mod limits;
 mod negative;
+mod operations;
 mod support;

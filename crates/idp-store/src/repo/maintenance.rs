@@ -9,7 +9,9 @@ use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
     pending_authorizations, refresh_tokens,
 };
-use crate::DieselStore;
+use crate::pool::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use crate::{DieselStore, StoreError};
+use diesel_migrations::MigrationHarness;
 
 impl MaintenanceRepo for DieselStore {
     fn purge_expired(&self, before: &PurgeBefore) -> Result<u64> {
@@ -61,6 +63,21 @@ impl MaintenanceRepo for DieselStore {
                 .execute(conn)?;
                 Ok(rows(n))
             }).map(Option::unwrap_or_default))
+        })
+    }
+
+    fn schema_is_current(&self) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+                    StoreError::Migration(e.to_string())
+                };
+                let pending = match &*self.backend {
+                    Backend::Sqlite { .. } => SQLITE_MIGRATIONS,
+                    Backend::Postgres { .. } => POSTGRES_MIGRATIONS,
+                };
+                Ok(!conn.has_pending_migration(pending).map_err(failed)?)
+            })
         })
     }
 }
