@@ -4,10 +4,14 @@
 //! a new one), does its work through `idp_protocol::manage` and the store, and prints
 //! text, or with `--json` one JSON value on stdout. Errors go to stderr: exit code 2 for
 //! configuration problems, 1 for everything else.
+//!
+//! `migrate` instead opens the two databases its `--from` and `--to` flags name, and
+//! copies the one into the other (`idp_store::copy_database`).
 
 mod clients;
 mod groups;
 mod keys;
+mod migrate;
 mod output;
 mod users;
 
@@ -47,6 +51,9 @@ enum Command {
     /// Token signing keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Copy every table into an empty database (SQLite to PostgreSQL or back); reads
+    /// `--from` and `--to`, not the configured database.
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Why a command failed, and so which exit code it gets.
@@ -80,18 +87,13 @@ fn open_store(settings: &idp_config::Settings) -> Result<DieselStore, Failure> {
 fn run(cli: Cli) -> Result<Report, Failure> {
     let settings = idp_config::load(&cli.config, &ServerArgs::default(), None)
         .map_err(|e| Failure::Config(e.to_string()))?;
-    let store = open_store(&settings)?;
+    let store = || open_store(&settings);
     match cli.command {
-        Command::User(c) => users::run(&store, c),
-        Command::Group(c) => groups::run(&store, c),
-        Command::Client(c) => clients::run(&store, c),
-        Command::Key(c) => keys::run(
-            &store,
-            c,
-            chrono::Duration::seconds(
-                i64::try_from(settings.key_activation_delay).unwrap_or(i64::MAX / 1000),
-            ),
-        ),
+        Command::User(c) => users::run(&store()?, c),
+        Command::Group(c) => groups::run(&store()?, c),
+        Command::Client(c) => clients::run(&store()?, c),
+        Command::Key(c) => keys::run(&store()?, c, &settings),
+        Command::Migrate(args) => migrate::run(&args),
     }
 }
 

@@ -65,17 +65,21 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// Reads a password from stdin: the first line, without its line ending.
 pub(crate) fn password_from_stdin() -> Result<String, crate::Failure> {
+    secret_from_stdin("password", "PASSWORD")
+}
+
+/// Reads a secret (`what`) from stdin: the first line, without its line ending.
+pub(crate) fn secret_from_stdin(what: &str, variable: &str) -> Result<String, crate::Failure> {
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).map_err(|e| {
-        crate::Failure::Refused(format!("cannot read the password from stdin: {e}"))
-    })?;
-    let password = line.strip_suffix('\n').unwrap_or(&line);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        return Err(crate::Failure::Refused(
-            "no password on stdin (pipe it in, e.g. printf '%s\\n' \"$PASSWORD\" | idp-admin …)"
-                .into(),
-        ));
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| crate::Failure::Refused(format!("cannot read the {what} from stdin: {e}")))?;
+    let secret = line.strip_suffix('\n').unwrap_or(&line);
+    let secret = secret.strip_suffix('\r').unwrap_or(secret);
+    if secret.is_empty() {
+        return Err(crate::Failure::Refused(format!(
+            "no {what} on stdin (pipe it in, e.g. printf '%s\\n' \"${variable}\" | idp-admin …)"
+        )));
     }
-    Ok(password.to_owned())
+    Ok(secret.to_owned())
 }

@@ -11,13 +11,14 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer};
+use idp_config::KeyOrigin;
 use idp_core::SystemClock;
-use idp_protocol::{ensure_signing_key, Provider, ProviderConfig};
-use idp_store::{DieselStore, StoreOptions};
+use idp_protocol::{ensure_signing_key, KeyEncryptionKey, Provider, ProviderConfig};
+use idp_store::{DatabaseUrl, DieselStore, StoreOptions};
 
 pub use request_span::log_request;
 
-pub use idp_config::Settings;
+pub use idp_config::{Secret, Settings};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +30,25 @@ pub enum ServerError {
     /// The signing key could not be loaded or created.
     #[error("signing key setup failed: {0}")]
     Keys(#[source] idp_protocol::ProtocolError),
+    /// A setting is missing or unusable (exit code 2, like any configuration error).
+    #[error(transparent)]
+    Config(#[from] idp_config::ConfigError),
+    /// The stored private keys cannot be opened with the key-encryption key.
+    #[error("invalid configuration: key_encryption_key: {0}")]
+    KeyEncryption(String),
     /// The listener could not be used.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
 
-/// The protocol settings a [`Settings`] describes.
-pub fn provider_config(settings: &Settings) -> ProviderConfig {
+/// The protocol settings a [`Settings`] describes, with the key-encryption key from
+/// [`unlock_signing_keys`].
+pub fn provider_config(
+    settings: &Settings,
+    key_encryption_key: Arc<KeyEncryptionKey>,
+) -> ProviderConfig {
     let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
-    let mut config = ProviderConfig::new(settings.issuer.clone());
+    let mut config = ProviderConfig::new(settings.issuer.clone(), key_encryption_key);
     config.access_token_lifetime = secs(settings.access_token_lifetime);
     config.refresh_token_lifetime = secs(settings.refresh_token_lifetime);
     config.authorization_code_lifetime = secs(settings.authorization_code_lifetime);
@@ -189,6 +200,69 @@ fn open_store(settings: &Settings) -> Result<DieselStore, ServerError> {
     }
 }
 
+/// The key-encryption key for `settings` (the setting, or a SQLite database's key file,
+/// made on first start) and where it came from, checked against every stored private key;
+/// private keys stored before sealing existed are sealed now. Shared with `idp-admin`.
+///
+/// # Errors
+/// [`ServerError::Config`] without a usable key, [`ServerError::KeyEncryption`] if the
+/// stored keys were sealed under another key or are damaged.
+pub fn unlock_signing_keys(
+    settings: &Settings,
+    store: &DieselStore,
+) -> Result<(KeyEncryptionKey, KeyOrigin), ServerError> {
+    let sqlite_path = match DatabaseUrl::parse(&settings.database_url)? {
+        DatabaseUrl::Sqlite(path) => Some(path),
+        DatabaseUrl::Postgres(_) => None,
+    };
+    let (kek, origin) = idp_config::key_encryption_key(settings, sqlite_path.as_deref())?;
+    let check = idp_protocol::check_signing_keys(store, &kek).map_err(ServerError::Keys)?;
+    if !check.wrong_key.is_empty() {
+        let hint = match &origin {
+            KeyOrigin::NewFile(path) => {
+                // The key file was missing: do not leave a useless new one behind.
+                let _ = std::fs::remove_file(path);
+                format!(
+                    "the key file {} is missing; restore it, or set key_encryption_key to the                      key the signing keys were encrypted with",
+                    path.display()
+                )
+            }
+            KeyOrigin::File(path) => format!(
+                "the key in {} is not the one the signing keys were encrypted with",
+                path.display()
+            ),
+            KeyOrigin::Setting => {
+                "it is not the key the signing keys were encrypted with".to_owned()
+            }
+        };
+        return Err(ServerError::KeyEncryption(format!(
+            "{hint} (keys {}; this key's fingerprint is {})",
+            check.wrong_key.join(", "),
+            kek.fingerprint_hex()
+        )));
+    }
+    if !check.damaged.is_empty() {
+        return Err(ServerError::KeyEncryption(format!(
+            "the stored keys {} cannot be decrypted: they are damaged",
+            check.damaged.join(", ")
+        )));
+    }
+    if check.plaintext > 0 {
+        let n = idp_protocol::seal_plaintext_keys(store, &kek).map_err(ServerError::Keys)?;
+        tracing::info!(
+            keys = n,
+            "encrypted private keys stored before encryption at rest"
+        );
+    }
+    if let KeyOrigin::NewFile(path) = &origin {
+        tracing::info!(
+            file = %path.display(),
+            "made a key-encryption key file; back it up with the database"
+        );
+    }
+    Ok((kek, origin))
+}
+
 /// Opens the database, ensures a signing key, and returns the running server on
 /// `listener` (spawn or await it; stop it through its handle).
 ///
@@ -197,15 +271,16 @@ fn open_store(settings: &Settings) -> Result<DieselStore, ServerError> {
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
     let store = open_store(settings)?;
+    let kek = Arc::new(unlock_signing_keys(settings, &store)?.0);
     let clock = Arc::new(SystemClock);
-    if let Some(key) = ensure_signing_key(&store, &*clock).map_err(ServerError::Keys)? {
+    if let Some(key) = ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
     let metrics = Arc::new(server_metrics(&store));
     let provider = Arc::new(Provider::new(
         Arc::new(store),
         clock,
-        provider_config(settings),
+        provider_config(settings, kek),
     ));
     start_housekeeping(Arc::clone(&provider));
     if let Some(addr) = settings.metrics_listen {

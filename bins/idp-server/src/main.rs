@@ -30,7 +30,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A missing or wrong setting found at start is a configuration error.
+            let config = matches!(
+                e.downcast_ref::<idp_server::ServerError>(),
+                Some(
+                    idp_server::ServerError::Config(_) | idp_server::ServerError::KeyEncryption(_)
+                )
+            );
+            ExitCode::from(if config { 2 } else { 1 })
         }
     }
 }

@@ -11,6 +11,38 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod key_encryption;
+
+pub use key_encryption::{key_encryption_key, key_file_path, write_key_file, KeyOrigin};
+
+/// A secret setting's value: never printed by `Debug` or serialised.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default database: SQLite under `./idp-data/`.
@@ -75,6 +107,10 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// Also serve `/metrics` on the main (public) listener; off by default.
     pub metrics_on_main_listener: bool,
+    /// The key that encrypts private keys in the database (base64 of 32 bytes). Required
+    /// for PostgreSQL (every instance needs the same one); for SQLite, a key file beside
+    /// the database is used (and made on first start) when it is not set.
+    pub key_encryption_key: Option<Secret>,
 }
 
 impl Settings {
@@ -98,6 +134,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             metrics_listen: None,
             metrics_on_main_listener: false,
+            key_encryption_key: None,
         }
     }
 }
@@ -149,6 +186,7 @@ struct Raw {
     trusted_proxies: List,
     metrics_listen: Option<String>,
     metrics_on_main_listener: bool,
+    key_encryption_key: Option<String>,
 }
 
 impl Default for Raw {
@@ -168,6 +206,7 @@ impl Default for Raw {
             trusted_proxies: List::default(),
             metrics_listen: None,
             metrics_on_main_listener: false,
+            key_encryption_key: None,
         }
     }
 }
@@ -268,6 +307,18 @@ impl Raw {
                 )
             })?),
         };
+        let key_encryption_key = match self.key_encryption_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(key) => {
+                idp_crypto::KeyEncryptionKey::from_base64(key).map_err(|_| {
+                    bad(
+                        "key_encryption_key",
+                        "must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)",
+                    )
+                })?;
+                Some(Secret::new(key))
+            }
+        };
         Ok(Settings {
             listen,
             issuer,
@@ -283,6 +334,7 @@ impl Raw {
             trusted_proxies,
             metrics_listen,
             metrics_on_main_listener: self.metrics_on_main_listener,
+            key_encryption_key,
         })
     }
 }
@@ -391,7 +443,7 @@ mod tests {
             &args,
             &ServerArgs {
                 listen: Some("127.0.0.1:3".into()),
-                issuer: None,
+                ..ServerArgs::default()
             },
             env(&[
                 ("IDP_ISSUER", "https://env.example/"),

@@ -29,7 +29,8 @@ pub use grant::{
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, SessionRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
+    MaintenanceRepo, PurgeBefore, SealedKeyChange, SessionRepo, Store, ThrottleRepo, TokenRepo,
+    UserRepo,
 };
 pub use scope::{Scope, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};

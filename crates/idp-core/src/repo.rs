@@ -136,6 +136,29 @@ pub trait KeyRepo {
     fn signing_key(&self, kid: &str) -> Result<Option<SigningKey>>;
     /// Stores a key; [`crate::CoreError::Conflict`] if the kid exists.
     fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// Replaces the sealed private parts of keys, all or none, in one transaction (a
+    /// re-encryption under a new key-encryption key); [`crate::CoreError::NotFound`],
+    /// changing nothing, if any key's stored value is no longer the `old` one.
+    fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()>;
+}
+
+/// One key's private part, sealed anew.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedKeyChange {
+    /// The key.
+    pub kid: String,
+    /// The stored value being replaced.
+    pub old: Vec<u8>,
+    /// The new value.
+    pub new: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedKeyChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedKeyChange")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Browser sessions.

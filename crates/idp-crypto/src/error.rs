@@ -19,6 +19,15 @@ pub enum CryptoError {
     /// Signing failed.
     #[error("signing failed")]
     Signing,
+    /// Encrypting a secret for storage failed.
+    #[error("sealing a secret failed")]
+    Sealing,
+    /// A sealed secret was sealed under a different key-encryption key.
+    #[error("the secret was encrypted under a different key-encryption key")]
+    WrongKey,
+    /// A sealed secret is damaged, or not sealed for this use.
+    #[error("a stored secret cannot be decrypted: it is damaged or not what it claims")]
+    Unsealing,
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     PasswordHash(String),

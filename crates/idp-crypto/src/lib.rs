@@ -1,7 +1,8 @@
 //! Cryptographic primitives of the identity provider.
 //!
 //! Random secrets and identifiers, SHA-256 digests, constant-time comparison, argon2id
-//! password hashing under a concurrency limit, and RS256 signing keys on ring.
+//! password hashing under a concurrency limit, RS256 signing keys on ring, and AES-256-GCM
+//! sealing of secrets at rest under a key-encryption key.
 //!
 //! Invariants, stated as absences: this is a leaf crate on ring, argon2 and the `rsa` key
 //! generator — it knows nothing of clients, users, storage, HTTP or JOSE libraries; it
@@ -12,6 +13,7 @@ mod digest;
 mod error;
 mod password;
 mod random;
+mod sealing;
 mod signing;
 
 pub use compare::constant_time_eq;
@@ -19,4 +21,5 @@ pub use digest::sha256_hex;
 pub use error::CryptoError;
 pub use password::{hash_password, verify_password, HashingLimit, HashingPermit, PasswordCheck};
 pub use random::{random_id, random_secret};
+pub use sealing::{is_sealed, KeyEncryptionKey, KEY_ENCRYPTION_KEY_LEN};
 pub use signing::{generate_rsa_pkcs8, JwsSigningKey, RSA_KEY_BITS};

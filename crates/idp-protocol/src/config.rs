@@ -1,7 +1,10 @@
 //! Settings the protocol rules depend on.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use idp_core::Backoff;
+use idp_crypto::KeyEncryptionKey;
 
 /// Protocol settings; the binaries fill them from configuration.
 #[derive(Clone, Debug)]
@@ -37,14 +40,17 @@ pub struct ProviderConfig {
     pub password_hashing_concurrency: usize,
     /// Seconds a client is told to wait (`Retry-After`) when the provider is busy.
     pub busy_retry_after_secs: u32,
+    /// Encrypts private signing keys (and later other recoverable secrets) in storage.
+    pub key_encryption_key: Arc<KeyEncryptionKey>,
 }
 
 impl ProviderConfig {
     /// Defaults for an issuer: access 1 h, refresh 30 days, code 60 s, session 12 h,
     /// pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
-    /// client; one password hash per core at a time.
-    pub fn new(issuer: impl Into<String>) -> Self {
+    /// client; one password hash per core at a time. Private keys are stored sealed under
+    /// `key_encryption_key`.
+    pub fn new(issuer: impl Into<String>, key_encryption_key: Arc<KeyEncryptionKey>) -> Self {
         let issuer: String = issuer.into();
         ProviderConfig {
             issuer: issuer.trim_end_matches('/').to_owned(),
@@ -76,6 +82,7 @@ impl ProviderConfig {
             password_hashing_concurrency: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZeroUsize::get),
             busy_retry_after_secs: 1,
+            key_encryption_key,
         }
     }
 

@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use idp_core::{Clock, JwsAlgorithm, KeyRepo, KeySummary, SigningKey};
-use idp_crypto::{generate_rsa_pkcs8, JwsSigningKey, RSA_KEY_BITS};
+use idp_core::{Clock, JwsAlgorithm, KeyRepo, KeySummary, SealedKeyChange, SigningKey};
+use idp_crypto::{
+    generate_rsa_pkcs8, is_sealed, CryptoError, JwsSigningKey, KeyEncryptionKey, RSA_KEY_BITS,
+};
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use openidconnect::{JsonWebKeyId, PrivateSigningKey, SigningError};
 
@@ -30,10 +32,34 @@ pub(crate) struct OidcSigningKey {
     jwk: CoreJsonWebKey,
 }
 
+/// The PKCS#8 document of a stored key: unsealed with `kek` (the kid is the sealing
+/// context), or as stored if it predates sealing.
+fn private_pkcs8(stored: &SigningKey, kek: &KeyEncryptionKey) -> Result<Vec<u8>, CryptoError> {
+    if is_sealed(&stored.private_key_pkcs8) {
+        kek.open(&stored.private_key_pkcs8, stored.summary.kid.as_bytes())
+    } else {
+        Ok(stored.private_key_pkcs8.clone())
+    }
+}
+
+/// A key to store: the private part sealed under `kek`, bound to its kid.
+fn sealed(
+    summary: KeySummary,
+    pkcs8: &[u8],
+    kek: &KeyEncryptionKey,
+) -> Result<SigningKey, ProtocolError> {
+    let private_key_pkcs8 = kek.seal(pkcs8, summary.kid.as_bytes())?;
+    Ok(SigningKey {
+        summary,
+        private_key_pkcs8,
+    })
+}
+
 impl OidcSigningKey {
-    fn load(stored: &SigningKey) -> Result<Self, ProtocolError> {
+    fn load(stored: &SigningKey, kek: &KeyEncryptionKey) -> Result<Self, ProtocolError> {
+        let pkcs8 = private_pkcs8(stored, kek)?;
         let key = match stored.summary.alg {
-            JwsAlgorithm::Rs256 => JwsSigningKey::rs256_from_pkcs8(&stored.private_key_pkcs8)?,
+            JwsAlgorithm::Rs256 => JwsSigningKey::rs256_from_pkcs8(&pkcs8)?,
         };
         let (n, e) = key.rsa_public();
         let jwk = with_alg(
@@ -153,22 +179,21 @@ impl KeyCache {
     }
 }
 
-/// Makes an RS256 key that activates at `activate_at`.
+/// Makes an RS256 key that activates at `activate_at`, sealed under `kek`.
 fn new_rs256_key(
     now: DateTime<Utc>,
     activate_at: DateTime<Utc>,
+    kek: &KeyEncryptionKey,
 ) -> Result<SigningKey, ProtocolError> {
     let der = generate_rsa_pkcs8(RSA_KEY_BITS)?;
     let parsed = JwsSigningKey::rs256_from_pkcs8(&der)?;
-    Ok(SigningKey {
-        summary: KeySummary {
-            kid: parsed.kid().to_owned(),
-            alg: JwsAlgorithm::Rs256,
-            created_at: now,
-            activate_at,
-        },
-        private_key_pkcs8: der,
-    })
+    let summary = KeySummary {
+        kid: parsed.kid().to_owned(),
+        alg: JwsAlgorithm::Rs256,
+        created_at: now,
+        activate_at,
+    };
+    sealed(summary, &der, kek)
 }
 
 /// Creates an RS256 key, active at once, if no key is active; returns the key made. (On
@@ -179,12 +204,13 @@ fn new_rs256_key(
 pub fn ensure_signing_key(
     store: &dyn KeyRepo,
     clock: &dyn Clock,
+    kek: &KeyEncryptionKey,
 ) -> Result<Option<SigningKey>, ProtocolError> {
     let now = clock.now();
     if KeySummary::active(&store.key_summaries()?, now).is_some() {
         return Ok(None);
     }
-    let key = new_rs256_key(now, now)?;
+    let key = new_rs256_key(now, now, kek)?;
     store.insert_signing_key(&key)?;
     Ok(Some(key))
 }
@@ -198,19 +224,18 @@ pub fn ensure_signing_key(
 pub fn import_signing_key(
     store: &dyn KeyRepo,
     clock: &dyn Clock,
+    kek: &KeyEncryptionKey,
     pkcs8: &[u8],
     activate_at: DateTime<Utc>,
 ) -> Result<SigningKey, ProtocolError> {
     let parsed = JwsSigningKey::rs256_from_pkcs8(pkcs8)?;
-    let key = SigningKey {
-        summary: KeySummary {
-            kid: parsed.kid().to_owned(),
-            alg: JwsAlgorithm::Rs256,
-            created_at: clock.now(),
-            activate_at,
-        },
-        private_key_pkcs8: pkcs8.to_vec(),
+    let summary = KeySummary {
+        kid: parsed.kid().to_owned(),
+        alg: JwsAlgorithm::Rs256,
+        created_at: clock.now(),
+        activate_at,
     };
+    let key = sealed(summary, pkcs8, kek)?;
     store.insert_signing_key(&key)?;
     Ok(key)
 }
@@ -224,6 +249,7 @@ pub fn import_signing_key(
 pub fn rotate_signing_key(
     store: &dyn KeyRepo,
     clock: &dyn Clock,
+    kek: &KeyEncryptionKey,
     delay: Duration,
 ) -> Result<SigningKey, ProtocolError> {
     let now = clock.now();
@@ -235,9 +261,110 @@ pub fn rotate_signing_key(
         secs += 1;
     }
     let activate_at = DateTime::from_timestamp(secs, 0).unwrap_or(now);
-    let key = new_rs256_key(now, activate_at)?;
+    let key = new_rs256_key(now, activate_at, kek)?;
     store.insert_signing_key(&key)?;
     Ok(key)
+}
+
+/// What [`check_signing_keys`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SealedKeysCheck {
+    /// Keys that open under the key-encryption key.
+    pub sealed: usize,
+    /// Keys stored before sealing (plaintext); [`seal_plaintext_keys`] seals them.
+    pub plaintext: usize,
+    /// Kids of keys sealed under a different key-encryption key.
+    pub wrong_key: Vec<String>,
+    /// Kids of keys that are damaged.
+    pub damaged: Vec<String>,
+}
+
+/// Tries every stored key's private part against `kek` (at start-up, so a wrong
+/// key-encryption key is one clear error rather than failing requests).
+///
+/// # Errors
+/// [`ProtocolError::Internal`] if storage fails.
+pub fn check_signing_keys(
+    store: &dyn KeyRepo,
+    kek: &KeyEncryptionKey,
+) -> Result<SealedKeysCheck, ProtocolError> {
+    let mut check = SealedKeysCheck::default();
+    for summary in store.key_summaries()? {
+        let Some(stored) = store.signing_key(&summary.kid)? else {
+            continue;
+        };
+        if !is_sealed(&stored.private_key_pkcs8) {
+            check.plaintext += 1;
+            continue;
+        }
+        match private_pkcs8(&stored, kek) {
+            Ok(_) => check.sealed += 1,
+            Err(CryptoError::WrongKey) => check.wrong_key.push(summary.kid),
+            Err(_) => check.damaged.push(summary.kid),
+        }
+    }
+    Ok(check)
+}
+
+/// Seals, under `kek`, every private key still stored in plaintext (keys made before
+/// private keys were sealed); returns how many. One transaction.
+///
+/// # Errors
+/// [`ProtocolError::Internal`] if storage or sealing fails.
+pub fn seal_plaintext_keys(
+    store: &dyn KeyRepo,
+    kek: &KeyEncryptionKey,
+) -> Result<usize, ProtocolError> {
+    reseal(store, |stored| {
+        if is_sealed(&stored.private_key_pkcs8) {
+            return Ok(None);
+        }
+        Ok(Some(kek.seal(
+            &stored.private_key_pkcs8,
+            stored.summary.kid.as_bytes(),
+        )?))
+    })
+}
+
+/// Re-encrypts every private key from `current` to `new`, all in one transaction (keys
+/// still in plaintext are sealed under `new` too); returns how many keys.
+///
+/// # Errors
+/// [`ProtocolError::Internal`] if a key does not open under `current` (nothing is
+/// changed then) or storage fails.
+pub fn rewrap_signing_keys(
+    store: &dyn KeyRepo,
+    current: &KeyEncryptionKey,
+    new: &KeyEncryptionKey,
+) -> Result<usize, ProtocolError> {
+    reseal(store, |stored| {
+        let pkcs8 = private_pkcs8(stored, current)?;
+        Ok(Some(new.seal(&pkcs8, stored.summary.kid.as_bytes())?))
+    })
+}
+
+/// Replaces the private part of each key for which `f` gives a new value, all at once.
+fn reseal(
+    store: &dyn KeyRepo,
+    f: impl Fn(&SigningKey) -> Result<Option<Vec<u8>>, ProtocolError>,
+) -> Result<usize, ProtocolError> {
+    let mut changes = Vec::new();
+    for summary in store.key_summaries()? {
+        let Some(stored) = store.signing_key(&summary.kid)? else {
+            continue;
+        };
+        if let Some(new) = f(&stored)? {
+            changes.push(SealedKeyChange {
+                kid: summary.kid,
+                old: stored.private_key_pkcs8,
+                new,
+            });
+        }
+    }
+    if !changes.is_empty() {
+        store.replace_sealed_private_keys(&changes)?;
+    }
+    Ok(changes.len())
 }
 
 impl Provider {
@@ -259,7 +386,7 @@ impl Provider {
                     let Some(stored) = self.store.signing_key(&summary.kid)? else {
                         continue; // deleted since the list was read
                     };
-                    match OidcSigningKey::load(&stored) {
+                    match OidcSigningKey::load(&stored, &self.config.key_encryption_key) {
                         Ok(key) => Arc::new(key),
                         Err(e) => {
                             // One bad key must not take the others (and the JWKS) down;

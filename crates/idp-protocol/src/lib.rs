@@ -34,7 +34,11 @@ pub use config::{paths, ProviderConfig};
 pub use document::Document;
 pub use error::{Delivery, ErrorCode, ProtocolError};
 pub use id_token_hint::VerifiedIdToken;
-pub use keys::{ensure_signing_key, import_signing_key, rotate_signing_key, KEY_RECHECK};
+pub use idp_crypto::KeyEncryptionKey;
+pub use keys::{
+    check_signing_keys, ensure_signing_key, import_signing_key, rewrap_signing_keys,
+    rotate_signing_key, seal_plaintext_keys, SealedKeysCheck, KEY_RECHECK,
+};
 pub use params::Params;
 pub use provider::Provider;
 pub use token::TokenResponse;

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod clients;
+mod keys;
+mod migrate;
 mod users;
 
 use assert_cmd::Command;

@@ -2,10 +2,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod key_encryption;
+
 use std::process::Command;
 use std::time::Duration;
 
 use idp_testdb::process::Running;
+
+/// A key-encryption key for tests (base64 of 32 bytes).
+const TEST_KEK: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 
 fn server() -> Command {
     idp_testdb::process::command(std::path::Path::new(env!("CARGO_BIN_EXE_idp-server")))
@@ -106,6 +111,7 @@ fn a_database_that_is_down_at_start_is_retried_with_back_off_until_it_answers() 
     let mut running = Running::spawn(
         server()
             .args(["--listen", "127.0.0.1:0", "--database-url", url.as_str()])
+            .env("IDP_KEY_ENCRYPTION_KEY", TEST_KEK)
             .env("IDP_LOG", "info"),
     );
     let first = running.wait_for("database unavailable; retrying", Duration::from_secs(30));
@@ -189,6 +195,7 @@ fn sigterm_finishes_requests_in_flight_then_exits_0() {
     let mut running = Running::spawn(
         server()
             .args(["--listen", "127.0.0.1:0", "--database-url", db.url()])
+            .env("IDP_KEY_ENCRYPTION_KEY", TEST_KEK)
             .env("IDP_LOG", "info"),
     );
     let addr = running.listening_address(Duration::from_secs(60));

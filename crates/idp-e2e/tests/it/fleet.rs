@@ -12,7 +12,7 @@ use idp_testdb::process::{binary, command, Running};
 use idp_testdb::{Backend, TestDb};
 use serde_json::Value;
 
-use crate::support::{query_param, Browser, Landing, PASSWORD, REDIRECT_URI, TEST_KEY};
+use crate::support::{query_param, Browser, Landing, PASSWORD, REDIRECT_URI, TEST_KEK, TEST_KEY};
 
 /// A TCP load balancer in front of the instances: each new connection goes to the
 /// instance the test currently routes to.
@@ -58,6 +58,7 @@ impl Instance {
             command(&binary("idp-server"))
                 .args(["--listen", "127.0.0.1:0", "--issuer", issuer])
                 .args(["--database-url", db.url()])
+                .env("IDP_KEY_ENCRYPTION_KEY", TEST_KEK)
                 .env("IDP_LOG", "info"),
         );
         let addr = process
@@ -122,7 +123,9 @@ fn code_of(landing: Landing) -> String {
 async fn two_instances_share_everything_through_the_database() {
     let db = TestDb::fresh();
     let store = DieselStore::open(db.url()).unwrap();
-    idp_protocol::import_signing_key(&store, &SystemClock, TEST_KEY, SystemClock.now()).unwrap();
+    let kek = idp_protocol::KeyEncryptionKey::from_base64(TEST_KEK).unwrap();
+    idp_protocol::import_signing_key(&store, &SystemClock, &kek, TEST_KEY, SystemClock.now())
+        .unwrap();
     manage::create_user(
         &store,
         &SystemClock,
@@ -227,6 +230,7 @@ async fn two_instances_share_everything_through_the_database() {
     // `idp-admin key rotate` shows on both instances' JWKS.
     let out = command(&binary("idp-admin"))
         .args(["--database-url", db.url(), "key", "rotate", "--json"])
+        .env("IDP_KEY_ENCRYPTION_KEY", TEST_KEK)
         .output()
         .unwrap();
     assert!(

@@ -19,6 +19,8 @@ use scraper::{Html, Selector};
 
 /// The test signing key (RSA-2048, PKCS#8 DER), shared with the protocol tests.
 pub const TEST_KEY: &[u8] = include_bytes!("../../../idp-protocol/tests/fixtures/test-rs256.pk8");
+/// The key-encryption key of test servers (base64 of 32 bytes).
+pub const TEST_KEK: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
@@ -52,10 +54,12 @@ impl TestServer {
         let mut settings = Settings::with_database_url(url.clone());
         settings.listen = addr;
         settings.issuer = format!("http://{addr}");
+        settings.key_encryption_key = Some(idp_server::Secret::new(TEST_KEK));
         adjust(&mut settings);
         // A fixed signing key: the server then has one and generates none (slow).
         let store = DieselStore::open(&url).unwrap();
-        idp_protocol::import_signing_key(&store, &SystemClock, TEST_KEY, SystemClock.now())
+        let kek = idp_protocol::KeyEncryptionKey::from_base64(TEST_KEK).unwrap();
+        idp_protocol::import_signing_key(&store, &SystemClock, &kek, TEST_KEY, SystemClock.now())
             .unwrap();
         let server = idp_server::serve(&settings, listener).unwrap();
         actix_web::rt::spawn(server);

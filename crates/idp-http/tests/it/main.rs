@@ -39,9 +39,11 @@ struct Fixture {
 fn fixture(issuer: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = DieselStore::open(&format!("sqlite://{}/idp.db", dir.path().display())).unwrap();
+    let kek = Arc::new(idp_protocol::KeyEncryptionKey::from_bytes(&[7; 32]).unwrap());
     idp_protocol::import_signing_key(
         &store,
         &SystemClock,
+        &kek,
         include_bytes!("../../../idp-protocol/tests/fixtures/test-rs256.pk8"),
         SystemClock.now(),
     )
@@ -58,7 +60,7 @@ fn fixture(issuer: &str) -> Fixture {
     let provider = Provider::new(
         Arc::new(store),
         Arc::new(SystemClock),
-        ProviderConfig::new(issuer),
+        ProviderConfig::new(issuer, kek),
     );
     Fixture {
         state: idp_http::HttpState::new(Arc::new(provider)),

@@ -53,7 +53,8 @@ impl Harness {
             chrono::Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
         ));
         // A fixed key: generating RSA keys per test is slow.
-        idp_protocol::import_signing_key(&store, &*clock, TEST_KEY, clock.now()).unwrap();
+        let kek = Arc::new(idp_protocol::KeyEncryptionKey::from_bytes(&[7; 32]).unwrap());
+        idp_protocol::import_signing_key(&store, &*clock, &kek, TEST_KEY, clock.now()).unwrap();
         manage::create_user(
             &store,
             &*clock,
@@ -70,7 +71,7 @@ impl Harness {
         let mut new = NewClient::new("App", vec![REDIRECT.into()]);
         adjust(&mut new);
         let client = manage::create_client(&store, &*clock, new).unwrap();
-        let mut config = ProviderConfig::new("https://idp.example");
+        let mut config = ProviderConfig::new("https://idp.example", kek);
         configure(&mut config);
         let provider = Provider::new(
             Arc::new(store),

@@ -97,8 +97,13 @@ fn a_failure_before_the_tokens_are_stored_leaves_the_code_redeemable() {
     let err = h.exchange(&code).unwrap_err();
     assert!(matches!(err, ProtocolError::Internal(_)), "{err:?}");
     // A good key takes over; the code was not spent and its grant not revoked.
-    idp_protocol::rotate_signing_key(h.provider.store(), &*h.clock, chrono::Duration::seconds(1))
-        .unwrap();
+    idp_protocol::rotate_signing_key(
+        h.provider.store(),
+        &*h.clock,
+        &h.provider.config().key_encryption_key,
+        chrono::Duration::seconds(1),
+    )
+    .unwrap();
     h.advance(2);
     let tokens = h.exchange(&code).unwrap();
     assert!(h.provider.userinfo(&tokens.access_token).is_ok());
@@ -480,11 +485,15 @@ fn overlong_stored_parameters_are_refused_clearly() {
 fn a_rotated_key_is_published_at_once_and_signs_after_the_delay() {
     let mut h = Harness::new();
     let old = kid_of(&h.tokens(&[]).id_token.unwrap());
-    let new =
-        idp_protocol::rotate_signing_key(h.provider.store(), &*h.clock, chrono::Duration::hours(1))
-            .unwrap()
-            .summary
-            .kid;
+    let new = idp_protocol::rotate_signing_key(
+        h.provider.store(),
+        &*h.clock,
+        &h.provider.config().key_encryption_key,
+        chrono::Duration::hours(1),
+    )
+    .unwrap()
+    .summary
+    .kid;
     h.advance(2);
     let kids = jwks_kids(&h);
     assert!(kids.contains(&old) && kids.contains(&new), "{kids:?}");

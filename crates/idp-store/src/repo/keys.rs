@@ -1,7 +1,8 @@
 use diesel::prelude::*;
-use idp_core::{KeyRepo, KeySummary, Result, SigningKey};
+use idp_core::{KeyRepo, KeySummary, Result, SealedKeyChange, SigningKey};
 
 use super::run;
+use crate::pool::WriteTransaction;
 use crate::rows::{key_summary, KeySummaryRow, SigningKeyRow};
 use crate::schema::signing_keys;
 use crate::{DieselStore, StoreError};
@@ -50,6 +51,32 @@ impl KeyRepo for DieselStore {
                     .map_err(|e| StoreError::conflict_as(e, || format!("key {}", key.summary.kid)))?;
                 Ok(())
             })
+        })
+    }
+
+    fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()> {
+        run(|| {
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                for change in changes {
+                    // Only if the stored value is still the one that was read and sealed
+                    // anew: a concurrent change aborts the whole replacement.
+                    let n = diesel::update(
+                        signing_keys::table
+                            .find(&change.kid)
+                            .filter(signing_keys::private_key_pkcs8.eq(&change.old)),
+                    )
+                    .set(signing_keys::private_key_pkcs8.eq(&change.new))
+                    .execute(conn)?;
+                    if n != 1 {
+                        // Rolls everything back.
+                        return Err(StoreError::NotFound(format!(
+                            "key {} as it was read (changed meanwhile; nothing was replaced)",
+                            change.kid
+                        )));
+                    }
+                }
+                Ok(())
+            }))
         })
     }
 }
