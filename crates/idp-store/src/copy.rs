@@ -27,9 +27,10 @@ use crate::schema::{
 };
 use crate::{DieselStore, StoreError};
 
-/// Rows read and inserted at a time: few enough that every backend takes the insert in one
-/// statement (at most 12 columns × 1000 rows bound parameters; SQLite allows 32766,
-/// PostgreSQL 65535), many enough that round trips do not dominate.
+/// Rows read and inserted at a time: few enough that a multi-row insert stays within every
+/// backend's limit on bound parameters (at most 12 columns × 1000 rows; the bundled SQLite
+/// allows 32766, PostgreSQL 65535), many enough that round trips do not dominate. (Diesel
+/// inserts a SQLite batch whose rows have a `NULL`able field one row per statement.)
 const BATCH: i64 = 1000;
 
 /// Runs `$then!($($args)*; TABLE: ROW [KEY, ...], ...)` with every table of the schema —
@@ -321,7 +322,7 @@ mod tests {
 
     /// The names of the listed tables.
     macro_rules! names {
-        ($($table:ident: $row:ident [$($key:ident),+]),+ $(,)?) => {
+        (; $($table:ident: $row:ident [$($key:ident),+]),+ $(,)?) => {
             [$(stringify!($table)),+]
         };
     }

@@ -50,7 +50,7 @@ pub enum StoreError {
     #[error("stored {0} is corrupt")]
     Corrupt(&'static str),
     /// [`copy_database`](crate::copy_database): the target database holds data already.
-    #[error("the target database is not empty (table {table} has {rows} rows); copying needs an empty one")]
+    #[error("the target database is not empty: table {table} holds {rows} row(s); copying needs an empty database")]
     NotEmpty {
         /// The first table found with rows.
         table: String,
