@@ -112,7 +112,9 @@ impl KeySummary {
 pub struct SigningKey {
     /// Everything but the private key.
     pub summary: KeySummary,
-    /// Private key, PKCS#8 DER.
+    /// Private key, PKCS#8 DER, as stored: sealed (AES-256-GCM) under the key-encryption
+    /// key, or — for a key stored by a release before sealing, until the server seals it
+    /// at start — plain.
     pub private_key_pkcs8: Vec<u8>,
 }
 

@@ -95,6 +95,43 @@ fn purge_removes_only_what_has_expired() {
     assert_eq!(store.purge_expired(&before).unwrap(), 0);
 }
 
+/// With several instances on one PostgreSQL database, one purges at a time: while
+/// another holds the purge lock, a purge skips its round (and deletes nothing).
+fn while_another_instance_purges_a_purge_skips_its_round() {
+    use idp_core::MaintenanceRepo;
+    let (store, db) = fresh_store();
+    store
+        .insert_session(&BrowserSession {
+            digest: SecretDigest::from_hex("01"),
+            sid: "sid-01".into(),
+            user_id: None,
+            auth_time: None,
+            csrf_token: "c".into(),
+            created_at: t(0),
+            expires_at: t(10),
+        })
+        .unwrap();
+    let before = idp_core::PurgeBefore {
+        now: t(10),
+        codes: t(0),
+        used_refresh_tokens: t(0),
+        failures: t(0),
+    };
+    // The key of the purge lock (idp-store/src/postgres.rs).
+    let other = db.begin("SELECT pg_advisory_xact_lock(x'696470000002'::bigint)");
+    assert_eq!(store.purge_expired(&before).unwrap(), 0);
+    other.commit();
+    assert_eq!(store.purge_expired(&before).unwrap(), 1);
+}
+
+#[test]
+fn postgres_purges_one_instance_at_a_time() {
+    idp_testdb::run_on(
+        idp_testdb::Backend::Postgres,
+        while_another_instance_purges_a_purge_skips_its_round,
+    );
+}
+
 idp_testdb::on_both_backends!(
     sessions_are_found_until_they_expire,
     pending_requests_round_trip_and_are_deleted_once,
