@@ -5,7 +5,7 @@ mod bench;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask ci\n       cargo xtask bench [--scenario S] [--seconds N] [--connections C]\n                         [--login-connections C] [--server-log LEVEL]\n       scenarios: discovery jwks userinfo refresh code login (default: all)";
+const USAGE: &str = "usage: cargo xtask ci\n       cargo xtask bench [--scenario S] [--seconds N] [--connections C]\n                         [--login-connections C] [--server-log LEVEL]\n                         [--database sqlite|postgres]\n       scenarios: discovery jwks userinfo refresh code login (default: all)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

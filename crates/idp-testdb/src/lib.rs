@@ -114,23 +114,33 @@ impl TestDb {
                     cleanup: Cleanup::Dir(dir),
                 }
             }
-            Backend::Postgres => {
-                let admin_url =
-                    postgres_admin_url().unwrap_or_else(|| panic!("{POSTGRES_URL_VAR} is not set"));
-                static LEFTOVERS: Once = Once::new();
-                LEFTOVERS.call_once(|| drop_leftovers(&admin_url));
-                let name = format!(
-                    "{NAME_PREFIX}{}_{:016x}",
-                    std::process::id(),
-                    rand::random::<u64>()
-                );
-                execute(&admin_url, &format!("CREATE DATABASE {name}"));
-                TestDb {
-                    url: with_database(&admin_url, &name),
-                    backend,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
+            Backend::Postgres => Self::postgres_at(
+                &postgres_admin_url().unwrap_or_else(|| panic!("{POSTGRES_URL_VAR} is not set")),
+            ),
+        }
+    }
+
+    /// A new PostgreSQL database on the server `admin_url` names (a URL of an existing
+    /// database whose user may create databases).
+    ///
+    /// # Panics
+    /// If the database cannot be created.
+    pub fn postgres_at(admin_url: &str) -> TestDb {
+        static LEFTOVERS: Once = Once::new();
+        LEFTOVERS.call_once(|| drop_leftovers(admin_url));
+        let name = format!(
+            "{NAME_PREFIX}{}_{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        );
+        execute(admin_url, &format!("CREATE DATABASE {name}"));
+        TestDb {
+            url: with_database(admin_url, &name),
+            backend: Backend::Postgres,
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
         }
     }
 

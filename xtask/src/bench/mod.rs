@@ -95,7 +95,22 @@ pub(crate) struct BenchArgs {
     pub(crate) login_connections: usize,
     /// `IDP_LOG` for the server; `None` leaves its default.
     pub(crate) server_log: Option<String>,
+    /// Which databases the server is measured on.
+    pub(crate) database: BenchDatabase,
 }
+
+/// `--database`: SQLite alone (the default), or PostgreSQL beside SQLite in the same run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BenchDatabase {
+    /// SQLite only.
+    Sqlite,
+    /// SQLite, then PostgreSQL (a fresh database on the local server), compared.
+    Postgres,
+}
+
+/// The PostgreSQL server `--database postgres` creates its database on, unless
+/// `IDP_BENCH_POSTGRES_URL` names another.
+pub(crate) const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 impl BenchArgs {
     /// Reads the options from `flags` (see [`parse_flags`]).
@@ -119,6 +134,11 @@ impl BenchArgs {
             connections: usize::try_from(connections)?,
             login_connections: usize::try_from(login_connections)?,
             server_log: flags.get("server-log").cloned(),
+            database: match flags.get("database").map(String::as_str) {
+                None | Some("sqlite") => BenchDatabase::Sqlite,
+                Some("postgres") => BenchDatabase::Postgres,
+                Some(other) => bail!("--database wants sqlite or postgres, got {other:?}"),
+            },
         })
     }
 }
@@ -137,6 +157,7 @@ pub(crate) const BENCH_FLAGS: &[&str] = &[
     "connections",
     "login-connections",
     "server-log",
+    "database",
 ];
 
 /// Parses `--name value` pairs, accepting only `allowed` names.

@@ -182,6 +182,8 @@ pub(crate) struct Report {
     pub(crate) date: String,
     /// The command that produced it.
     pub(crate) command: String,
+    /// The server's database backend (`sqlite` or `postgres`).
+    pub(crate) database: String,
     /// The machine.
     pub(crate) machine: Machine,
     /// How processes were placed on cores.
@@ -225,6 +227,7 @@ impl Report {
         Report {
             date: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             command: String::new(),
+            database: String::new(),
             machine: Machine::read(),
             pinning: String::new(),
             server_log: args.server_log.clone(),
@@ -309,12 +312,13 @@ pub(crate) fn markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Run: `{}` on {} ({} CPUs, {}), {}; {} s measured per scenario after {} s warm-up; server log level {}; {}.\n",
+        "Run: `{}` on {} ({} CPUs, {}), {}; database {}; {} s measured per scenario after {} s warm-up; server log level {}; {}.\n",
         r.command,
         r.machine.cpu_model,
         r.machine.nproc,
         r.machine.kernel,
         r.date,
+        r.database,
         r.seconds,
         r.warmup_seconds,
         r.server_log.as_deref().unwrap_or("default (info)"),
@@ -380,6 +384,36 @@ pub(crate) fn markdown(r: &Report) -> String {
         for n in &m.notes {
             let _ = writeln!(s, "\n- {}: {n}", m.name);
         }
+    }
+    s
+}
+
+/// PostgreSQL beside SQLite, scenario by scenario, with the target of issue 15: on the
+/// same machine in the same run, PostgreSQL's userinfo and refresh rates are at least
+/// half of SQLite's.
+pub(crate) fn compare(sqlite: &Report, postgres: &Report) -> String {
+    let mut s = String::from(
+        "| scenario | SQLite req/s | PostgreSQL req/s | PostgreSQL ÷ SQLite | target |\n|---|---:|---:|---:|---|\n",
+    );
+    for m in &sqlite.scenarios {
+        let Some(p) = postgres.scenario(&m.name) else {
+            continue;
+        };
+        let ratio = (m.req_per_s > 0.0).then(|| p.req_per_s / m.req_per_s);
+        let target = match (m.name.as_str(), ratio) {
+            ("userinfo" | "refresh", Some(r)) if r >= 0.5 => "≥ 0.5: met",
+            ("userinfo" | "refresh", Some(_)) => "≥ 0.5: **not met**",
+            ("userinfo" | "refresh", None) => "≥ 0.5: not measured",
+            _ => "—",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {:.0} | {} | {target} |",
+            m.name,
+            m.req_per_s,
+            p.req_per_s,
+            num(ratio, 2)
+        );
     }
     s
 }

@@ -19,7 +19,10 @@ use super::load::{drive, CodePool, Sample, Task, Window, Worker};
 use super::proc::{self, Guard};
 use super::report::{self, Measured, Report};
 use super::sign::Rates;
-use super::{limit, parse_flags, BenchArgs, Pinning, Scenario, BENCH_FLAGS, SERVER_CORE};
+use super::{
+    limit, parse_flags, BenchArgs, BenchDatabase, Pinning, Scenario, BENCH_FLAGS,
+    DEFAULT_POSTGRES_URL, SERVER_CORE,
+};
 
 /// Unmeasured seconds before each measured window.
 const WARMUP: Duration = Duration::from_secs(2);
@@ -31,6 +34,8 @@ const SIGN_SECONDS: &str = "2";
 const DISCOVERY: &str = "/.well-known/openid-configuration";
 /// The bench user's password (the server wants at least 8 characters).
 const PASSWORD: &str = "bench-password-not-secret";
+/// The key-encryption key of the measured server (not a secret: the data is thrown away).
+const BENCH_KEY_ENCRYPTION_KEY: &str = "YmVuY2gta2V5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXM=";
 /// In the `code` scenario, each batch of codes should last about this long.
 const CODE_BATCH_SECONDS: f64 = 3.0;
 
@@ -113,36 +118,57 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         m
     };
 
-    // Declared before the server guard so the database outlives the server.
-    let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
-    let log_path = tmp.path().join("server.log");
-    let result = measure_server(
-        &runtime,
-        &bin_dir,
-        tmp.path(),
-        &log_path,
-        &pinning,
-        bench,
-        signing,
-        limit,
-    );
-    let mut report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            print_log_tail(&log_path);
-            return Err(e);
-        }
+    let databases: &[&str] = match bench.database {
+        BenchDatabase::Sqlite => &["sqlite"],
+        BenchDatabase::Postgres => &["sqlite", "postgres"],
     };
-    report.command = command;
-    report.pinning = pinning.describe();
-    report::evaluate(&mut report);
-    let markdown = report::markdown(&report);
-    if markdown.contains("**Noisy run:**") {
-        eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+    let mut reports = Vec::new();
+    for &database in databases {
+        // Declared before the server guard so the database outlives the server.
+        let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
+        let postgres = (database == "postgres").then(|| {
+            let admin_url = std::env::var("IDP_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+            idp_testdb::TestDb::postgres_at(&admin_url)
+        });
+        let db_url = match &postgres {
+            Some(db) => db.url().to_owned(),
+            None => format!("sqlite://{}", tmp.path().join("idp.db").display()),
+        };
+        let log_path = tmp.path().join("server.log");
+        let result = measure_server(
+            &runtime,
+            &bin_dir,
+            &db_url,
+            &log_path,
+            &pinning,
+            bench.clone(),
+            signing.clone(),
+            limit.clone(),
+        );
+        let mut report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                print_log_tail(&log_path);
+                return Err(e);
+            }
+        };
+        report.command.clone_from(&command);
+        report.pinning = pinning.describe();
+        database.clone_into(&mut report.database);
+        report::evaluate(&mut report);
+        let markdown = report::markdown(&report);
+        if markdown.contains("**Noisy run:**") {
+            eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+        }
+        println!("{markdown}");
+        let written = report::write(&report, &out_dir.join(database))?;
+        eprintln!("bench: wrote {}", written.display());
+        reports.push(report);
     }
-    println!("{markdown}");
-    let written = report::write(&report, &out_dir)?;
-    eprintln!("bench: wrote {}", written.display());
+    if let [sqlite, postgres] = reports.as_slice() {
+        println!("{}", report::compare(sqlite, postgres));
+    }
     Ok(())
 }
 
@@ -150,14 +176,13 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
 fn measure_server(
     runtime: &tokio::runtime::Runtime,
     bin_dir: &Path,
-    dir: &Path,
+    db: &str,
     log_path: &Path,
     pinning: &Pinning,
     bench: BenchArgs,
     signing: Rates,
     limit: Measured,
 ) -> Result<Report> {
-    let db = format!("sqlite://{}", dir.join("idp.db").display());
     let port = proc::free_port()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let log = File::create(log_path)?;
@@ -165,7 +190,9 @@ fn measure_server(
     cmd.arg("--listen")
         .arg(addr.to_string())
         .arg("--database-url")
-        .arg(&db)
+        .arg(db)
+        // PostgreSQL needs the setting; SQLite would make a key file beside the database.
+        .env("IDP_KEY_ENCRYPTION_KEY", BENCH_KEY_ENCRYPTION_KEY)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
@@ -181,7 +208,7 @@ fn measure_server(
     let admin = bin_dir.join("idp-admin");
     admin_json(
         &admin,
-        &db,
+        db,
         &[
             "user",
             "create",
@@ -193,7 +220,7 @@ fn measure_server(
     )?;
     let created = admin_json(
         &admin,
-        &db,
+        db,
         &[
             "client",
             "create",

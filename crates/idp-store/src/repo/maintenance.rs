@@ -3,13 +3,13 @@ use diesel::prelude::*;
 use idp_core::{MaintenanceRepo, PurgeBefore, Result};
 
 use super::{rows, run};
+use crate::pool::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::rows::to_unix;
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
     pending_authorizations, refresh_tokens,
 };
-use crate::pool::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::{DieselStore, StoreError};
 use diesel_migrations::MigrationHarness;
 
