@@ -118,7 +118,7 @@ mod tests {
         let err = key_encryption_key(&settings, None).unwrap_err().to_string();
         assert!(err.contains("key_encryption_key"), "{err}");
 
-        let mut set = settings.clone();
+        let mut set = settings;
         set.key_encryption_key = Some(crate::Secret::new(
             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
         ));

@@ -448,3 +448,33 @@ idp_testdb::on_both_backends!(
     data_survives_reopening_the_database,
     concurrent_read_then_write_transactions_wait_for_each_other_instead_of_failing,
 );
+
+/// libpq is compiled in with OpenSSL: `sslmode=require` in the URL gives an encrypted
+/// connection (managed PostgreSQL services refuse others).
+fn tls_to_the_database_works_with_sslmode_require() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Ssl {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ssl: bool,
+    }
+    let db = idp_testdb::TestDb::fresh();
+    let url = format!("{}?sslmode=require", db.url());
+    let store = DieselStore::open(&url).unwrap();
+    crate::clients::insert_client(&store, "c1");
+    assert!(store.client(&ClientId::new("c1")).unwrap().is_some());
+    let mut conn = PgConnection::establish(&url).unwrap();
+    let rows: Vec<Ssl> =
+        diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .load(&mut conn)
+            .unwrap();
+    assert!(rows[0].ssl, "the connection is not encrypted");
+}
+
+#[test]
+fn postgres_over_tls() {
+    idp_testdb::run_on(
+        idp_testdb::Backend::Postgres,
+        tls_to_the_database_works_with_sslmode_require,
+    );
+}
