@@ -3,7 +3,7 @@
 
 use clap::Args;
 use idp_core::error_chain;
-use idp_store::{copy_database, DatabaseUrl, DieselStore, Migrations, StoreError};
+use idp_store::{copy_database, DatabaseUrl, DieselStore, Migrations, StoreError, StoreOptions};
 use serde::Serialize;
 
 use crate::output::Report;
@@ -37,9 +37,18 @@ struct MigrateView {
 }
 
 /// Opens the database of the flag `--{flag}`, as the other commands do: a new one gets
-/// the schema, an out-of-date one is refused rather than upgraded.
+/// the schema, an out-of-date one is refused rather than upgraded. With one connection,
+/// all a copy uses: the pool then opens none in the background, where one still being
+/// opened when the process exits can crash it (a PostgreSQL connection's TLS library
+/// torn down under it).
 fn open(flag: &str, url: &str) -> Result<DieselStore, Failure> {
-    DieselStore::open_with(url, Migrations::OnlyIfNew).map_err(|e| match e {
+    let options = StoreOptions {
+        migrations: Migrations::OnlyIfNew,
+        pool_size: 1,
+        immediate_pool_size: 0,
+        ..StoreOptions::default()
+    };
+    DieselStore::open_with_options(url, &options).map_err(|e| match e {
         StoreError::Url { .. } => Failure::Config(format!("--{flag}: {e}")),
         other => Failure::Refused(format!("--{flag}: {}", error_chain(&other))),
     })
