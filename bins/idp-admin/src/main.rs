@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use idp_config::{ConfigArgs, ServerArgs};
 use idp_core::error_chain;
-use idp_store::{DieselStore, Migrations};
+use idp_store::{DieselStore, Migrations, StoreOptions};
 
 use crate::output::Report;
 
@@ -78,7 +78,15 @@ impl From<idp_core::CoreError> for Failure {
 }
 
 fn open_store(settings: &idp_config::Settings) -> Result<DieselStore, Failure> {
-    DieselStore::open_with(&settings.database_url, Migrations::OnlyIfNew).map_err(|e| match e {
+    // One command, one connection: no pool threads that could still be opening
+    // connections when the process exits.
+    let options = StoreOptions {
+        migrations: Migrations::OnlyIfNew,
+        pool_size: 1,
+        immediate_pool_size: 0,
+        ..StoreOptions::default()
+    };
+    DieselStore::open_with_options(&settings.database_url, &options).map_err(|e| match e {
         idp_store::StoreError::Url { .. } => Failure::Config(e.to_string()),
         other => Failure::Refused(error_chain(&other)),
     })

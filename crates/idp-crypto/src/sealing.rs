@@ -174,7 +174,7 @@ mod tests {
             other.open(&sealed, b"kid-1"),
             Err(CryptoError::WrongKey)
         ));
-        let mut damaged = sealed.clone();
+        let mut damaged = sealed;
         *damaged.last_mut().unwrap() ^= 1;
         assert!(matches!(
             kek.open(&damaged, b"kid-1"),

@@ -79,6 +79,10 @@ impl ManageConnection for PgManager {
 /// Opens the PostgreSQL database at `url`: one connection to migrate (under an advisory
 /// lock, so instances starting at once do not race), then the pool.
 pub(crate) fn open(url: &str, options: &StoreOptions) -> Result<DieselStore, StoreError> {
+    // libpq's TLS is the compiled-in OpenSSL. Initialised here first, with OpenSSL's
+    // exit-time cleanup switched off: otherwise a pool thread still opening a connection
+    // while the process exits runs into the freed library and crashes.
+    openssl_sys::init();
     let location = redact_password(url);
     let mut conn = PgConnection::establish(url).map_err(|e| StoreError::Unreachable {
         location: location.clone(),

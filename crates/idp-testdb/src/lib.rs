@@ -250,6 +250,8 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 fn try_execute(url: &str, sql: &str) -> Result<(), String> {
+    // As the store does: OpenSSL without exit-time cleanup (see idp-store's postgres.rs).
+    openssl_sys::init();
     let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
     diesel::sql_query(sql)
         .execute(&mut conn)
