@@ -96,7 +96,7 @@ pub fn configure_metrics(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConf
 
 /// A resource at `path` whose requests are counted in the metrics.
 fn counted(
-    path: &str,
+    path: &'static str,
 ) -> actix_web::Resource<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
@@ -106,7 +106,11 @@ fn counted(
         InitError = (),
     >,
 > {
-    web::resource(path).wrap(actix_web::middleware::from_fn(metrics::track))
+    web::resource(path).wrap(actix_web::middleware::from_fn(
+        move |req, next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
+            metrics::track(path, req, next)
+        },
+    ))
 }
 
 fn routes(cfg: &mut web::ServiceConfig) {
