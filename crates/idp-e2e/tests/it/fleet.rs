@@ -116,6 +116,21 @@ async fn userinfo_status(issuer: &str, access_token: &str) -> u16 {
         .as_u16()
 }
 
+/// Redeems `code` at the token endpoint.
+async fn exchange(issuer: &str, id: &str, secret: &str, code: &str) -> (u16, Value) {
+    token(
+        issuer,
+        id,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+        ],
+    )
+    .await
+}
+
 fn code_of(landing: Landing) -> String {
     query_param(&landing.client_url(), "code").unwrap()
 }
@@ -165,17 +180,7 @@ async fn two_instances_share_everything_through_the_database() {
     let landing = browser.open(&authorize("s1")).await;
     let code = code_of(browser.log_in(landing, "alice", PASSWORD).await);
     lb.route_to(&b);
-    let (status, tokens) = token(
-        &issuer,
-        &id,
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ],
-    )
-    .await;
+    let (status, tokens) = exchange(&issuer, &id, &secret, &code).await;
     assert_eq!(status, 200, "{tokens}");
     lb.route_to(&a);
     let (status, refreshed) = token(
@@ -195,17 +200,7 @@ async fn two_instances_share_everything_through_the_database() {
 
     // A replayed code on A revokes what B issued from it (and A refreshed).
     lb.route_to(&a);
-    let (status, replay) = token(
-        &issuer,
-        &id,
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ],
-    )
-    .await;
+    let (status, replay) = exchange(&issuer, &id, &secret, &code).await;
     assert_eq!(
         (status, replay["error"].as_str()),
         (400, Some("invalid_grant"))
@@ -259,17 +254,7 @@ async fn two_instances_share_everything_through_the_database() {
     a.process.kill();
     lb.route_to(&b);
     let code = code_of(browser.log_in(login_page, "alice", PASSWORD).await);
-    let (status, tokens) = token(
-        &issuer,
-        &id,
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ],
-    )
-    .await;
+    let (status, tokens) = exchange(&issuer, &id, &secret, &code).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(
         userinfo_status(&issuer, tokens["access_token"].as_str().unwrap()).await,

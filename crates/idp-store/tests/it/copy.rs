@@ -2,86 +2,21 @@
 //! across: what the repository traits read back from the copy is what they read from the
 //! original.
 
-use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
-    AccessToken, AuthorizationCode, AuthorizationRequest, AuthorizationRequestRepo, BrowserSession,
-    ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, Grant, GrantId, GroupRepo,
-    JwsAlgorithm, KeyRepo, KeySummary, NewTokens, PendingAuthorization, Prompt, Redemption,
-    RedirectUri, RefreshToken, ScopeSet, SecretDigest, SessionRepo, SigningKey, Subject,
-    ThrottleRepo, TokenRepo, UserId, UserRepo,
+    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, GrantId,
+    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, ScopeSet, SessionRepo, SigningKey,
+    Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
 
+use crate::fixtures::{code, d, grant, pending, session, tokens};
 use crate::t;
 
 /// Users beyond the first two: more than one batch (1000 rows), all in one group, so
 /// both single and two-column keys are paged across a batch boundary.
 const MANY: usize = 1_100;
-
-fn d(hex: &str) -> SecretDigest {
-    SecretDigest::from_hex(hex)
-}
-
-fn grant(id: &str, subject: Subject) -> Grant {
-    Grant {
-        id: GrantId::new(id),
-        client_id: ClientId::new("c1"),
-        subject,
-        scope: ScopeSet::parse("openid offline_access").unwrap(),
-        auth_time: t(0),
-        created_at: t(1),
-        revoked_at: None,
-    }
-}
-
-fn code(digest: &str, grant: &str) -> AuthorizationCode {
-    AuthorizationCode {
-        digest: d(digest),
-        grant_id: GrantId::new(grant),
-        redirect_uri: Some(RedirectUri::from_trusted("https://app.example/cb")),
-        nonce: Some("n\u{e9}".into()),
-        code_challenge: None,
-        created_at: t(1),
-        expires_at: t(61),
-        used_at: None,
-    }
-}
-
-fn tokens(access: &str, refresh: Option<&str>, grant: &str) -> NewTokens {
-    NewTokens {
-        access: AccessToken {
-            digest: d(access),
-            grant_id: GrantId::new(grant),
-            scope: ScopeSet::parse("openid").unwrap(),
-            created_at: t(2),
-            expires_at: t(3602),
-            revoked: false,
-        },
-        refresh: refresh.map(|r| RefreshToken {
-            digest: d(r),
-            grant_id: GrantId::new(grant),
-            scope: ScopeSet::parse("openid offline_access").unwrap(),
-            created_at: t(2),
-            expires_at: t(86_400),
-            used_at: None,
-            revoked: false,
-        }),
-    }
-}
-
-fn session(digest: &str, user: Option<&str>) -> BrowserSession {
-    BrowserSession {
-        digest: d(digest),
-        sid: format!("sid-{digest}"),
-        user_id: user.map(UserId::new),
-        auth_time: user.map(|_| t(0)),
-        csrf_token: "csrf".into(),
-        created_at: t(0),
-        expires_at: t(1000),
-    }
-}
 
 fn key() -> SigningKey {
     SigningKey {
@@ -92,32 +27,6 @@ fn key() -> SigningKey {
             activate_at: t(3600),
         },
         private_key_pkcs8: vec![0, 1, 2, 127, 128, 255, 0],
-    }
-}
-
-fn pending() -> PendingAuthorization {
-    PendingAuthorization {
-        id: "req1".into(),
-        request: AuthorizationRequest {
-            client_id: ClientId::new("c1"),
-            redirect_uri: RedirectUri::from_trusted("https://app.example/cb"),
-            redirect_uri_given: true,
-            scope: ScopeSet::parse("openid email").unwrap(),
-            state: Some("st\u{e9}\"'\\".into()),
-            nonce: None,
-            code_challenge: Some("abcS".into()),
-            prompt: Prompt {
-                none: false,
-                login: true,
-                consent: false,
-            },
-            max_age: Some(0),
-            login_hint: Some("alice".into()),
-            hinted_subject: Some(UserId::new("u1")),
-        },
-        browser_sid: "sid-1".into(),
-        created_at: t(0),
-        expires_at: t(900),
     }
 }
 
@@ -306,22 +215,6 @@ fn copies_postgres_to_postgres() {
     });
 }
 
-/// Runs `sql` on `db` directly, past the store.
-fn run_sql(db: &TestDb, sql: &str) {
-    match db.backend() {
-        Backend::Sqlite => {
-            SqliteConnection::establish(db.url().trim_start_matches("sqlite://"))
-                .unwrap()
-                .batch_execute(sql)
-                .unwrap();
-        }
-        Backend::Postgres => PgConnection::establish(db.url())
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap(),
-    }
-}
-
 /// A filled SQLite source, and an empty target of the test's backend.
 fn source_and_target() -> [(DieselStore, TestDb); 2] {
     let source_db = TestDb::of(Backend::Sqlite);
@@ -352,7 +245,7 @@ fn a_failed_copy_leaves_the_target_empty() {
     let [(source, source_db), (target, _t)] = source_and_target();
     // A membership of a group that does not exist (SQLite stored it because foreign keys
     // were off): copying it fails after users and groups went into the target.
-    run_sql(
+    idp_testdb::TestDb::execute(
         &source_db,
         "PRAGMA foreign_keys = OFF; INSERT INTO group_members VALUES ('ghosts', 'u1');",
     );
@@ -361,7 +254,7 @@ fn a_failed_copy_leaves_the_target_empty() {
     assert!(target.users().unwrap().is_empty());
     assert!(target.groups().unwrap().is_empty());
     // And the target can be copied into once the source is repaired.
-    run_sql(
+    idp_testdb::TestDb::execute(
         &source_db,
         "DELETE FROM group_members WHERE group_name = 'ghosts';",
     );
@@ -372,7 +265,7 @@ fn a_failed_copy_leaves_the_target_empty() {
 fn a_database_of_another_schema_version_is_refused() {
     let [(source, _s), (target, target_db)] = source_and_target();
     // As if a newer release had migrated the target.
-    run_sql(
+    idp_testdb::TestDb::execute(
         &target_db,
         "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000');",
     );

@@ -1,14 +1,19 @@
 use std::sync::Arc;
 
 use idp_core::{
-    AccessToken, AuthorizationCode, ClientId, ClientRepo, CodeRepo, Grant, GrantId, JwsAlgorithm,
-    KeyRepo, KeySummary, MaintenanceRepo, NewTokens, PurgeBefore, Redemption, RedirectUri,
-    RefreshToken, ScopeSet, SecretDigest, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId,
+    ClientId, ClientRepo, CodeRepo, Grant, GrantId, JwsAlgorithm, KeyRepo, KeySummary,
+    MaintenanceRepo, PurgeBefore, Redemption, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId,
     UserRepo,
 };
 use idp_store::DieselStore;
 
+use crate::fixtures::{code, d, tokens};
 use crate::{fresh_store, t};
+
+/// A grant to user `u1`.
+fn grant(id: &str) -> Grant {
+    crate::fixtures::grant(id, Subject::User(UserId::new("u1")))
+}
 
 fn setup() -> (DieselStore, idp_testdb::TestDb) {
     let (store, db) = fresh_store();
@@ -17,57 +22,6 @@ fn setup() -> (DieselStore, idp_testdb::TestDb) {
         .unwrap();
     crate::clients::insert_client(&store, "c1");
     (store, db)
-}
-
-fn grant(id: &str) -> Grant {
-    Grant {
-        id: GrantId::new(id),
-        client_id: ClientId::new("c1"),
-        subject: Subject::User(UserId::new("u1")),
-        scope: ScopeSet::parse("openid offline_access").unwrap(),
-        auth_time: t(0),
-        created_at: t(1),
-        revoked_at: None,
-    }
-}
-
-fn code(digest: &str, grant: &str) -> AuthorizationCode {
-    AuthorizationCode {
-        digest: SecretDigest::from_hex(digest),
-        grant_id: GrantId::new(grant),
-        redirect_uri: Some(RedirectUri::from_trusted("https://app.example/cb")),
-        nonce: Some("n".into()),
-        code_challenge: Some("ch".into()),
-        created_at: t(1),
-        expires_at: t(61),
-        used_at: None,
-    }
-}
-
-fn tokens(access: &str, refresh: Option<&str>, grant: &str) -> NewTokens {
-    NewTokens {
-        access: AccessToken {
-            digest: SecretDigest::from_hex(access),
-            grant_id: GrantId::new(grant),
-            scope: ScopeSet::parse("openid").unwrap(),
-            created_at: t(2),
-            expires_at: t(3602),
-            revoked: false,
-        },
-        refresh: refresh.map(|r| RefreshToken {
-            digest: SecretDigest::from_hex(r),
-            grant_id: GrantId::new(grant),
-            scope: ScopeSet::parse("openid offline_access").unwrap(),
-            created_at: t(2),
-            expires_at: t(86_400),
-            used_at: None,
-            revoked: false,
-        }),
-    }
-}
-
-fn d(hex: &str) -> SecretDigest {
-    SecretDigest::from_hex(hex)
 }
 
 /// A grant with a code, redeemed for an access token `a-<g>` and a refresh token `r-<g>`.

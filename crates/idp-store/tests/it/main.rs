@@ -5,6 +5,7 @@
 
 mod clients;
 mod copy;
+mod fixtures;
 mod grants;
 mod migrations;
 mod sessions;

@@ -1,7 +1,5 @@
 //! Upgrading a database made by an earlier release keeps its data.
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
 use idp_core::{
     CodeRepo, GrantId, KeyRepo, KeyState, KeySummary, SecretDigest, SessionRepo, Subject,
     TokenRepo, UserId,
@@ -14,23 +12,6 @@ const SQLITE_INITIAL: &str = include_str!("../../migrations/sqlite/2026-11-25-00
 const POSTGRES_INITIAL: &str =
     include_str!("../../migrations/postgres/2026-11-25-000000_init/up.sql");
 
-/// Runs `sql` on the test's database, as a first release would have left it.
-fn run_sql(db: &idp_testdb::TestDb, sql: &str) {
-    match db.backend() {
-        idp_testdb::Backend::Sqlite => {
-            let path = db.url().trim_start_matches("sqlite://");
-            SqliteConnection::establish(path)
-                .unwrap()
-                .batch_execute(sql)
-                .unwrap();
-        }
-        idp_testdb::Backend::Postgres => PgConnection::establish(db.url())
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap(),
-    }
-}
-
 fn upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_key() {
     let db = idp_testdb::TestDb::fresh();
     let (initial, blob1, blob2) = match db.backend() {
@@ -38,9 +19,8 @@ fn upgrading_from_the_first_schema_keeps_codes_tokens_sessions_and_the_active_ke
         idp_testdb::Backend::Postgres => (POSTGRES_INITIAL, "'\\x01'", "'\\x02'"),
     };
     {
-        run_sql(&db, initial);
-        run_sql(
-            &db,
+        db.execute(initial);
+        db.execute(
             &"CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, \
                run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
              INSERT INTO __diesel_schema_migrations (version) VALUES ('20261125000000');

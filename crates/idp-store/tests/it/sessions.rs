@@ -1,6 +1,5 @@
 use idp_core::{
-    AuthorizationRequest, AuthorizationRequestRepo, BrowserSession, ClientId, PendingAuthorization,
-    Prompt, RedirectUri, ScopeSet, SecretDigest, SessionRepo, UserId, UserRepo,
+    AuthorizationRequestRepo, BrowserSession, SecretDigest, SessionRepo, UserId, UserRepo,
 };
 
 use crate::{fresh_store, t};
@@ -37,29 +36,7 @@ fn sessions_are_found_until_they_expire() {
 fn pending_requests_round_trip_and_are_deleted_once() {
     let (store, _db) = fresh_store();
     crate::clients::insert_client(&store, "c1");
-    let pending = PendingAuthorization {
-        id: "req1".into(),
-        request: AuthorizationRequest {
-            client_id: ClientId::new("c1"),
-            redirect_uri: RedirectUri::from_trusted("https://app.example/cb"),
-            redirect_uri_given: true,
-            scope: ScopeSet::parse("openid email").unwrap(),
-            state: Some("st\u{e9}".into()),
-            nonce: None,
-            code_challenge: Some("abcS".into()),
-            prompt: Prompt {
-                none: false,
-                login: true,
-                consent: false,
-            },
-            max_age: Some(0),
-            login_hint: Some("alice".into()),
-            hinted_subject: Some(UserId::new("u1")),
-        },
-        browser_sid: "sid-1".into(),
-        created_at: t(0),
-        expires_at: t(900),
-    };
+    let pending = crate::fixtures::pending();
     store.insert_pending(&pending).unwrap();
     assert_eq!(store.pending("req1", t(1)).unwrap(), Some(pending));
     assert_eq!(store.pending("req1", t(900)).unwrap(), None);
