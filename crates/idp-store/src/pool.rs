@@ -84,13 +84,7 @@ macro_rules! with_conn {
                     let $conn = &mut pooled.conn;
                     $crate::pool::scoped(|| $body)
                 };
-                if result
-                    .as_ref()
-                    .is_err_and($crate::StoreError::is_connection_lost)
-                {
-                    pooled.broken = true;
-                }
-                result
+                $crate::postgres::check_connection(&mut pooled, result)
             }
         }
     };

@@ -40,6 +40,55 @@ pub(crate) struct PgConn {
     pub broken: bool,
 }
 
+/// After a query on `pooled`: a connection that failed because its server went away is
+/// marked broken (the pool then replaces it) and its error reported as a lost connection,
+/// which callers answer with 503. A server that ended the session (restart, an
+/// administrator's `pg_terminate_backend`) first sends an error libpq does not classify as
+/// a connection failure, so on any unclassified database error the connection is pinged
+/// — a round trip only on the rare error path.
+pub(crate) fn check_connection<T>(
+    pooled: &mut PgConn,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match result {
+        Err(e) if e.is_connection_lost() => {
+            pooled.broken = true;
+            Err(e)
+        }
+        Err(StoreError::Query(e))
+            if !is_about_the_data(&e)
+                && diesel::sql_query("SELECT 1")
+                    .execute(&mut pooled.conn)
+                    .is_err() =>
+        {
+            pooled.broken = true;
+            Err(StoreError::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new(e.to_string()),
+            )))
+        }
+        other => other,
+    }
+}
+
+/// Whether a query error is about the data (a missing row, a violated constraint) rather
+/// than possibly about the connection.
+fn is_about_the_data(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        e,
+        Error::NotFound
+            | Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation
+                    | DatabaseErrorKind::ForeignKeyViolation
+                    | DatabaseErrorKind::NotNullViolation
+                    | DatabaseErrorKind::CheckViolation,
+                _
+            )
+    )
+}
+
 /// Opens PostgreSQL connections for the pool. Written here rather than using diesel's
 /// `ConnectionManager` because that one reuses a connection whose server has gone away
 /// (it only checks for a broken transaction manager), so after a database restart every

@@ -40,9 +40,9 @@ async fn a_database_that_fails_while_serving_gives_503_with_retry_after_and_reco
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = '{name}' AND pid <> pg_backend_pid()"
     ));
-    for _ in 0..3 {
+    for attempt in 0..3 {
         let response = token_request(&server, &id, &secret).await;
-        assert_eq!(response.status(), 503);
+        assert_eq!(response.status(), 503, "attempt {attempt}");
         assert!(response.headers().contains_key("retry-after"));
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"], "temporarily_unavailable");

@@ -69,8 +69,13 @@ impl MaintenanceRepo for DieselStore {
     fn schema_is_current(&self) -> Result<bool> {
         run(|| {
             with_conn!(self, conn => {
+                // A query that failed is reported as such (so a lost connection is
+                // recognised and answered 503), anything else as a migration problem.
                 let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-                    StoreError::Migration(e.to_string())
+                    match e.downcast::<diesel::result::Error>() {
+                        Ok(query) => StoreError::Query(*query),
+                        Err(other) => StoreError::Migration(other.to_string()),
+                    }
                 };
                 let pending = match &*self.backend {
                     Backend::Sqlite { .. } => SQLITE_MIGRATIONS,
