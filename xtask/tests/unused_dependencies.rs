@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 const NOT_NAMED_IN_CODE: &[(&str, &str)] = &[
     // Compiles SQLite in (its `bundled` feature); diesel links it.
     ("idp-store", "libsqlite3-sys"),
+    // Compiles libpq in (its `bundled` feature); diesel links it.
+    ("idp-store", "pq-sys"),
+    ("idp-testdb", "pq-sys"),
 ];
 
 fn workspace_root() -> PathBuf {
