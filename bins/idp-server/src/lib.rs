@@ -211,19 +211,45 @@ pub fn unlock_signing_keys(
     settings: &Settings,
     store: &DieselStore,
 ) -> Result<(KeyEncryptionKey, KeyOrigin), ServerError> {
+    let (kek, origin) = find_key_encryption_key(settings)?;
+    check_key_encryption_key(store, &kek, &origin)?;
+    Ok((kek, origin))
+}
+
+/// The key-encryption key `settings` name, without the database: the setting, or a
+/// SQLite database's key file (made if missing). Checked first at start, so a missing key
+/// for PostgreSQL is a configuration error at once, not after the database answers.
+///
+/// # Errors
+/// [`ServerError::Config`] without a usable key.
+pub fn find_key_encryption_key(
+    settings: &Settings,
+) -> Result<(KeyEncryptionKey, KeyOrigin), ServerError> {
     let sqlite_path = match DatabaseUrl::parse(&settings.database_url)? {
         DatabaseUrl::Sqlite(path) => Some(path),
         DatabaseUrl::Postgres(_) => None,
     };
-    let (kek, origin) = idp_config::key_encryption_key(settings, sqlite_path.as_deref())?;
-    let check = idp_protocol::check_signing_keys(store, &kek).map_err(ServerError::Keys)?;
+    Ok(idp_config::key_encryption_key(
+        settings,
+        sqlite_path.as_deref(),
+    )?)
+}
+
+/// Checks `kek` against every stored private key (see [`unlock_signing_keys`]).
+fn check_key_encryption_key(
+    store: &DieselStore,
+    kek: &KeyEncryptionKey,
+    origin: &KeyOrigin,
+) -> Result<(), ServerError> {
+    let check = idp_protocol::check_signing_keys(store, kek).map_err(ServerError::Keys)?;
     if !check.wrong_key.is_empty() {
-        let hint = match &origin {
+        let hint = match origin {
             KeyOrigin::NewFile(path) => {
                 // The key file was missing: do not leave a useless new one behind.
                 let _ = std::fs::remove_file(path);
                 format!(
-                    "the key file {} is missing; restore it, or set key_encryption_key to the                      key the signing keys were encrypted with",
+                    "the key file {} is missing; restore it, or set key_encryption_key to the key \
+                     the signing keys were encrypted with",
                     path.display()
                 )
             }
@@ -248,19 +274,19 @@ pub fn unlock_signing_keys(
         )));
     }
     if check.plaintext > 0 {
-        let n = idp_protocol::seal_plaintext_keys(store, &kek).map_err(ServerError::Keys)?;
+        let n = idp_protocol::seal_plaintext_keys(store, kek).map_err(ServerError::Keys)?;
         tracing::info!(
             keys = n,
             "encrypted private keys stored before encryption at rest"
         );
     }
-    if let KeyOrigin::NewFile(path) = &origin {
+    if let KeyOrigin::NewFile(path) = origin {
         tracing::info!(
             file = %path.display(),
             "made a key-encryption key file; back it up with the database"
         );
     }
-    Ok((kek, origin))
+    Ok(())
 }
 
 /// Opens the database, ensures a signing key, and returns the running server on
@@ -270,8 +296,10 @@ pub fn unlock_signing_keys(
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
+    let (kek, origin) = find_key_encryption_key(settings)?;
     let store = open_store(settings)?;
-    let kek = Arc::new(unlock_signing_keys(settings, &store)?.0);
+    check_key_encryption_key(&store, &kek, &origin)?;
+    let kek = Arc::new(kek);
     let clock = Arc::new(SystemClock);
     if let Some(key) = ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");

@@ -63,6 +63,14 @@ pub fn key_encryption_key(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (key, text) = KeyEncryptionKey::generate()
                 .map_err(|e| bad("key_encryption_key", e.to_string()))?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    bad(
+                        "key_encryption_key",
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
+                })?;
+            }
             write_key_file(&path, &text).map_err(|e| {
                 bad(
                     "key_encryption_key",

@@ -168,3 +168,15 @@ fn postgres_key_encryption() {
         postgres_requires_the_setting_and_refuses_a_wrong_key,
     );
 }
+
+#[test]
+fn postgres_without_the_key_is_refused_before_connecting() {
+    // Nothing listens on port 9: the missing setting is reported at once, not after the
+    // database start-up retries give up.
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let (code, stderr) = refused("postgres://postgres@127.0.0.1:9/idp", &[], dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("key_encryption_key"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
