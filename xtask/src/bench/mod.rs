@@ -109,7 +109,8 @@ pub(crate) enum BenchDatabase {
 }
 
 /// The PostgreSQL server `--database postgres` creates its database on, unless
-/// `IDP_BENCH_POSTGRES_URL` names another.
+/// `BENCH_POSTGRES_URL` names another (not `IDP_…`: the server refuses unknown `IDP_`
+/// variables, and it inherits the environment).
 pub(crate) const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 impl BenchArgs {

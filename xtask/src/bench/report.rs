@@ -324,12 +324,17 @@ pub(crate) fn markdown(r: &Report) -> String {
         r.server_log.as_deref().unwrap_or("default (info)"),
         r.pinning
     );
+    // On PostgreSQL the database server is one of the "other" processes: its CPU is part
+    // of the work measured, not noise.
+    let database_is_a_process = r.database == "postgres";
     let noisy: Vec<&str> = std::iter::once(&r.limit)
         .chain(&r.scenarios)
         .filter(|m| m.other_cpu.is_some_and(|c| c > NOISE_CORES))
         .map(|m| m.name.as_str())
         .collect();
-    if !noisy.is_empty() {
+    if database_is_a_process {
+        s.push_str("\"CPU others\" includes the PostgreSQL server (unpinned, on either core), so it is not flagged as noise here.\n\n");
+    } else if !noisy.is_empty() {
         let _ = writeln!(
             s,
             "**Noisy run:** other processes used more than {NOISE_CORES} of a core during: {}. Their numbers (and ratios) are not trustworthy; rerun on a quiet machine.\n",

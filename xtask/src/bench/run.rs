@@ -127,7 +127,7 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         // Declared before the server guard so the database outlives the server.
         let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
         let postgres = (database == "postgres").then(|| {
-            let admin_url = std::env::var("IDP_BENCH_POSTGRES_URL")
+            let admin_url = std::env::var("BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
             idp_testdb::TestDb::postgres_at(&admin_url)
         });
