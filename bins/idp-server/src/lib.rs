@@ -54,6 +54,11 @@ pub fn provider_config(
     config.authorization_code_lifetime = secs(settings.authorization_code_lifetime);
     config.session_lifetime = secs(settings.session_lifetime);
     config.key_activation_delay = secs(settings.key_activation_delay);
+    config.webfinger_accounts = if settings.webfinger_existing_users_only {
+        idp_protocol::WebFingerAccounts::Existing
+    } else {
+        idp_protocol::WebFingerAccounts::Any
+    };
     config
 }
 

@@ -111,6 +111,9 @@ pub struct Settings {
     /// for PostgreSQL (every instance needs the same one); for SQLite, a key file beside
     /// the database is used (and made on first start) when it is not set.
     pub key_encryption_key: Option<Secret>,
+    /// WebFinger answers only for usernames that exist (which lets anyone test whether a
+    /// name exists); by default it answers alike for any account on the issuer's host.
+    pub webfinger_existing_users_only: bool,
 }
 
 impl Settings {
@@ -135,6 +138,7 @@ impl Settings {
             metrics_listen: None,
             metrics_on_main_listener: false,
             key_encryption_key: None,
+            webfinger_existing_users_only: false,
         }
     }
 }
@@ -187,6 +191,7 @@ struct Raw {
     metrics_listen: Option<String>,
     metrics_on_main_listener: bool,
     key_encryption_key: Option<String>,
+    webfinger_existing_users_only: bool,
 }
 
 impl Default for Raw {
@@ -207,6 +212,7 @@ impl Default for Raw {
             metrics_listen: None,
             metrics_on_main_listener: false,
             key_encryption_key: None,
+            webfinger_existing_users_only: false,
         }
     }
 }
@@ -335,6 +341,7 @@ impl Raw {
             metrics_listen,
             metrics_on_main_listener: self.metrics_on_main_listener,
             key_encryption_key,
+            webfinger_existing_users_only: self.webfinger_existing_users_only,
         })
     }
 }
@@ -456,6 +463,19 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://flag.db");
         assert_eq!(s.listen.to_string(), "127.0.0.1:3");
         assert_eq!(s.access_token_lifetime, 60);
+    }
+
+    #[test]
+    fn webfinger_answers_for_any_account_unless_told_otherwise() {
+        let none = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
+        assert!(!none.webfinger_existing_users_only);
+        let set = load(
+            &ConfigArgs::default(),
+            &ServerArgs::default(),
+            env(&[("IDP_WEBFINGER_EXISTING_USERS_ONLY", "true")]),
+        )
+        .unwrap();
+        assert!(set.webfinger_existing_users_only);
     }
 
     #[test]

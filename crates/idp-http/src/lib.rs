@@ -17,6 +17,7 @@ mod error;
 mod health;
 pub mod metrics;
 mod pages;
+mod webfinger;
 
 use std::sync::Arc;
 
@@ -119,6 +120,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(counted(paths::OPENID_CONFIGURATION).get(endpoints::metadata))
         .service(counted(paths::OAUTH_AUTHORIZATION_SERVER).get(endpoints::metadata))
         .service(counted(paths::JWKS).get(endpoints::jwks))
+        .service(counted(paths::WEBFINGER).get(webfinger::webfinger))
         .service(
             counted(paths::AUTHORIZE)
                 .get(endpoints::authorize_get)

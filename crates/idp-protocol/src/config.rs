@@ -42,6 +42,8 @@ pub struct ProviderConfig {
     pub busy_retry_after_secs: u32,
     /// Encrypts private signing keys (and later other recoverable secrets) in storage.
     pub key_encryption_key: Arc<KeyEncryptionKey>,
+    /// Which accounts WebFinger answers for.
+    pub webfinger_accounts: crate::WebFingerAccounts,
 }
 
 impl ProviderConfig {
@@ -83,6 +85,7 @@ impl ProviderConfig {
                 .map_or(1, std::num::NonZeroUsize::get),
             busy_retry_after_secs: 1,
             key_encryption_key,
+            webfinger_accounts: crate::WebFingerAccounts::Any,
         }
     }
 
@@ -112,6 +115,8 @@ pub mod paths {
     pub const USERINFO: &str = "/userinfo";
     /// JSON Web Key Set (RFC 7517 §5).
     pub const JWKS: &str = "/jwks.json";
+    /// WebFinger (RFC 7033 §10.1), for issuer discovery (OIDC Discovery §2).
+    pub const WEBFINGER: &str = "/.well-known/webfinger";
     /// Login page.
     pub const LOGIN: &str = "/login";
     /// Consent page.

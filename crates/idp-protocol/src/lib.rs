@@ -2,7 +2,7 @@
 //!
 //! [`Provider`] implements the authorization endpoint with its login and consent
 //! interaction, the token endpoint (`authorization_code`, `refresh_token`), UserInfo,
-//! discovery metadata and the JWKS, as synchronous functions over the `idp-core`
+//! discovery metadata, WebFinger issuer discovery and the JWKS, as synchronous functions over the `idp-core`
 //! repository traits. [`manage`] holds the administrative operations (users, groups,
 //! clients, keys) shared by `idp-admin` and, later, the admin console.
 //!
@@ -28,6 +28,7 @@ mod provider;
 mod throttle;
 mod token;
 mod userinfo;
+mod webfinger;
 
 pub use authorize::{ConsentForm, Interaction, LoginForm, Next, RetryAfter};
 pub use config::{paths, ProviderConfig};
@@ -42,3 +43,4 @@ pub use keys::{
 pub use params::Params;
 pub use provider::Provider;
 pub use token::TokenResponse;
+pub use webfinger::{Jrd, JrdLink, WebFinger, WebFingerAccounts, ISSUER_REL};

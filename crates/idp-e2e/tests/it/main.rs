@@ -11,3 +11,4 @@ mod limits;
 mod negative;
 mod operations;
 mod support;
+mod webfinger;
