@@ -73,7 +73,11 @@ fn view(store: &DieselStore, user: &User) -> Result<UserView, Failure> {
         email: user.email.clone(),
         email_verified: user.email_verified,
         name: user.name.clone(),
-        groups: store.groups_of(&user.id)?,
+        groups: store
+            .groups_of(&user.id)?
+            .into_iter()
+            .map(|g| g.name)
+            .collect(),
         created_at: user
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, ScopeSet, SecretDigest};
+use crate::{ClientOptions, CoreError, ScopeSet, SecretDigest};
 
 /// A client identifier (RFC 6749 §2.2).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -205,8 +205,15 @@ pub struct Client {
     pub refresh_without_offline_access: bool,
     /// Add `user_id` (the username) to token responses, as ownCloud clients read it.
     pub include_user_id: bool,
+    /// Everything else the operator set for it.
+    pub options: ClientOptions,
+    /// The secret itself, sealed under the key-encryption key (bound to the client id),
+    /// kept only while the client's ID tokens are signed with it (HS256).
+    pub secret_sealed: Option<Vec<u8>>,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
+    /// When its registration last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Client {

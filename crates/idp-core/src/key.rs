@@ -78,6 +78,9 @@ pub struct KeySummary {
     /// From when it signs new tokens (until a newer key activates). Rotation sets this
     /// in the future, so the key is published in the JWKS before it is used.
     pub activate_at: DateTime<Utc>,
+    /// When the operator retired it (`idp-admin key retire`): it signs nothing from then
+    /// on, and leaves the JWKS after the retired-key grace period.
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 impl KeySummary {
@@ -136,6 +139,7 @@ mod tests {
             alg: JwsAlgorithm::Rs256,
             created_at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
             activate_at: DateTime::from_timestamp(activate, 0).unwrap_or_default(),
+            retired_at: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! [`SecretDigest`]s, never in clear.
 
 mod client;
+mod client_options;
 mod clock;
 mod error;
 mod grant;
@@ -16,10 +17,12 @@ mod key;
 mod repo;
 mod scope;
 mod session;
+mod settings;
 mod throttle;
 mod user;
 
 pub use client::{check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri};
+pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{error_chain, CoreError};
 pub use grant::{
@@ -29,13 +32,14 @@ pub use grant::{
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, SealedKeyChange, SessionRepo, Store, ThrottleRepo, TokenRepo,
-    UserRepo,
+    MaintenanceRepo, PurgeBefore, ScopeRepo, SealedKeyChange, SessionRepo, SettingsRepo, Store,
+    ThrottleRepo, TokenRepo, UserRepo,
 };
-pub use scope::{Scope, ScopeSet};
+pub use scope::{Scope, ScopeDefinition, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};
+pub use settings::{Lifetimes, SettingKey};
 pub use throttle::{Backoff, Failures};
-pub use user::{Group, User, UserId};
+pub use user::{Address, Group, GroupRef, User, UserId, UserProfile, Withholdable};
 
 /// Result type of repository operations.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

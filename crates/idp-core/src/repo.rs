@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, Failures, Grant, GrantId,
-    Granted, Group, KeySummary, NewTokens, PendingAuthorization, Redemption, RefreshToken, Result,
-    ScopeSet, SecretDigest, SigningKey, User, UserId,
+    Granted, Group, GroupRef, KeySummary, NewTokens, PendingAuthorization, Redemption,
+    RefreshToken, Result, ScopeDefinition, ScopeSet, SecretDigest, SigningKey, User, UserId,
 };
 
 /// Registered clients.
@@ -22,8 +22,17 @@ pub trait ClientRepo {
     fn clients(&self) -> Result<Vec<Client>>;
     /// Removes a client and everything issued to it; whether it existed.
     fn delete_client(&self, id: &ClientId) -> Result<bool>;
-    /// Replaces a confidential client's secret digest; whether the client existed.
-    fn set_client_secret(&self, id: &ClientId, digest: &SecretDigest) -> Result<bool>;
+    /// Replaces everything about a client but its id, type, secret and creation time;
+    /// whether it existed.
+    fn update_client(&self, client: &Client) -> Result<bool>;
+    /// Replaces a confidential client's secret digest, and its sealed copy (kept only for
+    /// clients whose ID tokens are signed with the secret); whether the client existed.
+    fn set_client_secret(
+        &self,
+        id: &ClientId,
+        digest: &SecretDigest,
+        sealed: Option<&[u8]>,
+    ) -> Result<bool>;
 }
 
 /// User accounts.
@@ -42,14 +51,19 @@ pub trait UserRepo {
     fn delete_user(&self, username: &str) -> Result<bool>;
     /// Replaces a password hash; whether the user existed.
     fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<bool>;
-    /// Names of the groups the user belongs to, sorted.
-    fn groups_of(&self, id: &UserId) -> Result<Vec<String>>;
+    /// Replaces a user's username, e-mail, name, profile and `updated_at` (found by id);
+    /// whether the user existed; [`crate::CoreError::Conflict`] if the new username is
+    /// taken.
+    fn update_user(&self, user: &User) -> Result<bool>;
+    /// The groups the user belongs to, by name.
+    fn groups_of(&self, id: &UserId) -> Result<Vec<GroupRef>>;
 }
 
 /// Groups of users.
 pub trait GroupRepo {
-    /// Creates a group; [`crate::CoreError::Conflict`] if the name is taken.
-    fn insert_group(&self, name: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Creates a group with a new stable id; [`crate::CoreError::Conflict`] if the name
+    /// (or id) is taken.
+    fn insert_group(&self, id: &str, name: &str, now: DateTime<Utc>) -> Result<()>;
     /// All groups with their members, by name.
     fn groups(&self) -> Result<Vec<Group>>;
     /// Adds a member; [`crate::CoreError::NotFound`] if group or user is missing.
@@ -140,6 +154,29 @@ pub trait KeyRepo {
     /// re-encryption under a new key-encryption key); [`crate::CoreError::NotFound`],
     /// changing nothing, if any key's stored value is no longer the `old` one.
     fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()>;
+    /// Marks a key retired at `at` unless it already is; whether it was changed.
+    fn retire_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool>;
+}
+
+/// Scopes the operator defined.
+pub trait ScopeRepo {
+    /// Defines a scope; [`crate::CoreError::Conflict`] if it exists.
+    fn insert_scope(&self, scope: &ScopeDefinition) -> Result<()>;
+    /// Every defined scope, by name.
+    fn scope_definitions(&self) -> Result<Vec<ScopeDefinition>>;
+    /// Removes a definition; whether it existed. Clients keep the scope in their lists
+    /// (it is then no longer granted: the provider grants only known scopes).
+    fn delete_scope(&self, name: &str) -> Result<bool>;
+}
+
+/// Settings stored in the database (see [`crate::SettingKey`]).
+pub trait SettingsRepo {
+    /// Every stored setting as (name, value), by name.
+    fn settings(&self) -> Result<Vec<(String, String)>>;
+    /// Stores a setting, replacing its value.
+    fn set_setting(&self, name: &str, value: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Removes a setting (the configuration's value applies again); whether it was set.
+    fn unset_setting(&self, name: &str) -> Result<bool>;
 }
 
 /// One key's private part, sealed anew.
@@ -242,6 +279,8 @@ pub trait Store:
     + AuthorizationRequestRepo
     + ThrottleRepo
     + MaintenanceRepo
+    + ScopeRepo
+    + SettingsRepo
     + Send
     + Sync
 {
@@ -259,6 +298,8 @@ impl<T> Store for T where
         + AuthorizationRequestRepo
         + ThrottleRepo
         + MaintenanceRepo
+        + ScopeRepo
+        + SettingsRepo
         + Send
         + Sync
 {

@@ -17,15 +17,73 @@ impl Scope {
     pub const PROFILE: &'static str = "profile";
     /// `email` and `email_verified` (OIDC Core §5.4).
     pub const EMAIL: &'static str = "email";
+    /// `address` (OIDC Core §5.4).
+    pub const ADDRESS: &'static str = "address";
+    /// `phone_number` and `phone_number_verified` (OIDC Core §5.4).
+    pub const PHONE: &'static str = "phone";
     /// Asks for a refresh token (OIDC Core §11).
     pub const OFFLINE_ACCESS: &'static str = "offline_access";
-    /// Every scope the provider knows, in the order discovery lists them.
-    pub const SUPPORTED: [&'static str; 4] = [
+    /// A `groups` claim listing the user's groups.
+    pub const GROUPS: &'static str = "groups";
+    /// The same list as a `roles` claim, as Nextcloud clients expect.
+    pub const ROLES: &'static str = "roles";
+    /// Every scope the provider defines itself, in the order discovery lists them;
+    /// operators add their own ([`ScopeDefinition`]).
+    pub const SUPPORTED: [&'static str; 8] = [
         Self::OPENID,
         Self::PROFILE,
         Self::EMAIL,
+        Self::ADDRESS,
+        Self::PHONE,
         Self::OFFLINE_ACCESS,
+        Self::GROUPS,
+        Self::ROLES,
     ];
+
+    /// Whether `name` is one the provider defines itself.
+    pub fn is_standard(name: &str) -> bool {
+        Self::SUPPORTED.contains(&name)
+    }
+}
+
+/// A scope the operator defined (`idp-admin scope create`), for the operator's own APIs:
+/// it releases no claims, it is only granted and carried in tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScopeDefinition {
+    /// The scope token.
+    pub name: String,
+    /// What it allows, shown on the consent page.
+    pub description: String,
+    /// When it was defined.
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ScopeDefinition {
+    /// Checks a new scope's name: 1–64 scope characters (RFC 6749 §3.3), not one the
+    /// provider defines.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the rule.
+    pub fn check_name(name: &str) -> Result<(), CoreError> {
+        if name.is_empty() || name.len() > 64 {
+            return Err(CoreError::invalid(
+                "scope name",
+                "must be 1 to 64 characters long",
+            ));
+        }
+        ScopeSet::parse(name)?;
+        if name.contains(' ') {
+            return Err(CoreError::invalid("scope name", "must be one scope token"));
+        }
+        if Scope::is_standard(name) {
+            return Err(CoreError::invalid(
+                "scope name",
+                format!("{name:?} is a standard scope"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A set of scope tokens, kept sorted so that its text form is stable.

@@ -192,6 +192,7 @@ fn new_rs256_key(
         alg: JwsAlgorithm::Rs256,
         created_at: now,
         activate_at,
+        retired_at: None,
     };
     sealed(summary, &der, kek)
 }
@@ -234,6 +235,7 @@ pub fn import_signing_key(
         alg: JwsAlgorithm::Rs256,
         created_at: clock.now(),
         activate_at,
+        retired_at: None,
     };
     let key = sealed(summary, pkcs8, kek)?;
     store.insert_signing_key(&key)?;

@@ -64,7 +64,9 @@ pub fn create_user(
         email: new.email,
         email_verified: new.email_verified,
         name: new.name.filter(|n| !n.trim().is_empty()),
+        profile: idp_core::UserProfile::default(),
         created_at: clock.now(),
+        updated_at: clock.now(),
     };
     store.insert_user(&user, &new.groups).map_err(refused)?;
     Ok(user)
@@ -173,8 +175,12 @@ pub fn create_group(
     name: &str,
 ) -> Result<Group, ProtocolError> {
     Group::check_name(name).map_err(refused)?;
-    store.insert_group(name, clock.now()).map_err(refused)?;
+    let id = idp_crypto::random_id(16)?;
+    store
+        .insert_group(&id, name, clock.now())
+        .map_err(refused)?;
     Ok(Group {
+        id,
         name: name.to_owned(),
         members: Vec::new(),
     })
@@ -344,7 +350,10 @@ pub fn create_client(
         first_party: new.first_party,
         refresh_without_offline_access: new.refresh_without_offline_access,
         include_user_id: new.include_user_id,
+        options: idp_core::ClientOptions::default(),
+        secret_sealed: None,
         created_at: clock.now(),
+        updated_at: clock.now(),
     };
     store.insert_client(&client).map_err(refused)?;
     Ok(CreatedClient { client, secret })
@@ -364,7 +373,7 @@ pub fn rotate_client_secret(store: &dyn Store, id: &ClientId) -> Result<String, 
     }
     let secret = idp_crypto::random_secret()?;
     store
-        .set_client_secret(id, &digest_of(&secret))
+        .set_client_secret(id, &digest_of(&secret), None)
         .map_err(refused)?;
     Ok(secret)
 }

@@ -22,13 +22,13 @@ use crate::rows::{
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, clients, consents, failure_counters,
-    grants, group_members, pending_authorizations, refresh_tokens, signing_keys, user_groups,
-    users,
+    grants, group_members, pending_authorizations, refresh_tokens, scopes, settings, signing_keys,
+    user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
 /// Rows read and inserted at a time: few enough that a multi-row insert stays within every
-/// backend's limit on bound parameters (at most 12 columns × 1000 rows; the bundled SQLite
+/// backend's limit on bound parameters (at most 15 columns × 1000 rows; the bundled SQLite
 /// allows 32766, PostgreSQL 65535), many enough that round trips do not dominate. (Diesel
 /// inserts a SQLite batch whose rows have a `NULL`able field one row per statement.)
 const BATCH: i64 = 1000;
@@ -53,6 +53,8 @@ macro_rules! tables {
             browser_sessions: SessionRow [session_digest],
             pending_authorizations: PendingRow [id],
             failure_counters: FailureCounterRow [counter_key],
+            scopes: ScopeRow [name],
+            settings: SettingRow [name],
         )
     };
 }
@@ -63,6 +65,25 @@ macro_rules! tables {
 struct GroupRow {
     name: String,
     created_at: i64,
+    id: String,
+}
+
+/// A scope the operator defined.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = scopes)]
+struct ScopeRow {
+    name: String,
+    description: String,
+    created_at: i64,
+}
+
+/// A stored setting.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = settings)]
+struct SettingRow {
+    name: String,
+    value: String,
+    updated_at: i64,
 }
 
 /// A user's membership of a group.

@@ -38,11 +38,13 @@ pub(crate) struct UserRow {
     pub email_verified: bool,
     pub name: Option<String>,
     pub created_at: i64,
+    pub profile: String,
+    pub updated_at: i64,
 }
 
 impl UserRow {
-    pub fn from_domain(u: &User) -> Self {
-        UserRow {
+    pub fn from_domain(u: &User) -> Result<Self, StoreError> {
+        Ok(UserRow {
             id: u.id.as_str().to_owned(),
             username: u.username.clone(),
             password_hash: u.password_hash.clone(),
@@ -50,7 +52,10 @@ impl UserRow {
             email_verified: u.email_verified,
             name: u.name.clone(),
             created_at: to_unix(u.created_at),
-        }
+            profile: serde_json::to_string(&u.profile)
+                .map_err(|_| StoreError::Corrupt("user profile"))?,
+            updated_at: to_unix(u.updated_at),
+        })
     }
 
     pub fn into_domain(self) -> Result<User, StoreError> {
@@ -61,7 +66,10 @@ impl UserRow {
             email: self.email,
             email_verified: self.email_verified,
             name: self.name,
+            profile: serde_json::from_str(&self.profile)
+                .map_err(|_| StoreError::Corrupt("user profile"))?,
             created_at: from_unix(self.created_at)?,
+            updated_at: from_unix(self.updated_at)?,
         })
     }
 }
@@ -81,6 +89,9 @@ pub(crate) struct ClientRow {
     pub include_user_id: bool,
     pub created_at: i64,
     pub default_scopes: String,
+    pub options: String,
+    pub secret_sealed: Option<Vec<u8>>,
+    pub updated_at: i64,
 }
 
 impl ClientRow {
@@ -101,6 +112,10 @@ impl ClientRow {
             include_user_id: c.include_user_id,
             created_at: to_unix(c.created_at),
             default_scopes: c.default_scopes.to_string(),
+            options: serde_json::to_string(&c.options)
+                .map_err(|_| StoreError::Corrupt("client options"))?,
+            secret_sealed: c.secret_sealed.clone(),
+            updated_at: to_unix(c.updated_at),
         })
     }
 
@@ -129,7 +144,11 @@ impl ClientRow {
             first_party: self.first_party,
             refresh_without_offline_access: self.refresh_without_offline_access,
             include_user_id: self.include_user_id,
+            options: serde_json::from_str(&self.options)
+                .map_err(|_| StoreError::Corrupt("client options"))?,
+            secret_sealed: self.secret_sealed,
             created_at: from_unix(self.created_at)?,
+            updated_at: from_unix(self.updated_at)?,
         })
     }
 }
@@ -313,13 +332,14 @@ pub(crate) struct SigningKeyRow {
     pub private_key_pkcs8: Vec<u8>,
     pub created_at: i64,
     pub activate_at: i64,
+    pub retired_at: Option<i64>,
 }
 
 /// The columns of a key without its private part.
-pub(crate) type KeySummaryRow = (String, String, i64, i64);
+pub(crate) type KeySummaryRow = (String, String, i64, i64, Option<i64>);
 
 pub(crate) fn key_summary(
-    (kid, alg, created_at, activate_at): KeySummaryRow,
+    (kid, alg, created_at, activate_at, retired_at): KeySummaryRow,
 ) -> Result<KeySummary, StoreError> {
     Ok(KeySummary {
         kid,
@@ -328,6 +348,7 @@ pub(crate) fn key_summary(
             .map_err(|_| StoreError::Corrupt("key algorithm"))?,
         created_at: from_unix(created_at)?,
         activate_at: from_unix(activate_at)?,
+        retired_at: retired_at.map(from_unix).transpose()?,
     })
 }
 
@@ -339,12 +360,19 @@ impl SigningKeyRow {
             private_key_pkcs8: k.private_key_pkcs8.clone(),
             created_at: to_unix(k.summary.created_at),
             activate_at: to_unix(k.summary.activate_at),
+            retired_at: k.summary.retired_at.map(to_unix),
         }
     }
 
     pub fn into_domain(self) -> Result<SigningKey, StoreError> {
         Ok(SigningKey {
-            summary: key_summary((self.kid, self.alg, self.created_at, self.activate_at))?,
+            summary: key_summary((
+                self.kid,
+                self.alg,
+                self.created_at,
+                self.activate_at,
+                self.retired_at,
+            ))?,
             private_key_pkcs8: self.private_key_pkcs8,
         })
     }

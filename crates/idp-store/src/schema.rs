@@ -10,6 +10,8 @@ diesel::table! {
         email_verified -> Bool,
         name -> Nullable<Text>,
         created_at -> BigInt,
+        profile -> Text,
+        updated_at -> BigInt,
     }
 }
 
@@ -17,6 +19,7 @@ diesel::table! {
     user_groups (name) {
         name -> Text,
         created_at -> BigInt,
+        id -> Text,
     }
 }
 
@@ -41,6 +44,9 @@ diesel::table! {
         include_user_id -> Bool,
         created_at -> BigInt,
         default_scopes -> Text,
+        options -> Text,
+        secret_sealed -> Nullable<Binary>,
+        updated_at -> BigInt,
     }
 }
 
@@ -108,6 +114,7 @@ diesel::table! {
         private_key_pkcs8 -> Binary,
         created_at -> BigInt,
         activate_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
     }
 }
 
@@ -142,6 +149,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scopes (name) {
+        name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -163,4 +186,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     browser_sessions,
     pending_authorizations,
     failure_counters,
+    scopes,
+    settings,
 );

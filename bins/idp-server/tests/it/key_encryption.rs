@@ -116,6 +116,7 @@ fn keys_stored_in_plaintext_by_an_earlier_release_are_sealed_at_start() {
                     alg: idp_core::JwsAlgorithm::Rs256,
                     created_at: now,
                     activate_at: now,
+                    retired_at: None,
                 },
                 private_key_pkcs8: der.to_vec(),
             })

@@ -89,6 +89,7 @@ fn a_failure_before_the_tokens_are_stored_leaves_the_code_redeemable() {
                 alg: JwsAlgorithm::Rs256,
                 created_at: now,
                 activate_at: now,
+                retired_at: None,
             },
             private_key_pkcs8: vec![1, 2, 3],
         })

@@ -56,11 +56,43 @@ impl ClientRepo for DieselStore {
         })
     }
 
-    fn set_client_secret(&self, id: &ClientId, digest: &SecretDigest) -> Result<bool> {
+    fn update_client(&self, client: &Client) -> Result<bool> {
+        run(|| {
+            let row = ClientRow::from_domain(client)?;
+            with_conn!(self, conn => {
+                let n = diesel::update(clients::table.find(&row.client_id))
+                    .set((
+                        clients::name.eq(&row.name),
+                        clients::redirect_uris.eq(&row.redirect_uris),
+                        clients::grant_types.eq(&row.grant_types),
+                        clients::scopes.eq(&row.scopes),
+                        clients::default_scopes.eq(&row.default_scopes),
+                        clients::first_party.eq(row.first_party),
+                        clients::refresh_without_offline_access
+                            .eq(row.refresh_without_offline_access),
+                        clients::include_user_id.eq(row.include_user_id),
+                        clients::options.eq(&row.options),
+                        clients::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)?;
+                Ok(n > 0)
+            })
+        })
+    }
+
+    fn set_client_secret(
+        &self,
+        id: &ClientId,
+        digest: &SecretDigest,
+        sealed: Option<&[u8]>,
+    ) -> Result<bool> {
         run(|| {
             with_conn!(self, conn => {
                 let n = diesel::update(clients::table.find(id.as_str()))
-                    .set(clients::secret_digest.eq(Some(digest.as_hex())))
+                    .set((
+                        clients::secret_digest.eq(Some(digest.as_hex())),
+                        clients::secret_sealed.eq(sealed),
+                    ))
                     .execute(conn)?;
                 Ok(n > 0)
             })

@@ -1,9 +1,10 @@
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{KeyRepo, KeySummary, Result, SealedKeyChange, SigningKey};
 
 use super::run;
 use crate::pool::WriteTransaction;
-use crate::rows::{key_summary, KeySummaryRow, SigningKeyRow};
+use crate::rows::{key_summary, to_unix, KeySummaryRow, SigningKeyRow};
 use crate::schema::signing_keys;
 use crate::{DieselStore, StoreError};
 
@@ -17,6 +18,7 @@ impl KeyRepo for DieselStore {
                         signing_keys::alg,
                         signing_keys::created_at,
                         signing_keys::activate_at,
+                        signing_keys::retired_at,
                     ))
                     .order((signing_keys::created_at.desc(), signing_keys::kid))
                     .load::<KeySummaryRow>(conn)?
@@ -77,6 +79,21 @@ impl KeyRepo for DieselStore {
                 }
                 Ok(())
             }))
+        })
+    }
+
+    fn retire_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::update(
+                    signing_keys::table
+                        .find(kid)
+                        .filter(signing_keys::retired_at.is_null()),
+                )
+                .set(signing_keys::retired_at.eq(Some(to_unix(at))))
+                .execute(conn)?;
+                Ok(n > 0)
+            })
         })
     }
 }

@@ -4,7 +4,9 @@ mod clients;
 mod grants;
 mod keys;
 mod maintenance;
+mod scopes;
 mod sessions;
+mod settings;
 mod throttle;
 mod users;
 

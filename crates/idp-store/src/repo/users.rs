@@ -1,6 +1,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use idp_core::{ClientId, ConsentRepo, Group, GroupRepo, Result, ScopeSet, User, UserId, UserRepo};
+use idp_core::{
+    ClientId, ConsentRepo, Group, GroupRef, GroupRepo, Result, ScopeSet, User, UserId, UserRepo,
+};
 
 use super::run;
 use crate::pool::WriteTransaction;
@@ -39,7 +41,7 @@ impl UserRepo for DieselStore {
 
     fn insert_user(&self, user: &User, groups: &[String]) -> Result<()> {
         run(|| {
-            let row = UserRow::from_domain(user);
+            let row = UserRow::from_domain(user)?;
             with_conn!(self, conn => {
                 conn.write_transaction(|conn| {
                     diesel::insert_into(users::table)
@@ -105,25 +107,53 @@ impl UserRepo for DieselStore {
         })
     }
 
-    fn groups_of(&self, id: &UserId) -> Result<Vec<String>> {
+    fn update_user(&self, user: &User) -> Result<bool> {
+        run(|| {
+            let row = UserRow::from_domain(user)?;
+            with_conn!(self, conn => {
+                let n = diesel::update(users::table.find(&row.id))
+                    .set((
+                        users::username.eq(&row.username),
+                        users::email.eq(&row.email),
+                        users::email_verified.eq(row.email_verified),
+                        users::name.eq(&row.name),
+                        users::profile.eq(&row.profile),
+                        users::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| StoreError::conflict_as(e, || format!("user {}", user.username)))?;
+                Ok(n > 0)
+            })
+        })
+    }
+
+    fn groups_of(&self, id: &UserId) -> Result<Vec<GroupRef>> {
         run(|| {
             with_conn!(self, conn => {
                 Ok(group_members::table
+                    .inner_join(user_groups::table)
                     .filter(group_members::user_id.eq(id.as_str()))
-                    .select(group_members::group_name)
-                    .order(group_members::group_name)
-                    .load::<String>(conn)?)
+                    .select((user_groups::id, user_groups::name))
+                    .order(user_groups::name)
+                    .load::<(String, String)>(conn)?
+                    .into_iter()
+                    .map(|(id, name)| GroupRef { id, name })
+                    .collect())
             })
         })
     }
 }
 
 impl GroupRepo for DieselStore {
-    fn insert_group(&self, name: &str, now: DateTime<Utc>) -> Result<()> {
+    fn insert_group(&self, id: &str, name: &str, now: DateTime<Utc>) -> Result<()> {
         run(|| {
             with_conn!(self, conn => {
                 diesel::insert_into(user_groups::table)
-                    .values((user_groups::name.eq(name), user_groups::created_at.eq(to_unix(now))))
+                    .values((
+                        user_groups::id.eq(id),
+                        user_groups::name.eq(name),
+                        user_groups::created_at.eq(to_unix(now)),
+                    ))
                     .execute(conn)
                     .map_err(|e| StoreError::conflict_as(e, || format!("group {name}")))?;
                 Ok(())
@@ -135,9 +165,9 @@ impl GroupRepo for DieselStore {
         run(|| {
             with_conn!(self, conn => {
                 let names = user_groups::table
-                    .select(user_groups::name)
+                    .select((user_groups::id, user_groups::name))
                     .order(user_groups::name)
-                    .load::<String>(conn)?;
+                    .load::<(String, String)>(conn)?;
                 let members = group_members::table
                     .inner_join(users::table)
                     .select((group_members::group_name, users::username))
@@ -145,13 +175,13 @@ impl GroupRepo for DieselStore {
                     .load::<(String, String)>(conn)?;
                 Ok(names
                     .into_iter()
-                    .map(|name| {
+                    .map(|(id, name)| {
                         let members = members
                             .iter()
                             .filter(|(g, _)| *g == name)
                             .map(|(_, u)| u.clone())
                             .collect();
-                        Group { name, members }
+                        Group { id, name, members }
                     })
                     .collect())
             })

@@ -5,8 +5,8 @@
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
     AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, GrantId,
-    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, ScopeSet, SessionRepo, SigningKey,
-    Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
+    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, ScopeDefinition, ScopeRepo, ScopeSet,
+    SessionRepo, SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -25,6 +25,7 @@ fn key() -> SigningKey {
             alg: JwsAlgorithm::Rs256,
             created_at: t(0),
             activate_at: t(3600),
+            retired_at: Some(t(7200)),
         },
         private_key_pkcs8: vec![0, 1, 2, 127, 128, 255, 0],
     }
@@ -33,11 +34,11 @@ fn key() -> SigningKey {
 /// Puts a row into every table through the repository traits, with `many` more users in
 /// the group `staff`.
 fn fill(store: &DieselStore, many: usize) {
-    store.insert_group("staff", t(0)).unwrap();
-    store.insert_group("admins", t(1)).unwrap();
+    store.insert_group("id-staff", "staff", t(0)).unwrap();
+    store.insert_group("id-admins", "admins", t(1)).unwrap();
     store
         .insert_user(
-            &crate::users::user("u1", "alice"),
+            &crate::users::user_with_profile("u1", "alice"),
             &["staff".into(), "admins".into()],
         )
         .unwrap();
@@ -49,7 +50,9 @@ fn fill(store: &DieselStore, many: usize) {
         store.insert_user(&user, &["staff".into()]).unwrap();
     }
 
-    crate::clients::insert_client(store, "c1");
+    store
+        .insert_client(&crate::clients::client_with_options("c1"))
+        .unwrap();
     let mut public = crate::clients::client("c2");
     (public.client_type, public.secret_digest) = (ClientType::Public, None);
     store.insert_client(&public).unwrap();
@@ -95,6 +98,16 @@ fn fill(store: &DieselStore, many: usize) {
     store.note_failure("user:alice", t(0), t(-60)).unwrap();
     store.note_failure("user:alice", t(1), t(-60)).unwrap();
     store.note_failure("ip:192.0.2.1", t(2), t(-60)).unwrap();
+    store
+        .insert_scope(&ScopeDefinition {
+            name: "event:write".into(),
+            description: "Create events".into(),
+            created_at: t(1),
+        })
+        .unwrap();
+    store
+        .set_setting("access_token_lifetime", "600", t(2))
+        .unwrap();
 }
 
 /// Everything [`fill`] stored, as the repository traits read it back.
@@ -134,6 +147,8 @@ fn contents(store: &DieselStore) -> Vec<String> {
     for k in ["user:alice", "ip:192.0.2.1"] {
         out.push(format!("{k}: {:?}", store.failures(k, t(-100)).unwrap()));
     }
+    out.push(format!("{:?}", store.scope_definitions().unwrap()));
+    out.push(format!("{:?}", store.settings().unwrap()));
     out
 }
 

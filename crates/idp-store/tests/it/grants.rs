@@ -247,17 +247,22 @@ fn failures_are_counted_per_key_within_the_window() {
     assert!(store.failures("k", t(-100)).unwrap().is_none());
 }
 
-fn key_summaries_leave_out_private_parts_which_load_one_by_one() {
-    let (store, _db) = fresh_store();
-    let key = |kid: &str, at: i64| SigningKey {
+/// A key made at `at`, signing an hour later.
+pub fn key(kid: &str, at: i64) -> SigningKey {
+    SigningKey {
         summary: KeySummary {
             kid: kid.into(),
             alg: JwsAlgorithm::Rs256,
             created_at: t(at),
             activate_at: t(at + 3600),
+            retired_at: None,
         },
         private_key_pkcs8: vec![1, 2, 3, 0, 255],
-    };
+    }
+}
+
+fn key_summaries_leave_out_private_parts_which_load_one_by_one() {
+    let (store, _db) = fresh_store();
     store.insert_signing_key(&key("k1", 0)).unwrap();
     store.insert_signing_key(&key("k2", 10)).unwrap();
     assert!(store.insert_signing_key(&key("k2", 10)).is_err());

@@ -9,6 +9,7 @@ mod fixtures;
 mod grants;
 mod migrations;
 mod sessions;
+mod settings;
 mod users;
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -10,8 +10,54 @@ pub fn user(id: &str, username: &str) -> User {
         email: Some(format!("{username}@example.com")),
         email_verified: true,
         name: Some("Full Name".into()),
+        profile: idp_core::UserProfile::default(),
         created_at: t(0),
+        updated_at: t(0),
     }
+}
+
+/// A user with every profile claim set.
+pub fn user_with_profile(id: &str, username: &str) -> User {
+    User {
+        profile: idp_core::UserProfile {
+            given_name: Some("Given".into()),
+            family_name: Some("Family".into()),
+            phone_number: Some("+33 1 23 45 67 89".into()),
+            phone_number_verified: true,
+            address: Some(idp_core::Address {
+                street_address: Some("1 Rue \"Quoted\"\n2nd floor".into()),
+                country: Some("FR".into()),
+                ..idp_core::Address::default()
+            }),
+            website: Some("https://example.com/~me".into()),
+            picture: Some("https://example.com/me.png".into()),
+            locale: Some("fr-FR".into()),
+            zoneinfo: Some("Europe/Paris".into()),
+            withheld: vec!["address".into(), "picture".into()],
+        },
+        updated_at: t(9),
+        ..user(id, username)
+    }
+}
+
+fn users_are_updated_with_their_profile() {
+    let (store, _db) = fresh_store();
+    store.insert_user(&user("u1", "alice"), &[]).unwrap();
+    store.insert_user(&user("u2", "bob"), &[]).unwrap();
+    let mut changed = user_with_profile("u1", "alice2");
+    changed.password_hash = "must not change".into();
+    assert!(store.update_user(&changed).unwrap());
+    let read = store.user_by_id(&UserId::new("u1")).unwrap().unwrap();
+    assert_eq!(read.username, "alice2");
+    assert_eq!(read.profile, changed.profile);
+    assert_eq!(read.updated_at, t(9));
+    assert_eq!(read.password_hash, "$argon2id$fake");
+    let taken = user_with_profile("u1", "bob");
+    assert!(matches!(
+        store.update_user(&taken),
+        Err(CoreError::Conflict(_))
+    ));
+    assert!(!store.update_user(&user("nobody", "carl")).unwrap());
 }
 
 fn users_round_trip_and_usernames_are_unique() {
@@ -40,7 +86,7 @@ fn users_round_trip_and_usernames_are_unique() {
 
 fn creating_a_user_in_a_missing_group_leaves_nothing_behind() {
     let (store, _db) = fresh_store();
-    store.insert_group("staff", t(0)).unwrap();
+    store.insert_group("id-staff", "staff", t(0)).unwrap();
     let err = store
         .insert_user(&user("u1", "bob"), &["staff".into(), "missing".into()])
         .unwrap_err();
@@ -51,10 +97,10 @@ fn creating_a_user_in_a_missing_group_leaves_nothing_behind() {
 
 fn groups_track_members() {
     let (store, _db) = fresh_store();
-    store.insert_group("staff", t(0)).unwrap();
-    store.insert_group("admins", t(0)).unwrap();
+    store.insert_group("id-staff", "staff", t(0)).unwrap();
+    store.insert_group("id-admins", "admins", t(0)).unwrap();
     assert!(matches!(
-        store.insert_group("staff", t(1)),
+        store.insert_group("id-other", "staff", t(1)),
         Err(CoreError::Conflict(_))
     ));
     store
@@ -78,10 +124,15 @@ fn groups_track_members() {
         groups[1].members,
         vec!["carol".to_owned(), "dave".to_owned()]
     );
+    let of_carol = store.groups_of(&UserId::new("u1")).unwrap();
     assert_eq!(
-        store.groups_of(&UserId::new("u1")).unwrap(),
-        vec!["admins", "staff"]
+        of_carol
+            .iter()
+            .map(|g| (g.id.as_str(), g.name.as_str()))
+            .collect::<Vec<_>>(),
+        [("id-admins", "admins"), ("id-staff", "staff")]
     );
+    assert_eq!(groups[0].id, "id-admins");
     assert!(store.remove_member("staff", "dave").unwrap());
     assert!(!store.remove_member("staff", "dave").unwrap());
     // Deleting a user removes their memberships.
@@ -110,6 +161,7 @@ fn consent_accumulates_per_user_and_client() {
 
 idp_testdb::on_both_backends!(
     users_round_trip_and_usernames_are_unique,
+    users_are_updated_with_their_profile,
     creating_a_user_in_a_missing_group_leaves_nothing_behind,
     groups_track_members,
     consent_accumulates_per_user_and_client,

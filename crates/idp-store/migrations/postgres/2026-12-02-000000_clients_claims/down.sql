@@ -1,0 +1,10 @@
+DROP TABLE settings;
+DROP TABLE scopes;
+ALTER TABLE signing_keys DROP COLUMN retired_at;
+DROP INDEX user_groups_id;
+ALTER TABLE user_groups DROP COLUMN id;
+ALTER TABLE users DROP COLUMN updated_at;
+ALTER TABLE users DROP COLUMN profile;
+ALTER TABLE clients DROP COLUMN updated_at;
+ALTER TABLE clients DROP COLUMN secret_sealed;
+ALTER TABLE clients DROP COLUMN options;
