@@ -49,10 +49,16 @@ pub fn provider_config(
 ) -> ProviderConfig {
     let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
     let mut config = ProviderConfig::new(settings.issuer.clone(), key_encryption_key);
-    config.access_token_lifetime = secs(settings.access_token_lifetime);
-    config.refresh_token_lifetime = secs(settings.refresh_token_lifetime);
-    config.authorization_code_lifetime = secs(settings.authorization_code_lifetime);
-    config.session_lifetime = secs(settings.session_lifetime);
+    config.lifetimes = idp_core::Lifetimes {
+        access_token: secs(settings.access_token_lifetime),
+        // 0: refresh tokens do not expire.
+        refresh_token: (settings.refresh_token_lifetime > 0)
+            .then(|| secs(settings.refresh_token_lifetime)),
+        code: secs(settings.authorization_code_lifetime),
+        id_token: secs(settings.id_token_lifetime),
+        session: secs(settings.session_lifetime),
+        retired_key_grace: secs(settings.retired_key_grace),
+    };
     config.key_activation_delay = secs(settings.key_activation_delay);
     config.webfinger_accounts = if settings.webfinger_existing_users_only {
         idp_protocol::WebFingerAccounts::Existing

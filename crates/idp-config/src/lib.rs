@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use idp_core::SettingKey;
 use serde::{Deserialize, Serialize};
 
 mod key_encryption;
@@ -84,12 +85,17 @@ pub struct Settings {
     pub database_url: String,
     /// Access token lifetime, seconds.
     pub access_token_lifetime: u64,
-    /// Refresh token lifetime, seconds.
+    /// Refresh token lifetime, seconds; 0: refresh tokens do not expire.
     pub refresh_token_lifetime: u64,
-    /// Authorization code lifetime, seconds (at most 600, RFC 6749 §4.1.2).
+    /// Authorization code lifetime, seconds (at most 600, RFC 6749 §4.1.2); also read as
+    /// `code_lifetime`, the name `idp-admin settings` uses.
     pub authorization_code_lifetime: u64,
+    /// ID token lifetime, seconds.
+    pub id_token_lifetime: u64,
     /// Browser session lifetime, seconds.
     pub session_lifetime: u64,
+    /// Seconds a retired signing key stays in the JWKS.
+    pub retired_key_grace: u64,
     /// Seconds after `idp-admin key rotate` before the new key signs (it is published in
     /// the JWKS at once); longer than the JWKS `max-age` of 300 s.
     pub key_activation_delay: u64,
@@ -129,7 +135,9 @@ impl Settings {
             access_token_lifetime: raw.access_token_lifetime,
             refresh_token_lifetime: raw.refresh_token_lifetime,
             authorization_code_lifetime: raw.authorization_code_lifetime,
+            id_token_lifetime: raw.id_token_lifetime,
             session_lifetime: raw.session_lifetime,
+            retired_key_grace: raw.retired_key_grace,
             key_activation_delay: raw.key_activation_delay,
             database_pool_size: raw.database_pool_size,
             database_pool_timeout_ms: raw.database_pool_timeout_ms,
@@ -181,8 +189,11 @@ struct Raw {
     database_url: String,
     access_token_lifetime: u64,
     refresh_token_lifetime: u64,
+    #[serde(alias = "code_lifetime")]
     authorization_code_lifetime: u64,
+    id_token_lifetime: u64,
     session_lifetime: u64,
+    retired_key_grace: u64,
     key_activation_delay: u64,
     database_pool_size: u32,
     database_pool_timeout_ms: u64,
@@ -203,7 +214,9 @@ impl Default for Raw {
             access_token_lifetime: 3600,
             refresh_token_lifetime: 30 * 24 * 3600,
             authorization_code_lifetime: 60,
+            id_token_lifetime: 3600,
             session_lifetime: 12 * 3600,
+            retired_key_grace: 86_400,
             key_activation_delay: 3600,
             database_pool_size: 8,
             database_pool_timeout_ms: 1000,
@@ -256,18 +269,46 @@ impl Raw {
         if self.database_url.trim().is_empty() {
             return Err(bad("database_url", "must not be empty"));
         }
-        for (name, value) in [
-            ("access_token_lifetime", self.access_token_lifetime),
-            ("refresh_token_lifetime", self.refresh_token_lifetime),
+        // The same rules as `idp-admin settings set` (idp-core's `SettingKey`).
+        for (name, key, value) in [
+            (
+                "access_token_lifetime",
+                SettingKey::AccessTokenLifetime,
+                self.access_token_lifetime,
+            ),
+            (
+                "refresh_token_lifetime",
+                SettingKey::RefreshTokenLifetime,
+                self.refresh_token_lifetime,
+            ),
             (
                 "authorization_code_lifetime",
+                SettingKey::CodeLifetime,
                 self.authorization_code_lifetime,
             ),
-            ("session_lifetime", self.session_lifetime),
+            (
+                "id_token_lifetime",
+                SettingKey::IdTokenLifetime,
+                self.id_token_lifetime,
+            ),
+            (
+                "session_lifetime",
+                SettingKey::SessionLifetime,
+                self.session_lifetime,
+            ),
+            (
+                "retired_key_grace",
+                SettingKey::RetiredKeyGrace,
+                self.retired_key_grace,
+            ),
         ] {
-            if value == 0 || value > 10 * 365 * 24 * 3600 {
-                return Err(bad(name, "must be between 1 second and 10 years"));
-            }
+            key.normalise(&value.to_string()).map_err(|e| {
+                let reason = match e {
+                    idp_core::CoreError::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                bad(name, reason)
+            })?;
         }
         if self.key_activation_delay > 30 * 24 * 3600 {
             return Err(bad("key_activation_delay", "must be at most 30 days"));
@@ -298,12 +339,6 @@ impl Raw {
                 })?;
             trusted_proxies.push(net);
         }
-        if self.authorization_code_lifetime > 600 {
-            return Err(bad(
-                "authorization_code_lifetime",
-                "must be at most 600 seconds (RFC 6749 §4.1.2)",
-            ));
-        }
         let metrics_listen = match self.metrics_listen.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(addr) => Some(addr.parse::<SocketAddr>().map_err(|_| {
@@ -332,7 +367,9 @@ impl Raw {
             access_token_lifetime: self.access_token_lifetime,
             refresh_token_lifetime: self.refresh_token_lifetime,
             authorization_code_lifetime: self.authorization_code_lifetime,
+            id_token_lifetime: self.id_token_lifetime,
             session_lifetime: self.session_lifetime,
+            retired_key_grace: self.retired_key_grace,
             key_activation_delay: self.key_activation_delay,
             database_pool_size: self.database_pool_size,
             database_pool_timeout_ms: self.database_pool_timeout_ms,

@@ -2,14 +2,13 @@
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::HttpRequest;
-use idp_protocol::Provider;
+use idp_protocol::{Provider, SessionCookie};
 
 /// How the session cookie is named and flagged.
 #[derive(Clone, Debug)]
 pub(crate) struct CookiePolicy {
     name: &'static str,
     secure: bool,
-    max_age_secs: i64,
 }
 
 impl CookiePolicy {
@@ -23,7 +22,6 @@ impl CookiePolicy {
                 "idp_session"
             },
             secure,
-            max_age_secs: provider.config().session_lifetime.num_seconds(),
         }
     }
 
@@ -32,14 +30,15 @@ impl CookiePolicy {
         req.cookie(self.name).map(|c| c.value().to_owned())
     }
 
-    /// A `Set-Cookie` for a new session id: HttpOnly, SameSite=Lax, Secure over https.
-    pub(crate) fn build(&self, value: String) -> Cookie<'static> {
-        Cookie::build(self.name, value)
+    /// A `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, Secure over https, kept
+    /// as long as the session lasts.
+    pub(crate) fn build(&self, session: SessionCookie) -> Cookie<'static> {
+        Cookie::build(self.name, session.value)
             .path("/")
             .http_only(true)
             .secure(self.secure)
             .same_site(SameSite::Lax)
-            .max_age(time::Duration::seconds(self.max_age_secs))
+            .max_age(time::Duration::seconds(session.max_age_secs))
             .finish()
     }
 }

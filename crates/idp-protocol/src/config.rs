@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use idp_core::Backoff;
+use idp_core::{Backoff, Lifetimes};
 use idp_crypto::KeyEncryptionKey;
 
 /// Protocol settings; the binaries fill them from configuration.
@@ -12,14 +12,9 @@ pub struct ProviderConfig {
     /// Issuer identifier: an `https` (or, for local use, `http`) URL without query,
     /// fragment or trailing slash (OIDC Discovery §3, RFC 8414 §2).
     pub issuer: String,
-    /// Access token lifetime.
-    pub access_token_lifetime: Duration,
-    /// Refresh token lifetime.
-    pub refresh_token_lifetime: Duration,
-    /// Authorization code lifetime (RFC 6749 §4.1.2: at most 10 minutes; 60 s by default).
-    pub authorization_code_lifetime: Duration,
-    /// Browser session lifetime.
-    pub session_lifetime: Duration,
+    /// Lifetimes of tokens, codes and sessions, unless the database's settings say
+    /// otherwise ([`crate::Provider::lifetimes`]).
+    pub lifetimes: Lifetimes,
     /// How long an authorization request may wait for login and consent.
     pub pending_request_lifetime: Duration,
     /// How long after `idp-admin key rotate` the new key starts signing; until then it is
@@ -47,8 +42,7 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
-    /// Defaults for an issuer: access 1 h, refresh 30 days, code 60 s, session 12 h,
-    /// pending request 15 min, key activation 1 h after rotation; logins back off after 5
+    /// Defaults for an issuer: [`Lifetimes::default`], pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
     /// client; one password hash per core at a time. Private keys are stored sealed under
     /// `key_encryption_key`.
@@ -56,10 +50,7 @@ impl ProviderConfig {
         let issuer: String = issuer.into();
         ProviderConfig {
             issuer: issuer.trim_end_matches('/').to_owned(),
-            access_token_lifetime: Duration::hours(1),
-            refresh_token_lifetime: Duration::days(30),
-            authorization_code_lifetime: Duration::seconds(60),
-            session_lifetime: Duration::hours(12),
+            lifetimes: Lifetimes::default(),
             pending_request_lifetime: Duration::minutes(15),
             key_activation_delay: Duration::hours(1),
             refresh_reuse_detection: Duration::days(2),

@@ -1,49 +1,84 @@
 //! ID tokens (OIDC Core §2), signed with the active key.
 
-use chrono::{DateTime, Utc};
-use idp_core::{ClientId, ScopeSet, User};
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims};
-use openidconnect::{AccessToken, Audience, EmptyAdditionalClaims, Nonce};
+use chrono::{DateTime, Duration, Utc};
+use idp_core::{Client, GroupRef, ScopeSet, User};
+use openidconnect::core::{
+    CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+};
+use openidconnect::{AccessToken, Audience, AuthorizationCode, IdToken, IdTokenClaims, Nonce};
 
-use crate::claims::standard_claims;
+use crate::claims::{released_claims, GroupClaims};
 use crate::{ProtocolError, Provider};
+
+/// The ID tokens this provider signs: standard claims plus `groups`/`roles`.
+pub(crate) type OurIdToken = IdToken<
+    GroupClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
 
 /// What an ID token says.
 pub(crate) struct IdTokenInput<'a> {
-    pub client_id: &'a ClientId,
+    pub client: &'a Client,
     pub user: &'a User,
     pub scope: &'a ScopeSet,
+    /// The user's groups, when the scope releases them.
+    pub groups: &'a [GroupRef],
     pub nonce: Option<&'a str>,
     pub auth_time: DateTime<Utc>,
-    /// The access token issued with it, for `at_hash` (OIDC Core §3.1.3.6).
-    pub access_token: &'a str,
+    /// The access token issued with it, for `at_hash` (OIDC Core §3.1.3.6, §3.3.2.11).
+    pub access_token: Option<&'a str>,
+    /// The code issued with it in a hybrid response, for `c_hash` (OIDC Core §3.3.2.11).
+    pub code: Option<&'a str>,
+    pub lifetime: Duration,
 }
 
 impl Provider {
-    /// Signs an ID token with `iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `auth_time`, `nonce`,
-    /// `at_hash` and the claims the scope releases.
+    /// Signs an ID token with `iss`, `sub`, `aud`, `azp`, `exp`, `iat`, `auth_time`,
+    /// `nonce`, `at_hash`/`c_hash` and — when no access token is issued with it, or the
+    /// client asked for them there — the claims the scope releases (OIDC Core §5.4: with
+    /// an access token they are otherwise only at UserInfo).
     pub(crate) fn sign_id_token(&self, input: &IdTokenInput<'_>) -> Result<String, ProtocolError> {
         let now = self.now();
         let issuer = self.issuer_url()?;
-        let client = openidconnect::ClientId::new(input.client_id.as_str().to_owned());
-        let claims = CoreIdTokenClaims::new(
+        let client_id = input.client.id.as_str().to_owned();
+        let with_claims = input.access_token.is_none() || input.client.options.claims_in_id_token;
+        let scope = if with_claims {
+            input.scope.clone()
+        } else {
+            ScopeSet::default()
+        };
+        let (standard, extra) = released_claims(
+            input.user,
+            &scope,
+            input.groups,
+            input.client.options.group_claim,
+        );
+        let claims = IdTokenClaims::new(
             issuer,
-            vec![Audience::new(input.client_id.as_str().to_owned())],
-            now + self.config.access_token_lifetime,
+            vec![Audience::new(client_id.clone())],
+            now + input.lifetime,
             now,
-            standard_claims(input.user, input.scope),
-            EmptyAdditionalClaims {},
+            standard,
+            extra,
         )
         .set_auth_time(Some(input.auth_time))
         .set_nonce(input.nonce.map(|n| Nonce::new(n.to_owned())))
-        .set_authorized_party(Some(client));
+        .set_authorized_party(Some(openidconnect::ClientId::new(client_id)));
         let key = self.active_signing_key()?;
-        let token = CoreIdToken::new(
+        let token = OurIdToken::new(
             claims,
             &*key,
             key.algorithm(),
-            Some(&AccessToken::new(input.access_token.to_owned())),
-            None,
+            input
+                .access_token
+                .map(|t| AccessToken::new(t.to_owned()))
+                .as_ref(),
+            input
+                .code
+                .map(|c| AuthorizationCode::new(c.to_owned()))
+                .as_ref(),
         )
         .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
         Ok(token.to_string())

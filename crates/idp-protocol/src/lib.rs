@@ -25,12 +25,14 @@ mod keys;
 pub mod manage;
 mod params;
 mod provider;
+mod settings;
 mod throttle;
 mod token;
 mod userinfo;
 mod webfinger;
 
-pub use authorize::{ConsentForm, Interaction, LoginForm, Next, RetryAfter};
+pub use authorize::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
+pub use claims::GroupClaims;
 pub use config::{paths, ProviderConfig};
 pub use document::Document;
 pub use error::{Delivery, ErrorCode, ProtocolError};
@@ -42,5 +44,7 @@ pub use keys::{
 };
 pub use params::Params;
 pub use provider::Provider;
+pub use settings::SETTINGS_RECHECK;
 pub use token::TokenResponse;
+pub use userinfo::UserInfo;
 pub use webfinger::{Jrd, JrdLink, WebFinger, WebFingerAccounts, ISSUER_REL};

@@ -8,6 +8,7 @@ use idp_crypto::HashingLimit;
 
 use crate::document::Document;
 use crate::keys::KeyCache;
+use crate::settings::SettingsCache;
 use crate::{ProtocolError, ProviderConfig};
 
 /// An OpenID Provider over a [`Store`]. Holds no state of its own beyond caches derived
@@ -20,6 +21,7 @@ pub struct Provider {
     pub(crate) keys: KeyCache,
     pub(crate) hashing: HashingLimit,
     pub(crate) metadata: OnceLock<Arc<Document>>,
+    pub(crate) settings: SettingsCache,
     issuer_url: OnceLock<openidconnect::IssuerUrl>,
 }
 
@@ -42,6 +44,7 @@ impl Provider {
             keys: KeyCache::default(),
             hashing,
             metadata: OnceLock::new(),
+            settings: SettingsCache::default(),
             issuer_url: OnceLock::new(),
         }
     }

@@ -1,12 +1,15 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and bearer-token checks (RFC 6750).
 
-use idp_core::{AccessToken, Granted, Immediate, Scope};
-use openidconnect::core::CoreUserInfoClaims;
-use openidconnect::EmptyAdditionalClaims;
+use idp_core::{AccessToken, Granted, GroupClaim, Immediate, Scope};
+use openidconnect::core::CoreGenderClaim;
+use openidconnect::UserInfoClaims;
 
-use crate::claims::standard_claims;
+use crate::claims::{released_claims, wants_groups, GroupClaims};
 use crate::provider::digest_of;
 use crate::{ErrorCode, ProtocolError, Provider};
+
+/// The claims UserInfo answers with: standard claims plus `groups`/`roles`.
+pub type UserInfo = UserInfoClaims<GroupClaims, CoreGenderClaim>;
 
 fn invalid_token() -> ProtocolError {
     ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid")
@@ -43,28 +46,47 @@ impl Provider {
     /// # Errors
     /// `invalid_token` for a bad token or one with no end-user, `insufficient_scope`
     /// without `openid` (OIDC Core §5.3: UserInfo needs an OpenID Connect access token).
-    pub fn userinfo(&self, token: &str) -> Result<CoreUserInfoClaims, ProtocolError> {
+    pub fn userinfo(&self, token: &str) -> Result<UserInfo, ProtocolError> {
         let found = self.validate_access_token(token)?;
-        Self::claims_for(found)
+        let groups = if wants_groups(&found.record.scope) {
+            let Some(user) = &found.user else {
+                return Err(invalid_token());
+            };
+            let naming = self
+                .store
+                .client(&found.grant.client_id)?
+                .map_or(GroupClaim::Names, |c| c.options.group_claim);
+            Some((self.store.groups_of(&user.id)?, naming))
+        } else {
+            None
+        };
+        Self::claims_for(found, groups)
     }
 
     /// As [`Provider::userinfo`], but only if it can be answered without waiting for a
     /// database connection or lock — for calling straight from an async executor thread;
-    /// `None` means: call [`Provider::userinfo`] where blocking is allowed.
+    /// `None` means: call [`Provider::userinfo`] where blocking is allowed (also when the
+    /// scope releases groups, which takes more queries).
     ///
     /// # Errors
     /// As [`Provider::userinfo`].
-    pub fn userinfo_immediate(
-        &self,
-        token: &str,
-    ) -> Result<Option<CoreUserInfoClaims>, ProtocolError> {
+    pub fn userinfo_immediate(&self, token: &str) -> Result<Option<UserInfo>, ProtocolError> {
         match self.store.access_token_immediate(&digest_of(token))? {
             Immediate::WouldWait => Ok(None),
-            Immediate::Ready(found) => Self::claims_for(self.usable(found)?).map(Some),
+            Immediate::Ready(found) => {
+                let found = self.usable(found)?;
+                if wants_groups(&found.record.scope) {
+                    return Ok(None);
+                }
+                Self::claims_for(found, None).map(Some)
+            }
         }
     }
 
-    fn claims_for(found: Granted<AccessToken>) -> Result<CoreUserInfoClaims, ProtocolError> {
+    fn claims_for(
+        found: Granted<AccessToken>,
+        groups: Option<(Vec<idp_core::GroupRef>, GroupClaim)>,
+    ) -> Result<UserInfo, ProtocolError> {
         let Granted { record, user, .. } = found;
         if !record.scope.contains(Scope::OPENID) {
             return Err(ProtocolError::bearer(
@@ -74,9 +96,8 @@ impl Provider {
         }
         // A client acting for itself has no user to describe.
         let user = user.ok_or_else(invalid_token)?;
-        Ok(CoreUserInfoClaims::new(
-            standard_claims(&user, &record.scope),
-            EmptyAdditionalClaims {},
-        ))
+        let (groups, naming) = groups.unwrap_or((Vec::new(), GroupClaim::Names));
+        let (standard, extra) = released_claims(&user, &record.scope, &groups, naming);
+        Ok(UserInfo::new(standard, extra))
     }
 }

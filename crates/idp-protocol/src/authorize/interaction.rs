@@ -20,11 +20,20 @@ use crate::{ErrorCode, Params, ProtocolError, Provider};
 pub struct Interaction {
     /// The next step.
     pub next: Next,
-    /// A new session cookie value to set (after login, or for a first visit).
-    pub set_session: Option<String>,
+    /// A new session cookie to set (after login, or for a first visit).
+    pub set_session: Option<SessionCookie>,
     /// Set when the page is shown because the attempt was not evaluated: answer with this
     /// status and `Retry-After`.
     pub retry_after: Option<RetryAfter>,
+}
+
+/// A session cookie to set.
+#[derive(Debug)]
+pub struct SessionCookie {
+    /// The cookie's value (only its digest is stored).
+    pub value: String,
+    /// Seconds until the session expires (the cookie's `Max-Age`).
+    pub max_age_secs: i64,
 }
 
 /// Why an attempt was not evaluated, and when to try again.
@@ -487,6 +496,22 @@ impl Provider {
         {
             return Ok(Step::Login);
         }
+        // A client restricted to some groups: other users are stopped here, at the
+        // provider, with nothing sent to the client.
+        if !client.options.allowed_groups.is_empty() {
+            let groups: Vec<String> = self
+                .store
+                .groups_of(&user_id)?
+                .into_iter()
+                .map(|g| g.name)
+                .collect();
+            if !client.options.admits(&groups) {
+                return Err(ProtocolError::page(
+                    ErrorCode::AccessDenied,
+                    "your account may not sign in to this application; ask the administrator to add you to one of its groups",
+                ));
+            }
+        }
         let logged_in_for_this_request = login_since.is_some_and(|since| auth_time >= since);
         if request.prompt.login && !logged_in_for_this_request {
             return Ok(Step::Login);
@@ -560,7 +585,7 @@ impl Provider {
                 nonce: request.nonce.clone(),
                 code_challenge: request.code_challenge.clone(),
                 created_at: now,
-                expires_at: now + self.config.authorization_code_lifetime,
+                expires_at: now + self.lifetimes()?.code,
                 used_at: None,
             },
         )?;
@@ -656,16 +681,16 @@ impl Provider {
     }
 
     /// Starts a session, anonymous or for a user who just authenticated, keeping `sid`
-    /// when given; returns the cookie value (only its digest is stored).
+    /// when given; returns the cookie (only its digest is stored).
     fn start_session(
         &self,
         user: Option<(UserId, DateTime<Utc>)>,
         sid: Option<String>,
-    ) -> Result<(String, BrowserSession), ProtocolError> {
-        let (cookie, digest) = new_secret()?;
+    ) -> Result<(SessionCookie, BrowserSession), ProtocolError> {
+        let (value, digest) = new_secret()?;
         let now = self.now();
         let lifetime = if user.is_some() {
-            self.config.session_lifetime
+            self.lifetimes()?.session
         } else {
             self.config.pending_request_lifetime
         };
@@ -684,6 +709,10 @@ impl Provider {
             expires_at: now + lifetime,
         };
         self.store.insert_session(&session)?;
+        let cookie = SessionCookie {
+            value,
+            max_age_secs: lifetime.num_seconds(),
+        };
         Ok((cookie, session))
     }
 }

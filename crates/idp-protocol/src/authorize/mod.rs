@@ -5,7 +5,7 @@ mod interaction;
 mod pkce;
 mod request;
 
-pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter};
+pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
 pub(crate) use pkce::verify_code_verifier;
 
 use idp_core::RedirectUri;

@@ -1,7 +1,8 @@
 //! Validating an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1-2).
 
 use idp_core::{
-    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri, ScopeSet,
+    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri, Scope,
+    ScopeSet,
 };
 use oxide_auth::primitives::registrar::{ExactUrl, RegisteredUrl};
 
@@ -73,6 +74,18 @@ fn parse_prompt(value: Option<&str>) -> Result<Prompt, &'static str> {
 }
 
 impl Provider {
+    /// The scopes of `scope` the provider knows: its own, and those the operator defined
+    /// (a definition removed since the client was registered is no longer granted).
+    pub(crate) fn known_scopes(&self, scope: &ScopeSet) -> Result<ScopeSet, ProtocolError> {
+        if scope.iter().all(Scope::is_standard) {
+            return Ok(scope.clone());
+        }
+        let defined = self.store.scope_definitions()?;
+        Ok(ScopeSet::from_tokens(scope.iter().filter(|s| {
+            Scope::is_standard(s) || defined.iter().any(|d| d.name == *s)
+        })))
+    }
+
     /// Checks an authorization request. Problems with the client or redirect URI are
     /// shown on an error page and never redirected (RFC 6749 §4.1.2.1); all others are
     /// redirected to the client.
@@ -193,7 +206,7 @@ impl Provider {
                 "the request names no scope and the client has no default scope",
             ));
         }
-        let scope = requested.intersection(&client.scopes);
+        let scope = self.known_scopes(&requested.intersection(&client.scopes))?;
         if scope.is_empty() {
             return Err(fail(
                 ErrorCode::InvalidScope,

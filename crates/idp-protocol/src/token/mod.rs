@@ -4,8 +4,10 @@ mod authorization_code;
 mod client_auth;
 mod refresh_token;
 
+use chrono::{DateTime, Utc};
 use idp_core::{
-    AccessToken, Client, Grant, GrantId, GrantType, NewTokens, RefreshToken, Scope, ScopeSet, User,
+    AccessToken, Client, Grant, GrantId, GrantType, GroupRef, NewTokens, RefreshToken, Scope,
+    ScopeSet, User,
 };
 use serde::Serialize;
 
@@ -33,6 +35,12 @@ pub struct TokenResponse {
     /// The username, for clients flagged to receive it (ownCloud reads `user_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+}
+
+/// The expiry of a refresh token that does not expire (`refresh_token_lifetime` 0 or
+/// `none`): the last second of year 9999, which every backend stores and no purge reaches.
+fn never() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// What to issue for a grant.
@@ -95,18 +103,33 @@ impl Provider {
     /// Makes the tokens for a grant and signs the ID token — everything short of storing
     /// them, which the caller does in the same transaction that redeems the code or
     /// refresh token. Nothing here writes, so a failure leaves the grant untouched.
+    ///
+    /// A client restricted to some groups gets tokens only for their members, checked
+    /// here on every grant, so leaving the group ends refreshes too.
     fn prepare_tokens(
         &self,
         issue: &Issue<'_>,
     ) -> Result<(TokenResponse, NewTokens), ProtocolError> {
         let now = self.now();
+        let groups = self.groups_for(issue.client, issue.user, issue.scope)?;
+        if !issue
+            .client
+            .options
+            .admits(&groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>())
+        {
+            return Err(ProtocolError::json(
+                ErrorCode::InvalidGrant,
+                "the user may not use this client",
+            ));
+        }
+        let lifetimes = self.client_lifetimes(issue.client)?;
         let (access_token, digest) = new_secret()?;
         let access = AccessToken {
             digest,
             grant_id: issue.grant.id.clone(),
             scope: issue.scope.clone(),
             created_at: now,
-            expires_at: now + self.config.access_token_lifetime,
+            expires_at: now + lifetimes.access_token,
             revoked: false,
         };
         let (refresh_token, refresh) = match issue.refresh_scope {
@@ -118,7 +141,7 @@ impl Provider {
                     grant_id: issue.grant.id.clone(),
                     scope: scope.clone(),
                     created_at: now,
-                    expires_at: now + self.config.refresh_token_lifetime,
+                    expires_at: lifetimes.refresh_token.map_or_else(never, |d| now + d),
                     used_at: None,
                     revoked: false,
                 };
@@ -127,12 +150,15 @@ impl Provider {
         };
         let id_token = if issue.scope.contains(Scope::OPENID) {
             Some(self.sign_id_token(&IdTokenInput {
-                client_id: &issue.client.id,
+                client: issue.client,
                 user: issue.user,
                 scope: issue.scope,
+                groups: &groups,
                 nonce: issue.nonce,
                 auth_time: issue.grant.auth_time,
-                access_token: &access_token,
+                access_token: Some(&access_token),
+                code: None,
+                lifetime: lifetimes.id_token,
             })?)
         } else {
             None
@@ -140,7 +166,7 @@ impl Provider {
         let response = TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: self.config.access_token_lifetime.num_seconds(),
+            expires_in: lifetimes.access_token.num_seconds(),
             refresh_token,
             id_token,
             scope: issue.scope.to_string(),
@@ -150,6 +176,20 @@ impl Provider {
                 .then(|| issue.user.username.clone()),
         };
         Ok((response, NewTokens { access, refresh }))
+    }
+
+    /// The user's groups when the client is restricted to some or the scope releases
+    /// them; otherwise none are loaded.
+    pub(crate) fn groups_for(
+        &self,
+        client: &Client,
+        user: &User,
+        scope: &ScopeSet,
+    ) -> Result<Vec<GroupRef>, ProtocolError> {
+        if client.options.allowed_groups.is_empty() && !crate::claims::wants_groups(scope) {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.groups_of(&user.id)?)
     }
 
     /// Answers a replay: the code or refresh token was used before (or its grant was

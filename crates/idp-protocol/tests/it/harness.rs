@@ -98,7 +98,7 @@ impl Harness {
 
     fn keep_cookie(&mut self, interaction: &Interaction) {
         if let Some(c) = &interaction.set_session {
-            self.cookie = Some(c.clone());
+            self.cookie = Some(c.value.clone());
         }
     }
 
