@@ -2,34 +2,54 @@
 
 use chrono::Utc;
 use clap::Subcommand;
-use idp_core::{Clock, KeyRepo, KeyState, KeySummary, SystemClock};
+use idp_core::{Clock, JwsAlgorithm, SystemClock};
 use idp_store::DieselStore;
 use serde::Serialize;
 
 use idp_config::{KeyOrigin, Settings};
-use idp_protocol::KeyEncryptionKey;
+use idp_protocol::{KeyEncryptionKey, KeyStatus};
 use idp_server::ServerError;
 
-use crate::output::{secret_from_stdin, table, Report};
+use crate::output::{or_dash, secret_from_stdin, table, Report};
 use crate::Failure;
 
-#[derive(Clone, Copy, Debug, Subcommand)]
+#[derive(Clone, Debug, Subcommand)]
 pub(crate) enum KeyCommand {
-    /// Re-encrypt every private key under a new key-encryption key, read (base64 of 32
-    /// bytes) from stdin, in one transaction. With a key file (SQLite without the
-    /// `key_encryption_key` setting) the file then holds the new key; otherwise set the
-    /// setting to the new key on every instance and restart them.
+    /// Re-encrypt every private key, and every client secret kept for HS256 ID tokens,
+    /// under a new key-encryption key, read (base64 of 32 bytes) from stdin, in one
+    /// transaction. With a key file (SQLite without the `key_encryption_key` setting) the
+    /// file then holds the new key; otherwise set the setting to the new key on every
+    /// instance and restart them.
     Rewrap {
         /// Read the new key from the first line of stdin.
         #[arg(long, required = true)]
         new_key_stdin: bool,
     },
-    /// List signing keys, newest first, with their state: published (in the JWKS, not
-    /// yet signing), active (signing) or retired (superseded, still in the JWKS).
+    /// List signing keys, newest first, with their state — published (in the JWKS, not
+    /// yet signing), active (signing for its algorithm) or retired (retired or
+    /// superseded; in the JWKS for the `retired_key_grace` setting, then gone) — their
+    /// dates, and whether the JWKS still publishes them.
     List,
-    /// Make a new RS256 signing key: published in the JWKS at once, signing after the
-    /// `key_activation_delay` setting (default one hour); earlier keys stay published.
-    Rotate,
+    /// Make a new signing key of an algorithm: published in the JWKS at once, signing
+    /// after the `key_activation_delay` setting (default one hour); earlier keys of the
+    /// algorithm sign until then, and stay published for `retired_key_grace` after.
+    Rotate {
+        /// The key's algorithm.
+        #[arg(long, default_value = "RS256", value_parser = parse_alg)]
+        alg: JwsAlgorithm,
+    },
+    /// Retire a key now: it signs nothing from now on and leaves the JWKS after the
+    /// `retired_key_grace` setting (default one day). If it was the signing key of its
+    /// algorithm, the newer key already published for the algorithm signs at once; the
+    /// only key of an algorithm that can sign is not retired (rotate first).
+    Retire {
+        /// The key's id (`kid`).
+        kid: String,
+    },
+}
+
+fn parse_alg(s: &str) -> Result<JwsAlgorithm, String> {
+    s.parse().map_err(|e: idp_core::CoreError| e.to_string())
 }
 
 /// A key as printed: never the private key.
@@ -37,22 +57,30 @@ pub(crate) enum KeyCommand {
 struct KeyView {
     kid: String,
     alg: &'static str,
+    state: &'static str,
     created_at: String,
     activate_at: String,
-    state: &'static str,
+    retired_at: Option<String>,
+    /// When it stops (or stopped) signing, if known.
+    signs_until: Option<String>,
+    in_jwks: bool,
 }
 
 fn timestamp(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn view(k: &KeySummary, state: KeyState) -> KeyView {
+fn view(k: &KeyStatus) -> KeyView {
+    let s = &k.summary;
     KeyView {
-        kid: k.kid.clone(),
-        alg: k.alg.as_str(),
-        created_at: timestamp(k.created_at),
-        activate_at: timestamp(k.activate_at),
-        state: state.as_str(),
+        kid: s.kid.clone(),
+        alg: s.alg.as_str(),
+        state: k.state.as_str(),
+        created_at: timestamp(s.created_at),
+        activate_at: timestamp(s.activate_at),
+        retired_at: s.retired_at.map(timestamp),
+        signs_until: k.signs_until.map(timestamp),
+        in_jwks: k.in_jwks,
     }
 }
 
@@ -60,6 +88,7 @@ fn view(k: &KeySummary, state: KeyState) -> KeyView {
 #[derive(Serialize)]
 struct RewrapView {
     keys: usize,
+    client_secrets: usize,
     fingerprint: String,
     key_file: Option<String>,
 }
@@ -120,15 +149,66 @@ fn rewrap(store: &DieselStore, settings: &Settings) -> Result<Report, Failure> {
             .to_owned(),
     };
     let text = format!(
-        "re-encrypted {n} private keys under the key with fingerprint {}; {next}",
+        "re-encrypted {} private keys and {} client secrets under the key with fingerprint \
+         {}; {next}",
+        n.keys,
+        n.client_secrets,
         new.fingerprint_hex()
     );
     let view = RewrapView {
-        keys: n,
+        keys: n.keys,
+        client_secrets: n.client_secrets,
         fingerprint: new.fingerprint_hex(),
         key_file,
     };
     Ok(Report::new(view, text))
+}
+
+/// The keys with their states, as `key list` prints them.
+fn list(store: &DieselStore, settings: &Settings) -> Result<Report, Failure> {
+    let keys = idp_protocol::key_statuses(store, SystemClock.now(), grace(store, settings)?)?;
+    let views: Vec<KeyView> = keys.iter().map(view).collect();
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|k| {
+            vec![
+                k.kid.clone(),
+                k.alg.to_owned(),
+                k.state.to_owned(),
+                k.created_at.clone(),
+                k.activate_at.clone(),
+                or_dash(k.retired_at.clone().unwrap_or_default()),
+                if k.in_jwks { "yes" } else { "no" }.to_owned(),
+            ]
+        })
+        .collect();
+    let text = table(
+        &["KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRED", "IN JWKS"],
+        &rows,
+    );
+    Ok(Report::new(views, text))
+}
+
+/// The retired-key grace period in force: the database's setting over the
+/// configuration's.
+fn grace(store: &DieselStore, settings: &Settings) -> Result<chrono::Duration, Failure> {
+    let configured = idp_core::Lifetimes {
+        retired_key_grace: seconds(settings.retired_key_grace),
+        ..idp_core::Lifetimes::default()
+    };
+    Ok(idp_protocol::lifetimes_in_force(store, configured)?.retired_key_grace)
+}
+
+fn seconds(s: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
+}
+
+/// The status of one key now (after a rotation or retirement).
+fn status_of(store: &DieselStore, settings: &Settings, kid: &str) -> Result<KeyStatus, Failure> {
+    idp_protocol::key_statuses(store, SystemClock.now(), grace(store, settings)?)?
+        .into_iter()
+        .find(|k| k.summary.kid == kid)
+        .ok_or_else(|| Failure::Refused(format!("key {kid} vanished")))
 }
 
 pub(crate) fn run(
@@ -136,46 +216,33 @@ pub(crate) fn run(
     command: KeyCommand,
     settings: &Settings,
 ) -> Result<Report, Failure> {
-    let activation_delay = chrono::Duration::seconds(
-        i64::try_from(settings.key_activation_delay).unwrap_or(i64::MAX / 1000),
-    );
     match command {
         KeyCommand::Rewrap { .. } => rewrap(store, settings),
-        KeyCommand::List => {
-            let keys = store.key_summaries()?;
-            let states = KeySummary::states(&keys, SystemClock.now());
-            let views: Vec<KeyView> = keys.iter().zip(states).map(|(k, s)| view(k, s)).collect();
-            let rows: Vec<Vec<String>> = views
-                .iter()
-                .map(|k| {
-                    vec![
-                        k.kid.clone(),
-                        k.alg.to_owned(),
-                        k.created_at.clone(),
-                        k.activate_at.clone(),
-                        k.state.to_owned(),
-                    ]
-                })
-                .collect();
-            let text = table(&["KID", "ALG", "CREATED", "ACTIVATES", "STATE"], &rows);
-            Ok(Report::new(views, text))
-        }
-        KeyCommand::Rotate => {
+        KeyCommand::List => list(store, settings),
+        KeyCommand::Rotate { alg } => {
             let (kek, _) = unlock(settings, store)?;
-            let key =
-                idp_protocol::rotate_signing_key(store, &SystemClock, &kek, activation_delay)?;
-            let state = if key.summary.activate_at > SystemClock.now() {
-                KeyState::Published
-            } else {
-                KeyState::Active
-            };
+            let delay = seconds(settings.key_activation_delay);
+            let key = idp_protocol::rotate_signing_key(store, &SystemClock, &kek, delay, alg)?;
             let text = format!(
                 "new {} key {}: published now, signs from {}",
                 key.summary.alg,
                 key.summary.kid,
                 timestamp(key.summary.activate_at)
             );
-            Ok(Report::new(view(&key.summary, state), text))
+            Ok(Report::new(
+                view(&status_of(store, settings, &key.summary.kid)?),
+                text,
+            ))
+        }
+        KeyCommand::Retire { kid } => {
+            let key = idp_protocol::retire_signing_key(store, &SystemClock, &kid)?;
+            let status = status_of(store, settings, &key.kid)?;
+            let text = format!(
+                "retired {} key {}: it signs nothing from now on and leaves the JWKS after \
+                 the retired-key grace period",
+                key.alg, key.kid
+            );
+            Ok(Report::new(view(&status), text))
         }
     }
 }

@@ -212,7 +212,8 @@ fn open_store(settings: &Settings) -> Result<DieselStore, ServerError> {
 }
 
 /// The key-encryption key for `settings` (the setting, or a SQLite database's key file,
-/// made on first start) and where it came from, checked against every stored private key;
+/// made on first start) and where it came from, checked against every stored private key
+/// and sealed client secret;
 /// private keys stored before sealing existed are sealed now. Shared with `idp-admin`.
 ///
 /// # Errors
@@ -253,7 +254,7 @@ fn check_key_encryption_key(
     origin: &KeyOrigin,
 ) -> Result<(), ServerError> {
     let check = idp_protocol::check_signing_keys(store, kek).map_err(ServerError::Keys)?;
-    if !check.wrong_key.is_empty() {
+    if check.has_wrong_key() {
         let hint = match origin {
             KeyOrigin::NewFile(path) => {
                 // The key file was missing: do not leave a useless new one behind.
@@ -273,15 +274,15 @@ fn check_key_encryption_key(
             }
         };
         return Err(ServerError::KeyEncryption(format!(
-            "{hint} (keys {}; this key's fingerprint is {})",
-            check.wrong_key.join(", "),
+            "{hint} ({}; this key's fingerprint is {})",
+            sealed_values(&check.wrong_key, &check.client_secrets_wrong_key),
             kek.fingerprint_hex()
         )));
     }
-    if !check.damaged.is_empty() {
+    if check.has_damage() {
         return Err(ServerError::KeyEncryption(format!(
-            "the stored keys {} cannot be decrypted: they are damaged",
-            check.damaged.join(", ")
+            "the stored {} cannot be decrypted: they are damaged",
+            sealed_values(&check.damaged, &check.client_secrets_damaged)
         )));
     }
     if check.plaintext > 0 {
@@ -300,7 +301,20 @@ fn check_key_encryption_key(
     Ok(())
 }
 
-/// Opens the database, ensures a signing key, and returns the running server on
+/// Names sealed values for an error message: signing keys by kid, client secrets by
+/// client id.
+fn sealed_values(kids: &[String], clients: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !kids.is_empty() {
+        parts.push(format!("keys {}", kids.join(", ")));
+    }
+    if !clients.is_empty() {
+        parts.push(format!("the secrets of clients {}", clients.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// Opens the database, ensures a signing key per algorithm, and returns the running server on
 /// `listener` (spawn or await it; stop it through its handle).
 ///
 /// # Errors
@@ -312,7 +326,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     check_key_encryption_key(&store, &kek, &origin)?;
     let kek = Arc::new(kek);
     let clock = Arc::new(SystemClock);
-    if let Some(key) = ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
+    for key in ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
     let metrics = Arc::new(server_metrics(&store));

@@ -32,8 +32,8 @@ pub use grant::{
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, ScopeRepo, SealedKeyChange, SessionRepo, SettingsRepo, Store,
-    ThrottleRepo, TokenRepo, UserRepo,
+    MaintenanceRepo, PurgeBefore, ScopeRepo, SealedKeyChange, SealedSecretChange, SessionRepo,
+    SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use scope::{Scope, ScopeDefinition, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};

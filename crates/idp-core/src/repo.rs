@@ -150,10 +150,22 @@ pub trait KeyRepo {
     fn signing_key(&self, kid: &str) -> Result<Option<SigningKey>>;
     /// Stores a key; [`crate::CoreError::Conflict`] if the kid exists.
     fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
-    /// Replaces the sealed private parts of keys, all or none, in one transaction (a
-    /// re-encryption under a new key-encryption key); [`crate::CoreError::NotFound`],
-    /// changing nothing, if any key's stored value is no longer the `old` one.
-    fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()>;
+    /// Replaces the sealed private parts of keys, all or none, in one transaction;
+    /// [`crate::CoreError::NotFound`], changing nothing, if any key's stored value is no
+    /// longer the `old` one.
+    fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()> {
+        self.replace_sealed(changes, &[])
+    }
+    /// Replaces the sealed private parts of keys and the sealed client secrets, all or
+    /// none, in one transaction (a re-encryption of everything sealed under the
+    /// key-encryption key, so that no moment has some values under the old key and some
+    /// under the new); [`crate::CoreError::NotFound`], changing nothing, if any stored
+    /// value is no longer the `old` one.
+    fn replace_sealed(
+        &self,
+        keys: &[SealedKeyChange],
+        client_secrets: &[SealedSecretChange],
+    ) -> Result<()>;
     /// Marks a key retired at `at` unless it already is; whether it was changed.
     fn retire_key(&self, kid: &str, at: DateTime<Utc>) -> Result<bool>;
 }
@@ -194,6 +206,25 @@ impl std::fmt::Debug for SealedKeyChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SealedKeyChange")
             .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One client's sealed secret, sealed anew.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedSecretChange {
+    /// The client.
+    pub client_id: ClientId,
+    /// The stored value being replaced.
+    pub old: Vec<u8>,
+    /// The new value.
+    pub new: Vec<u8>,
+}
+
+impl std::fmt::Debug for SealedSecretChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedSecretChange")
+            .field("client_id", &self.client_id)
             .finish_non_exhaustive()
     }
 }

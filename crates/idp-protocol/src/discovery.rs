@@ -1,10 +1,10 @@
 //! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
 
-use idp_core::{GrantType, Scope};
+use idp_core::{GrantType, IdTokenAlg, Scope};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
-    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
     AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
@@ -96,7 +96,11 @@ impl Provider {
             JsonWebKeySetUrl::new(c.endpoint(paths::JWKS)).map_err(url_err)?,
             vec![ResponseTypes::new(vec![CoreResponseType::Code])],
             vec![CoreSubjectIdentifierType::Public],
-            vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+            // Every algorithm a client may choose (RS256 first, the default).
+            IdTokenAlg::ALL
+                .into_iter()
+                .map(crate::keys::id_token_algorithm)
+                .collect(),
             ExtraMetadata {
                 code_challenge_methods_supported: vec!["S256".into()],
                 authorization_response_iss_parameter_supported: true,

@@ -1,7 +1,8 @@
-//! ID tokens (OIDC Core §2), signed with the active key.
+//! ID tokens (OIDC Core §2), signed as the client chose: with the provider's active key
+//! of RS256, ES256 or EdDSA, or HS256 with the client secret.
 
 use chrono::{DateTime, Duration, Utc};
-use idp_core::{Client, GroupRef, ScopeSet, User};
+use idp_core::{Client, GroupRef, JwsAlgorithm, ScopeSet, User};
 use openidconnect::core::{
     CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
@@ -66,20 +67,35 @@ impl Provider {
         .set_auth_time(Some(input.auth_time))
         .set_nonce(input.nonce.map(|n| Nonce::new(n.to_owned())))
         .set_authorized_party(Some(openidconnect::ClientId::new(client_id)));
-        let key = self.active_signing_key()?;
-        let token = OurIdToken::new(
-            claims,
-            &*key,
-            key.algorithm(),
-            input
-                .access_token
-                .map(|t| AccessToken::new(t.to_owned()))
-                .as_ref(),
-            input
-                .code
-                .map(|c| AuthorizationCode::new(c.to_owned()))
-                .as_ref(),
-        )
+        let access_token = input.access_token.map(|t| AccessToken::new(t.to_owned()));
+        let code = input.code.map(|c| AuthorizationCode::new(c.to_owned()));
+        // The client's algorithm (OIDC Registration §2, id_token_signed_response_alg):
+        // the active provider key of that algorithm, or HS256 with the client secret
+        // (OIDC Core §10.1). `at_hash`/`c_hash` (OIDC Core §3.1.3.6, §3.3.2.11) use the
+        // algorithm's hash: SHA-256, and for EdDSA on Ed25519 SHA-512, as
+        // `openidconnect` computes and checks it on both sides.
+        let token = match JwsAlgorithm::for_id_tokens(input.client.options.id_token_alg) {
+            Some(alg) => {
+                let key = self.active_signing_key(alg)?;
+                OurIdToken::new(
+                    claims,
+                    &*key,
+                    key.algorithm(),
+                    access_token.as_ref(),
+                    code.as_ref(),
+                )
+            }
+            None => {
+                let key = self.client_hmac_key(input.client)?;
+                OurIdToken::new(
+                    claims,
+                    &key,
+                    CoreJwsSigningAlgorithm::HmacSha256,
+                    access_token.as_ref(),
+                    code.as_ref(),
+                )
+            }
+        }
         .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
         Ok(token.to_string())
     }

@@ -4,13 +4,15 @@
 //! Written by hand over the JWS compact form (RFC 7515 §7.1) rather than with
 //! `openidconnect`'s verifier, because a hint must be accepted after it has expired, which
 //! that verifier (rightly, for relying parties) does not allow; the signature itself is
-//! checked with the provider's own published keys.
+//! checked with the provider's own published keys (RS256, ES256, EdDSA) or, for HS256,
+//! with the secret of the client the token was issued to.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use idp_core::UserId;
+use idp_core::{ClientId, ClientType, UserId};
 use serde::Deserialize;
 
+use crate::keys::OidcSigningKey;
 use crate::{ProtocolError, Provider};
 
 /// Hints longer than this are refused unread.
@@ -51,12 +53,38 @@ fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
 }
 
 impl Provider {
+    /// Whether `signature` is the HS256 MAC of `signed` under the secret of the client
+    /// the token names as its one audience (OIDC Core §10.1, §3.1.3.7 step 8: the
+    /// secret of the `aud` client is the key; several audiences leave it unspecified, so
+    /// they are refused). A client without a sealed secret never verifies.
+    fn verify_hs256(
+        &self,
+        aud: &Audience,
+        signed: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, ProtocolError> {
+        let client_id = match aud {
+            Audience::One(a) => a,
+            Audience::Many(a) if a.len() == 1 => &a[0],
+            Audience::Many(_) => return Ok(false),
+        };
+        let Some(client) = self.store.client(&ClientId::new(client_id.as_str()))? else {
+            return Ok(false);
+        };
+        if client.client_type != ClientType::Confidential || client.secret_sealed.is_none() {
+            return Ok(false);
+        }
+        Ok(self.client_hmac_key(&client)?.verify(signed, signature))
+    }
+
     /// Verifies an ID token issued by this provider: a well-formed JWS signed by one of
-    /// the published keys with the key's algorithm, and `iss` this issuer. Its expiry is
-    /// deliberately not checked. `None` if it is not such a token.
+    /// the published keys with the key's algorithm, or HS256 with the secret of its
+    /// audience client, and `iss` this issuer. Its expiry is deliberately not checked.
+    /// `None` if it is not such a token.
     ///
     /// # Errors
-    /// [`ProtocolError::Internal`] only when the keys cannot be loaded.
+    /// [`ProtocolError::Internal`] only when the keys cannot be loaded or a client's
+    /// sealed secret does not open.
     pub fn verify_id_token(&self, token: &str) -> Result<Option<VerifiedIdToken>, ProtocolError> {
         if token.len() > MAX_HINT_BYTES {
             return Ok(None);
@@ -74,21 +102,24 @@ impl Provider {
             return Ok(None);
         };
         let signed = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let keys = self.key_set()?;
-        let verified = match &header.kid {
-            Some(kid) => keys.get(kid).is_some_and(|k| {
+        let Some(claims) = decode::<Claims>(payload_b64) else {
+            return Ok(None);
+        };
+        let verified = if header.alg == "HS256" {
+            self.verify_hs256(&claims.aud, signed, &signature)?
+        } else {
+            let keys = self.key_set()?;
+            let signed_by = |k: &OidcSigningKey| {
                 k.jws_algorithm().as_str() == header.alg && k.verify(signed, &signature)
-            }),
-            None => keys
-                .all()
-                .any(|k| k.jws_algorithm().as_str() == header.alg && k.verify(signed, &signature)),
+            };
+            match &header.kid {
+                Some(kid) => keys.get(kid).is_some_and(|k| signed_by(k)),
+                None => keys.all().any(|k| signed_by(k)),
+            }
         };
         if !verified {
             return Ok(None);
         }
-        let Some(claims) = decode::<Claims>(payload_b64) else {
-            return Ok(None);
-        };
         if claims.iss != self.config.issuer {
             return Ok(None);
         }

@@ -39,12 +39,13 @@ pub use error::{Delivery, ErrorCode, ProtocolError};
 pub use id_token_hint::VerifiedIdToken;
 pub use idp_crypto::KeyEncryptionKey;
 pub use keys::{
-    check_signing_keys, ensure_signing_key, import_signing_key, rewrap_signing_keys,
-    rotate_signing_key, seal_plaintext_keys, SealedKeysCheck, KEY_RECHECK,
+    check_signing_keys, ensure_signing_key, import_signing_key, key_statuses, retire_signing_key,
+    rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,
+    SealedKeysCheck, KEY_RECHECK,
 };
 pub use params::Params;
 pub use provider::Provider;
-pub use settings::SETTINGS_RECHECK;
+pub use settings::{lifetimes_in_force, SETTINGS_RECHECK};
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;
 pub use webfinger::{Jrd, JrdLink, WebFinger, WebFingerAccounts, ISSUER_REL};

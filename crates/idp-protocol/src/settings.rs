@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use idp_core::{Client, Lifetimes, SettingKey};
+use idp_core::{Client, Lifetimes, SettingKey, SettingsRepo};
 
 use crate::{ProtocolError, Provider};
 
@@ -31,6 +31,28 @@ fn seconds(s: u64) -> Duration {
     Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
 }
 
+/// The lifetimes in force: `configured`, overridden by the settings stored in the
+/// database (for `idp-admin`, which has no [`Provider`]). A stored value this release
+/// cannot read is logged and skipped.
+///
+/// # Errors
+/// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+pub fn lifetimes_in_force(
+    store: &dyn SettingsRepo,
+    configured: Lifetimes,
+) -> Result<Lifetimes, ProtocolError> {
+    let mut lifetimes = configured;
+    for (name, value) in store.settings()? {
+        let Ok(key) = name.parse::<SettingKey>() else {
+            continue; // a setting this release does not use
+        };
+        if let Err(e) = lifetimes.apply(key, &value) {
+            tracing::warn!(setting = %name, error = %e, "stored setting ignored");
+        }
+    }
+    Ok(lifetimes)
+}
+
 impl Provider {
     /// The lifetimes in force: the configuration's, overridden by the database's settings.
     /// A stored value this release cannot read is logged and skipped.
@@ -48,15 +70,7 @@ impl Provider {
         if let Some(c) = cached.filter(|c| now >= c.1 && now - c.1 < SETTINGS_RECHECK) {
             return Ok(c.0);
         }
-        let mut lifetimes = self.config.lifetimes;
-        for (name, value) in self.store.settings()? {
-            let Ok(key) = name.parse::<SettingKey>() else {
-                continue; // a setting this release does not use
-            };
-            if let Err(e) = lifetimes.apply(key, &value) {
-                tracing::warn!(setting = %name, error = %e, "stored setting ignored");
-            }
-        }
+        let lifetimes = lifetimes_in_force(&*self.store, self.config.lifetimes)?;
         *self
             .settings
             .current

@@ -103,6 +103,7 @@ fn a_failure_before_the_tokens_are_stored_leaves_the_code_redeemable() {
         &*h.clock,
         &h.provider.config().key_encryption_key,
         chrono::Duration::seconds(1),
+        JwsAlgorithm::Rs256,
     )
     .unwrap();
     h.advance(2);
@@ -491,6 +492,7 @@ fn a_rotated_key_is_published_at_once_and_signs_after_the_delay() {
         &*h.clock,
         &h.provider.config().key_encryption_key,
         chrono::Duration::hours(1),
+        JwsAlgorithm::Rs256,
     )
     .unwrap()
     .summary

@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use idp_core::{KeyRepo, KeySummary, Result, SealedKeyChange, SigningKey};
+use idp_core::{KeyRepo, KeySummary, Result, SealedKeyChange, SealedSecretChange, SigningKey};
 
 use super::run;
 use crate::pool::WriteTransaction;
 use crate::rows::{key_summary, to_unix, KeySummaryRow, SigningKeyRow};
-use crate::schema::signing_keys;
+use crate::schema::{clients, signing_keys};
 use crate::{DieselStore, StoreError};
 
 impl KeyRepo for DieselStore {
@@ -56,12 +56,17 @@ impl KeyRepo for DieselStore {
         })
     }
 
-    fn replace_sealed_private_keys(&self, changes: &[SealedKeyChange]) -> Result<()> {
+    fn replace_sealed(
+        &self,
+        keys: &[SealedKeyChange],
+        client_secrets: &[SealedSecretChange],
+    ) -> Result<()> {
         run(|| {
             with_conn!(self, conn => conn.write_transaction(|conn| {
-                for change in changes {
-                    // Only if the stored value is still the one that was read and sealed
-                    // anew: a concurrent change aborts the whole replacement.
+                // Each only if the stored value is still the one that was read and sealed
+                // anew: a concurrent change aborts the whole replacement (an error rolls
+                // everything back).
+                for change in keys {
                     let n = diesel::update(
                         signing_keys::table
                             .find(&change.kid)
@@ -70,10 +75,25 @@ impl KeyRepo for DieselStore {
                     .set(signing_keys::private_key_pkcs8.eq(&change.new))
                     .execute(conn)?;
                     if n != 1 {
-                        // Rolls everything back.
                         return Err(StoreError::NotFound(format!(
                             "key {} as it was read (changed meanwhile; nothing was replaced)",
                             change.kid
+                        )));
+                    }
+                }
+                for change in client_secrets {
+                    let n = diesel::update(
+                        clients::table
+                            .find(change.client_id.as_str())
+                            .filter(clients::secret_sealed.eq(&change.old)),
+                    )
+                    .set(clients::secret_sealed.eq(&change.new))
+                    .execute(conn)?;
+                    if n != 1 {
+                        return Err(StoreError::NotFound(format!(
+                            "the sealed secret of client {} as it was read (changed meanwhile; \
+                             nothing was replaced)",
+                            change.client_id
                         )));
                     }
                 }

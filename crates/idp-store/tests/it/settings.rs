@@ -1,4 +1,4 @@
-//! Settings, operator-defined scopes and key retirement.
+//! Settings, operator-defined scopes, key retirement and re-sealing.
 
 use idp_core::{CoreError, KeyRepo, ScopeDefinition, ScopeRepo, SettingsRepo};
 
@@ -67,4 +67,62 @@ idp_testdb::on_both_backends!(
     settings_are_set_replaced_and_unset,
     scopes_are_defined_once_and_removed,
     a_key_is_retired_once,
+    sealed_keys_and_client_secrets_are_replaced_together_or_not_at_all,
 );
+
+fn sealed_keys_and_client_secrets_are_replaced_together_or_not_at_all() {
+    use idp_core::{ClientId, ClientRepo, SealedKeyChange, SealedSecretChange};
+    let (store, _db) = fresh_store();
+    store
+        .insert_signing_key(&crate::grants::key("k1", 0))
+        .unwrap();
+    crate::clients::insert_client(&store, "c1");
+    let id = ClientId::new("c1");
+    let digest = store.client(&id).unwrap().unwrap().secret_digest.unwrap();
+    store
+        .set_client_secret(&id, &digest, Some(&[7, 7]))
+        .unwrap();
+    let key_change = |old: &[u8], new: &[u8]| SealedKeyChange {
+        kid: "k1".into(),
+        old: old.to_vec(),
+        new: new.to_vec(),
+    };
+    let secret_change = |old: &[u8], new: &[u8]| SealedSecretChange {
+        client_id: id.clone(),
+        old: old.to_vec(),
+        new: new.to_vec(),
+    };
+    let key_now = || store.signing_key("k1").unwrap().unwrap().private_key_pkcs8;
+    let secret_now = || store.client(&id).unwrap().unwrap().secret_sealed;
+
+    // A stale client secret aborts the keys' replacement too.
+    let err = store
+        .replace_sealed(
+            &[key_change(&[1, 2, 3, 0, 255], &[4, 4])],
+            &[secret_change(&[0], &[8, 8])],
+        )
+        .unwrap_err();
+    assert!(matches!(err, CoreError::NotFound(_)), "{err:?}");
+    assert!(err.to_string().contains("c1"), "{err}");
+    assert_eq!(key_now(), [1, 2, 3, 0, 255]);
+    assert_eq!(secret_now(), Some(vec![7, 7]));
+
+    // Both as read: both replaced, in one transaction.
+    store
+        .replace_sealed(
+            &[key_change(&[1, 2, 3, 0, 255], &[4, 4])],
+            &[secret_change(&[7, 7], &[8, 8])],
+        )
+        .unwrap();
+    assert_eq!(key_now(), [4, 4]);
+    assert_eq!(secret_now(), Some(vec![8, 8]));
+
+    // And the keys alone.
+    store
+        .replace_sealed_private_keys(&[key_change(&[4, 4], &[5])])
+        .unwrap();
+    assert_eq!(key_now(), [5]);
+    assert!(store
+        .replace_sealed_private_keys(&[key_change(&[4, 4], &[6])])
+        .is_err());
+}
