@@ -84,6 +84,7 @@ impl TestServer {
                 email: Some(format!("{username}@example.com")),
                 email_verified: true,
                 name: Some(format!("{username} Example")),
+                profile: idp_core::UserProfile::default(),
                 groups: vec![],
             },
         )
@@ -93,7 +94,8 @@ impl TestServer {
     pub fn create_client(&self, adjust: impl FnOnce(&mut NewClient)) -> CreatedClient {
         let mut new = NewClient::new("Test App", vec![REDIRECT_URI.into()]);
         adjust(&mut new);
-        manage::create_client(&self.store, &SystemClock, new).unwrap()
+        let kek = idp_protocol::KeyEncryptionKey::from_base64(TEST_KEK).unwrap();
+        manage::create_client(&self.store, &SystemClock, Some(&kek), new).unwrap()
     }
 
     /// Discovery, then an `openidconnect` client for `created`.
