@@ -1,8 +1,12 @@
 //! `idp-admin client …`
 
 use clap::{Subcommand, ValueEnum};
-use idp_core::{Client, ClientId, ClientRepo, ClientType, SystemClock};
-use idp_protocol::manage::{self, NewClient};
+use idp_core::{
+    Client, ClientId, ClientOptions, ClientRepo, ClientType, GroupClaim, IdTokenAlg, SettingKey,
+    SystemClock,
+};
+use idp_protocol::manage::{self, ClientUpdate, NewClient};
+use idp_protocol::KeyEncryptionKey;
 use idp_store::DieselStore;
 use serde::Serialize;
 
@@ -22,9 +26,17 @@ pub(crate) enum TypeArg {
 pub(crate) enum ClientCommand {
     /// Register a client; a confidential client's secret is printed once.
     Create(CreateArgs),
+    /// Change a client: only the flags given change; a repeatable flag replaces the whole
+    /// list (give it once with an empty value to empty the list).
+    Update {
+        /// Client id.
+        client_id: String,
+        #[command(flatten)]
+        flags: ClientFlags,
+    },
     /// List clients.
     List,
-    /// Show one client.
+    /// Show one client with everything registered for it.
     Show {
         /// Client id.
         client_id: String,
@@ -44,12 +56,6 @@ pub(crate) enum ClientCommand {
 /// `client create` options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct CreateArgs {
-    /// Name shown on the consent page.
-    #[arg(long)]
-    name: String,
-    /// Redirect URI, matched exactly; repeatable.
-    #[arg(long = "redirect-uri", value_name = "URI")]
-    redirect_uris: Vec<String>,
     /// Client type.
     #[arg(long = "type", value_enum, default_value = "confidential")]
     client_type: TypeArg,
@@ -59,10 +65,25 @@ pub(crate) struct CreateArgs {
     /// Use this secret (32–64 letters and digits) instead of a generated one.
     #[arg(long, value_name = "SECRET", requires = "client_id")]
     client_secret: Option<String>,
-    /// Skip the consent page (the operator's own applications).
+    #[command(flatten)]
+    flags: ClientFlags,
+}
+
+/// The flags `client create` and `client update` share. A switch given bare turns the
+/// option on; `--switch=false` turns it off.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientFlags {
+    /// Name shown on the consent page (required by `create`).
     #[arg(long)]
-    first_party: bool,
-    /// Allowed scope; repeatable (default: all supported scopes).
+    name: Option<String>,
+    /// Redirect URI, matched exactly; repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// Skip the consent page (the operator's own applications).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    first_party: Option<bool>,
+    /// Allowed scope, standard or defined with `scope create`; repeatable (default: the
+    /// standard scopes).
     #[arg(long = "scope", value_name = "S")]
     scopes: Vec<String>,
     /// Scope granted when an authorization request names none; repeatable (default:
@@ -74,30 +95,154 @@ pub(crate) struct CreateArgs {
     grant_types: Vec<String>,
     /// Issue refresh tokens even when offline_access is not requested
     /// (ownCloud/Nextcloud desktop and mobile clients).
-    #[arg(long)]
-    refresh_without_offline_access: bool,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    refresh_without_offline_access: Option<bool>,
     /// Put `user_id` (the username) in token responses, as ownCloud clients expect.
-    #[arg(long)]
-    token_response_user_id: bool,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    token_response_user_id: Option<bool>,
+    /// Allow the implicit and hybrid flows (off by default: OAuth 2.1 drops them).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    implicit: Option<bool>,
+    /// ID token signing algorithm: RS256 (default), ES256, EdDSA, or HS256 (with the
+    /// client secret; confidential clients only).
+    #[arg(long, value_name = "ALG")]
+    id_token_alg: Option<String>,
+    /// Issue RFC 9068 JWT access tokens instead of opaque ones.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    jwt_access_token: Option<bool>,
+    /// Resource identifier (RFC 8707) the client's access tokens are for; the first is
+    /// the `aud` of its JWT access tokens (default: the issuer); repeatable.
+    #[arg(long = "resource", value_name = "URI")]
+    resources: Vec<String>,
+    /// Access token lifetime for this client (seconds, or with s/m/h/d; `default`: the
+    /// provider's setting).
+    #[arg(long, value_name = "SECONDS")]
+    access_token_lifetime: Option<String>,
+    /// Refresh token lifetime for this client (`none` or 0: no expiry; `default`).
+    #[arg(long, value_name = "SECONDS")]
+    refresh_token_lifetime: Option<String>,
+    /// ID token lifetime for this client (`default`: the provider's setting).
+    #[arg(long, value_name = "SECONDS")]
+    id_token_lifetime: Option<String>,
+    /// Put the scope's claims in the ID token too (by default they are only at UserInfo
+    /// when an access token is issued, OIDC Core §5.4).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    claims_in_id_token: Option<bool>,
+    /// How `groups` and `roles` name groups: names (default) or ids.
+    #[arg(long, value_name = "names|ids")]
+    group_claim: Option<String>,
+    /// Only members of this group may sign in; repeatable (default: everyone).
+    #[arg(long = "allowed-group", value_name = "G")]
+    allowed_groups: Vec<String>,
+    /// Where logout may return the browser, matched exactly; repeatable.
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+}
+
+/// A repeatable flag as an update: not given → unchanged.
+fn list(values: Vec<String>) -> Option<Vec<String>> {
+    (!values.is_empty()).then_some(values)
+}
+
+/// A per-client lifetime: `default` clears the override; otherwise seconds (or with a
+/// unit), checked as the provider's setting of the same name.
+fn lifetime(key: SettingKey, value: Option<String>) -> Result<Option<Option<u64>>, Failure> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.trim() == "default" {
+        return Ok(Some(None));
+    }
+    let secs = key
+        .normalise(&value)?
+        .parse::<u64>()
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    Ok(Some(Some(secs)))
+}
+
+impl ClientFlags {
+    fn into_update(self) -> Result<ClientUpdate, Failure> {
+        Ok(ClientUpdate {
+            name: self.name,
+            redirect_uris: list(self.redirect_uris),
+            scopes: list(self.scopes),
+            default_scopes: list(self.default_scopes),
+            grant_types: list(self.grant_types),
+            first_party: self.first_party,
+            refresh_without_offline_access: self.refresh_without_offline_access,
+            include_user_id: self.token_response_user_id,
+            implicit: self.implicit,
+            id_token_alg: self
+                .id_token_alg
+                .map(|a| a.parse::<IdTokenAlg>())
+                .transpose()?,
+            jwt_access_token: self.jwt_access_token,
+            resources: list(self.resources),
+            access_token_lifetime: lifetime(
+                SettingKey::AccessTokenLifetime,
+                self.access_token_lifetime,
+            )?,
+            refresh_token_lifetime: lifetime(
+                SettingKey::RefreshTokenLifetime,
+                self.refresh_token_lifetime,
+            )?,
+            id_token_lifetime: lifetime(SettingKey::IdTokenLifetime, self.id_token_lifetime)?,
+            claims_in_id_token: self.claims_in_id_token,
+            group_claim: self
+                .group_claim
+                .map(|g| g.parse::<GroupClaim>())
+                .transpose()?,
+            allowed_groups: list(self.allowed_groups),
+            post_logout_redirect_uris: list(self.post_logout_redirect_uris),
+        })
+    }
 }
 
 impl CreateArgs {
-    fn into_new_client(self) -> NewClient {
-        NewClient {
+    /// The client to create: the shared flags as an update of the defaults.
+    fn into_new_client(self) -> Result<NewClient, Failure> {
+        let u = self.flags.into_update()?;
+        let name = u
+            .name
+            .ok_or_else(|| Failure::Refused("client create needs --name".into()))?;
+        let defaults = ClientOptions::default();
+        let options = ClientOptions {
+            implicit: u.implicit.unwrap_or(defaults.implicit),
+            id_token_alg: u.id_token_alg.unwrap_or(defaults.id_token_alg),
+            jwt_access_token: u.jwt_access_token.unwrap_or(defaults.jwt_access_token),
+            resources: u.resources.unwrap_or_default(),
+            access_token_lifetime: u.access_token_lifetime.flatten(),
+            refresh_token_lifetime: u.refresh_token_lifetime.flatten(),
+            id_token_lifetime: u.id_token_lifetime.flatten(),
+            claims_in_id_token: u.claims_in_id_token.unwrap_or(defaults.claims_in_id_token),
+            group_claim: u.group_claim.unwrap_or(defaults.group_claim),
+            allowed_groups: u.allowed_groups.unwrap_or_default(),
+            post_logout_redirect_uris: Vec::new(),
+        };
+        let mut new = NewClient {
             client_type: match self.client_type {
                 TypeArg::Confidential => ClientType::Confidential,
                 TypeArg::Public => ClientType::Public,
             },
             client_id: self.client_id,
             client_secret: self.client_secret,
-            first_party: self.first_party,
-            scopes: self.scopes,
-            default_scopes: self.default_scopes,
-            grant_types: self.grant_types,
-            refresh_without_offline_access: self.refresh_without_offline_access,
-            include_user_id: self.token_response_user_id,
-            ..NewClient::new(self.name, self.redirect_uris)
-        }
+            first_party: u.first_party.unwrap_or(false),
+            scopes: u.scopes.unwrap_or_default(),
+            default_scopes: u.default_scopes.unwrap_or_default(),
+            grant_types: u.grant_types.unwrap_or_default(),
+            refresh_without_offline_access: u.refresh_without_offline_access.unwrap_or(false),
+            include_user_id: u.include_user_id.unwrap_or(false),
+            options,
+            ..NewClient::new(name, u.redirect_uris.unwrap_or_default())
+        };
+        new.options.post_logout_redirect_uris = u
+            .post_logout_redirect_uris
+            .unwrap_or_default()
+            .iter()
+            .filter(|uri| !uri.is_empty())
+            .map(|uri| idp_core::RedirectUri::parse(uri))
+            .collect::<Result<_, _>>()?;
+        Ok(new)
     }
 }
 
@@ -117,10 +262,27 @@ struct ClientView {
     first_party: bool,
     refresh_without_offline_access: bool,
     token_response_user_id: bool,
+    implicit: bool,
+    id_token_alg: &'static str,
+    jwt_access_token: bool,
+    resources: Vec<String>,
+    access_token_lifetime: Option<u64>,
+    refresh_token_lifetime: Option<u64>,
+    id_token_lifetime: Option<u64>,
+    claims_in_id_token: bool,
+    group_claim: &'static str,
+    allowed_groups: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
     created_at: String,
+    updated_at: String,
+}
+
+fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn view(c: &Client, secret: Option<String>) -> ClientView {
+    let o = &c.options;
     ClientView {
         client_id: c.id.to_string(),
         client_secret: secret,
@@ -137,40 +299,84 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         first_party: c.first_party,
         refresh_without_offline_access: c.refresh_without_offline_access,
         token_response_user_id: c.include_user_id,
-        created_at: c
-            .created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        implicit: o.implicit,
+        id_token_alg: o.id_token_alg.as_str(),
+        jwt_access_token: o.jwt_access_token,
+        resources: o.resources.clone(),
+        access_token_lifetime: o.access_token_lifetime,
+        refresh_token_lifetime: o.refresh_token_lifetime,
+        id_token_lifetime: o.id_token_lifetime,
+        claims_in_id_token: o.claims_in_id_token,
+        group_claim: o.group_claim.as_str(),
+        allowed_groups: o.allowed_groups.clone(),
+        post_logout_redirect_uris: o
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        created_at: timestamp(c.created_at),
+        updated_at: timestamp(c.updated_at),
     }
 }
 
 fn describe(v: &ClientView) -> String {
-    let mut out = format!("client_id:     {}\n", v.client_id);
+    let mut out = format!("client_id:                 {}\n", v.client_id);
     if let Some(secret) = &v.client_secret {
         out.push_str(&format!(
-            "client_secret: {secret}   (shown once: store it now)\n"
+            "client_secret:             {secret}   (shown once: store it now)\n"
         ));
     }
-    out.push_str(&format!(
-        "name:          {}\ntype:          {}\nredirect_uris: {}\ngrant_types:   {}\nscopes:        {}\ndefault_scope: {}\nfirst_party:   {}\nflags:         {}\ncreated_at:    {}",
-        v.name,
-        v.client_type,
-        v.redirect_uris.join(" "),
-        v.grant_types.join(" "),
-        v.scopes.join(" "),
-        or_dash(v.default_scopes.join(" ")),
-        v.first_party,
-        or_dash(
-            [
-                v.refresh_without_offline_access.then_some("refresh-without-offline-access"),
-                v.token_response_user_id.then_some("token-response-user-id"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ")
+    let lifetime = |l: Option<u64>| match l {
+        None => "default".to_owned(),
+        Some(0) => "none".to_owned(),
+        Some(s) => format!("{s}s"),
+    };
+    let flags = [
+        v.refresh_without_offline_access
+            .then_some("refresh-without-offline-access"),
+        v.token_response_user_id.then_some("token-response-user-id"),
+        v.implicit.then_some("implicit"),
+        v.jwt_access_token.then_some("jwt-access-token"),
+        v.claims_in_id_token.then_some("claims-in-id-token"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let lines = [
+        ("name", v.name.clone()),
+        ("type", v.client_type.to_owned()),
+        ("redirect_uris", v.redirect_uris.join(" ")),
+        ("grant_types", v.grant_types.join(" ")),
+        ("scopes", v.scopes.join(" ")),
+        ("default_scopes", or_dash(v.default_scopes.join(" "))),
+        ("first_party", v.first_party.to_string()),
+        ("flags", or_dash(flags)),
+        ("id_token_alg", v.id_token_alg.to_owned()),
+        ("resources", or_dash(v.resources.join(" "))),
+        (
+            "lifetimes",
+            format!(
+                "access {} refresh {} id_token {}",
+                lifetime(v.access_token_lifetime),
+                lifetime(v.refresh_token_lifetime),
+                lifetime(v.id_token_lifetime)
+            ),
         ),
-        v.created_at
-    ));
+        ("group_claim", v.group_claim.to_owned()),
+        ("allowed_groups", or_dash(v.allowed_groups.join(" "))),
+        (
+            "post_logout_redirect_uris",
+            or_dash(v.post_logout_redirect_uris.join(" ")),
+        ),
+        ("created_at", v.created_at.clone()),
+        ("updated_at", v.updated_at.clone()),
+    ];
+    let body: Vec<String> = lines
+        .iter()
+        .map(|(k, value)| format!("{:<26} {value}", format!("{k}:")))
+        .collect();
+    out.push_str(&body.join("\n"));
     out
 }
 
@@ -180,11 +386,29 @@ fn find(store: &DieselStore, id: &str) -> Result<Client, Failure> {
         .ok_or_else(|| Failure::Refused(format!("client {id} not found")))
 }
 
-pub(crate) fn run(store: &DieselStore, command: ClientCommand) -> Result<Report, Failure> {
+pub(crate) fn run(
+    store: &DieselStore,
+    command: ClientCommand,
+    kek: impl Fn() -> Option<KeyEncryptionKey>,
+) -> Result<Report, Failure> {
     match command {
         ClientCommand::Create(args) => {
-            let created = manage::create_client(store, &SystemClock, args.into_new_client())?;
+            let new = args.into_new_client()?;
+            let created = manage::create_client(store, &SystemClock, kek().as_ref(), new)?;
             let v = view(&created.client, created.secret);
+            let text = describe(&v);
+            Ok(Report::new(v, text))
+        }
+        ClientCommand::Update { client_id, flags } => {
+            let update = flags.into_update()?;
+            let updated = manage::update_client(
+                store,
+                &SystemClock,
+                kek().as_ref(),
+                &ClientId::new(client_id.as_str()),
+                update,
+            )?;
+            let v = view(&updated.client, updated.secret);
             let text = describe(&v);
             Ok(Report::new(v, text))
         }
@@ -217,7 +441,11 @@ pub(crate) fn run(store: &DieselStore, command: ClientCommand) -> Result<Report,
             ))
         }
         ClientCommand::RotateSecret { client_id } => {
-            let secret = manage::rotate_client_secret(store, &ClientId::new(client_id.as_str()))?;
+            let secret = manage::rotate_client_secret(
+                store,
+                kek().as_ref(),
+                &ClientId::new(client_id.as_str()),
+            )?;
             let text = format!(
                 "client_id:     {client_id}\nclient_secret: {secret}   (shown once: store it now)"
             );

@@ -43,9 +43,9 @@ pub(crate) fn run(store: &DieselStore, command: GroupCommand) -> Result<Report, 
             let groups = store.groups()?;
             let rows: Vec<Vec<String>> = groups
                 .iter()
-                .map(|g| vec![g.name.clone(), g.members.join(",")])
+                .map(|g| vec![g.name.clone(), g.id.clone(), g.members.join(",")])
                 .collect();
-            let text = table(&["GROUP", "MEMBERS"], &rows);
+            let text = table(&["GROUP", "ID", "MEMBERS"], &rows);
             Ok(Report::new(groups, text))
         }
         GroupCommand::AddMember { group, username } => {

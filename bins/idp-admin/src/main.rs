@@ -13,6 +13,8 @@ mod groups;
 mod keys;
 mod migrate;
 mod output;
+mod scopes;
+mod settings;
 mod users;
 
 use std::process::ExitCode;
@@ -51,6 +53,12 @@ enum Command {
     /// Token signing keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Scopes you define for your own APIs.
+    #[command(subcommand)]
+    Scope(scopes::ScopeCommand),
+    /// Settings every instance reads from the database (token lifetimes, ...).
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Copy every table into an empty database (SQLite to PostgreSQL or back); reads
     /// `--from` and `--to`, not the configured database.
     Migrate(migrate::MigrateArgs),
@@ -99,7 +107,19 @@ fn run(cli: Cli) -> Result<Report, Failure> {
     match cli.command {
         Command::User(c) => users::run(&store()?, c),
         Command::Group(c) => groups::run(&store()?, c),
-        Command::Client(c) => clients::run(&store()?, c),
+        Command::Client(c) => {
+            let store = store()?;
+            // Only HS256 clients need the key-encryption key (their secret is kept
+            // sealed); without it, such a change is refused with the reason.
+            let kek = || {
+                idp_server::unlock_signing_keys(&settings, &store)
+                    .ok()
+                    .map(|(kek, _)| kek)
+            };
+            clients::run(&store, c, kek)
+        }
+        Command::Scope(c) => scopes::run(&store()?, c),
+        Command::Settings(c) => settings::run(&store()?, c, &idp_server::lifetimes(&settings)),
         Command::Key(c) => keys::run(&store()?, c, &settings),
         Command::Migrate(args) => migrate::run(&args),
     }

@@ -1,8 +1,8 @@
 //! `idp-admin user …`
 
 use clap::Subcommand;
-use idp_core::{SystemClock, User, UserRepo};
-use idp_protocol::manage::{self, NewUser};
+use idp_core::{Address, SystemClock, User, UserProfile, UserRepo};
+use idp_protocol::manage::{self, NewUser, ProfileUpdate, UserUpdate};
 use idp_store::DieselStore;
 use serde::Serialize;
 
@@ -31,6 +31,25 @@ pub(crate) enum UserCommand {
         /// Group to join (must exist); repeatable.
         #[arg(long = "group", value_name = "G")]
         groups: Vec<String>,
+        #[command(flatten)]
+        profile: ProfileFlags,
+    },
+    /// Change the claims about a user (only the flags given change; an empty value
+    /// removes a claim).
+    Update {
+        /// Username.
+        username: String,
+        /// E-mail address (a changed address is no longer verified).
+        #[arg(long)]
+        email: Option<String>,
+        /// Whether the e-mail address is verified.
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        email_verified: Option<bool>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        profile: ProfileFlags,
     },
     /// List users.
     List,
@@ -54,6 +73,73 @@ pub(crate) enum UserCommand {
     },
 }
 
+/// The profile claims `user create` and `user update` take.
+#[derive(Debug, Default, clap::Args)]
+pub(crate) struct ProfileFlags {
+    /// Given name (`given_name`).
+    #[arg(long)]
+    given_name: Option<String>,
+    /// Family name (`family_name`).
+    #[arg(long)]
+    family_name: Option<String>,
+    /// Telephone number (`phone_number`), E.164 recommended.
+    #[arg(long)]
+    phone: Option<String>,
+    /// Whether the telephone number is verified.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    phone_verified: Option<bool>,
+    /// Postal address as JSON with any of formatted, street_address, locality, region,
+    /// postal_code, country (OIDC Core §5.1.1).
+    #[arg(long, value_name = "JSON")]
+    address_json: Option<String>,
+    /// Web page (`website`), an http(s) URL.
+    #[arg(long)]
+    website: Option<String>,
+    /// Profile picture (`picture`), an http(s) URL.
+    #[arg(long)]
+    picture: Option<String>,
+    /// Language tag (`locale`), e.g. en-US.
+    #[arg(long)]
+    locale: Option<String>,
+    /// Time zone (`zoneinfo`), e.g. Europe/Paris.
+    #[arg(long)]
+    zoneinfo: Option<String>,
+    /// Claims the user withholds from every client, comma-separated (name, given_name,
+    /// family_name, email, phone, address, website, picture, locale, zoneinfo; `none`).
+    #[arg(long, value_name = "CLAIM,...")]
+    withhold: Option<String>,
+}
+
+/// A flag's value as a change: not given → unchanged; empty → removed.
+fn text(value: Option<String>) -> Option<Option<String>> {
+    value.map(|v| Some(v).filter(|v| !v.trim().is_empty()))
+}
+
+impl ProfileFlags {
+    fn into_update(self) -> Result<ProfileUpdate, Failure> {
+        let address = match self.address_json {
+            None => None,
+            Some(json) if json.trim().is_empty() => Some(None),
+            Some(json) => Some(Some(
+                serde_json::from_str::<Address>(&json)
+                    .map_err(|e| Failure::Refused(format!("invalid address JSON: {e}")))?,
+            )),
+        };
+        Ok(ProfileUpdate {
+            given_name: text(self.given_name),
+            family_name: text(self.family_name),
+            phone_number: text(self.phone),
+            phone_number_verified: self.phone_verified,
+            address,
+            website: text(self.website),
+            picture: text(self.picture),
+            locale: text(self.locale),
+            zoneinfo: text(self.zoneinfo),
+            withhold: self.withhold,
+        })
+    }
+}
+
 /// A user as printed: never the password hash.
 #[derive(Serialize)]
 struct UserView {
@@ -62,8 +148,11 @@ struct UserView {
     email: Option<String>,
     email_verified: bool,
     name: Option<String>,
+    #[serde(flatten)]
+    profile: UserProfile,
     groups: Vec<String>,
     created_at: String,
+    updated_at: String,
 }
 
 fn view(store: &DieselStore, user: &User) -> Result<UserView, Failure> {
@@ -73,6 +162,7 @@ fn view(store: &DieselStore, user: &User) -> Result<UserView, Failure> {
         email: user.email.clone(),
         email_verified: user.email_verified,
         name: user.name.clone(),
+        profile: user.profile.clone(),
         groups: store
             .groups_of(&user.id)?
             .into_iter()
@@ -81,20 +171,46 @@ fn view(store: &DieselStore, user: &User) -> Result<UserView, Failure> {
         created_at: user
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        updated_at: user
+            .updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
 }
 
 fn describe(v: &UserView) -> String {
-    format!(
-        "id:             {}\nusername:       {}\nemail:          {}\nemail_verified: {}\nname:           {}\ngroups:         {}\ncreated_at:     {}",
-        v.id,
-        v.username,
-        v.email.as_deref().unwrap_or("-"),
-        v.email_verified,
-        v.name.as_deref().unwrap_or("-"),
-        or_dash(v.groups.join(", ")),
-        v.created_at
-    )
+    let p = &v.profile;
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".to_owned());
+    let lines = [
+        ("id", v.id.clone()),
+        ("username", v.username.clone()),
+        ("email", opt(&v.email)),
+        ("email_verified", v.email_verified.to_string()),
+        ("name", opt(&v.name)),
+        ("given_name", opt(&p.given_name)),
+        ("family_name", opt(&p.family_name)),
+        ("phone_number", opt(&p.phone_number)),
+        ("phone_verified", p.phone_number_verified.to_string()),
+        (
+            "address",
+            p.address
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok())
+                .unwrap_or_else(|| "-".to_owned()),
+        ),
+        ("website", opt(&p.website)),
+        ("picture", opt(&p.picture)),
+        ("locale", opt(&p.locale)),
+        ("zoneinfo", opt(&p.zoneinfo)),
+        ("withheld", or_dash(p.withheld.join(","))),
+        ("groups", or_dash(v.groups.join(", "))),
+        ("created_at", v.created_at.clone()),
+        ("updated_at", v.updated_at.clone()),
+    ];
+    lines
+        .iter()
+        .map(|(k, value)| format!("{:<16}{value}", format!("{k}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn find(store: &DieselStore, username: &str) -> Result<User, Failure> {
@@ -112,7 +228,10 @@ pub(crate) fn run(store: &DieselStore, command: UserCommand) -> Result<Report, F
             email_verified,
             name,
             groups,
+            profile,
         } => {
+            let mut claims = UserProfile::default();
+            profile.into_update()?.apply_to(&mut claims)?;
             let password = password_from_stdin()?;
             let user = manage::create_user(
                 store,
@@ -123,11 +242,34 @@ pub(crate) fn run(store: &DieselStore, command: UserCommand) -> Result<Report, F
                     email,
                     email_verified,
                     name,
+                    profile: claims,
                     groups,
                 },
             )?;
             let v = view(store, &user)?;
             let text = format!("created user {} (id {})", v.username, v.id);
+            Ok(Report::new(v, text))
+        }
+        UserCommand::Update {
+            username,
+            email,
+            email_verified,
+            name,
+            profile,
+        } => {
+            let user = manage::update_user(
+                store,
+                &SystemClock,
+                &username,
+                UserUpdate {
+                    email: text(email),
+                    email_verified,
+                    name: text(name),
+                    profile: profile.into_update()?,
+                },
+            )?;
+            let v = view(store, &user)?;
+            let text = describe(&v);
             Ok(Report::new(v, text))
         }
         UserCommand::List => {

@@ -41,25 +41,33 @@ pub enum ServerError {
     Listen(#[from] std::io::Error),
 }
 
+fn seconds(s: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
+}
+
+/// The lifetimes the configuration gives (the database's settings override them).
+pub fn lifetimes(settings: &Settings) -> idp_core::Lifetimes {
+    idp_core::Lifetimes {
+        access_token: seconds(settings.access_token_lifetime),
+        // 0: refresh tokens do not expire.
+        refresh_token: (settings.refresh_token_lifetime > 0)
+            .then(|| seconds(settings.refresh_token_lifetime)),
+        code: seconds(settings.authorization_code_lifetime),
+        id_token: seconds(settings.id_token_lifetime),
+        session: seconds(settings.session_lifetime),
+        retired_key_grace: seconds(settings.retired_key_grace),
+    }
+}
+
 /// The protocol settings a [`Settings`] describes, with the key-encryption key from
 /// [`unlock_signing_keys`].
 pub fn provider_config(
     settings: &Settings,
     key_encryption_key: Arc<KeyEncryptionKey>,
 ) -> ProviderConfig {
-    let secs = |s: u64| chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000));
     let mut config = ProviderConfig::new(settings.issuer.clone(), key_encryption_key);
-    config.lifetimes = idp_core::Lifetimes {
-        access_token: secs(settings.access_token_lifetime),
-        // 0: refresh tokens do not expire.
-        refresh_token: (settings.refresh_token_lifetime > 0)
-            .then(|| secs(settings.refresh_token_lifetime)),
-        code: secs(settings.authorization_code_lifetime),
-        id_token: secs(settings.id_token_lifetime),
-        session: secs(settings.session_lifetime),
-        retired_key_grace: secs(settings.retired_key_grace),
-    };
-    config.key_activation_delay = secs(settings.key_activation_delay);
+    config.lifetimes = lifetimes(settings);
+    config.key_activation_delay = seconds(settings.key_activation_delay);
     config.webfinger_accounts = if settings.webfinger_existing_users_only {
         idp_protocol::WebFingerAccounts::Existing
     } else {

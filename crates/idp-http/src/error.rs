@@ -109,7 +109,14 @@ impl ResponseError for HttpError {
             ) => {
                 match delivery {
                     Delivery::ErrorPage => {
-                        pages::error_page(StatusCode::BAD_REQUEST, *code, description)
+                        // The person is known but not allowed (a group-restricted
+                        // client): 403; everything else is a bad request.
+                        let status = if *code == ErrorCode::AccessDenied {
+                            StatusCode::FORBIDDEN
+                        } else {
+                            StatusCode::BAD_REQUEST
+                        };
+                        pages::error_page(status, *code, description)
                     }
                     Delivery::Redirect(location) => pages::redirect(location),
                     Delivery::Json { .. } => {

@@ -12,10 +12,13 @@ use crate::{ProtocolError, Provider};
 /// How long a process trusts the settings it last read.
 pub const SETTINGS_RECHECK: Duration = Duration::seconds(1);
 
+/// Lifetimes and when they were read.
+type Read = Arc<(Lifetimes, DateTime<Utc>)>;
+
 /// The settings as this process last read them.
 #[derive(Debug, Default)]
 pub(crate) struct SettingsCache {
-    current: RwLock<Option<Arc<(Lifetimes, DateTime<Utc>)>>>,
+    current: RwLock<Option<Read>>,
 }
 
 /// A client's lifetimes: the provider's, with the client's overrides.

@@ -174,7 +174,10 @@ fn client_flags_scopes_and_grants_are_stored() {
     let id = client["client_id"].as_str().unwrap();
     let shown = admin.run(&["client", "show", id]);
     assert!(
-        shown.stdout.contains("default_scope: email"),
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("default_scopes:") && l.ends_with(" email")),
         "{}",
         shown.stdout
     );
@@ -229,7 +232,7 @@ fn bad_client_input_is_refused_clearly() {
             "--scope",
             "admin",
         ],
-        "not supported",
+        "neither a standard scope",
     );
     admin.refused(
         &[
@@ -272,4 +275,151 @@ fn removed_clients_are_gone() {
         id
     );
     admin.refused(&["client", "show", id], "not found");
+}
+
+#[test]
+fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
+    let admin = Admin::fresh();
+    assert_eq!(admin.run(&["group", "create", "staff"]).code, 0);
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "Cloud",
+            "--redirect-uri",
+            "https://cloud.example/cb",
+            "--implicit",
+            "--id-token-alg",
+            "ES256",
+            "--jwt-access-token",
+            "--resource",
+            "https://cloud.example/api",
+            "--access-token-lifetime",
+            "15m",
+            "--refresh-token-lifetime",
+            "none",
+            "--id-token-lifetime",
+            "300",
+            "--claims-in-id-token",
+            "--group-claim",
+            "ids",
+            "--allowed-group",
+            "staff",
+            "--post-logout-redirect-uri",
+            "https://cloud.example/bye",
+            "--json",
+        ])
+        .json();
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let expected = serde_json::json!({
+        "implicit": true,
+        "id_token_alg": "ES256",
+        "jwt_access_token": true,
+        "resources": ["https://cloud.example/api"],
+        "access_token_lifetime": 900,
+        "refresh_token_lifetime": 0,
+        "id_token_lifetime": 300,
+        "claims_in_id_token": true,
+        "group_claim": "ids",
+        "allowed_groups": ["staff"],
+        "post_logout_redirect_uris": ["https://cloud.example/bye"],
+    });
+    for (k, v) in expected.as_object().unwrap() {
+        assert_eq!(&client[k], v, "{k}");
+    }
+    let shown = admin.run(&["client", "show", &id, "--json"]).json();
+    for (k, v) in expected.as_object().unwrap() {
+        assert_eq!(&shown[k], v, "{k}");
+    }
+
+    // Switches turn off with =false; a list given once empty is emptied; lifetimes go
+    // back to the provider's with `default`.
+    let updated = admin
+        .run(&[
+            "client",
+            "update",
+            &id,
+            "--implicit=false",
+            "--allowed-group",
+            "",
+            "--access-token-lifetime",
+            "default",
+            "--json",
+        ])
+        .json();
+    assert_eq!(updated["implicit"], false);
+    assert_eq!(updated["allowed_groups"], serde_json::json!([]));
+    assert_eq!(updated["access_token_lifetime"], serde_json::Value::Null);
+    assert_eq!(updated["id_token_alg"], "ES256", "untouched");
+    assert_eq!(updated["name"], "Cloud");
+
+    admin.refused(
+        &["client", "update", &id, "--allowed-group", "nobody"],
+        "group nobody not found",
+    );
+    admin.refused(
+        &["client", "update", &id, "--group-claim", "emails"],
+        "names or ids",
+    );
+    admin.refused(
+        &["client", "update", &id, "--resource", "ftp://x/"],
+        "resource",
+    );
+    admin.refused(&["client", "update", "nope", "--name", "X"], "not found");
+    admin.refused(
+        &["client", "update", &id, "--redirect-uri", ""],
+        "at least one is required",
+    );
+}
+
+#[test]
+fn hs256_needs_a_confidential_client_and_keeps_its_secret_sealed() {
+    let admin = Admin::fresh();
+    admin.refused(
+        &[
+            "client",
+            "create",
+            "--name",
+            "SPA",
+            "--type",
+            "public",
+            "--redirect-uri",
+            "https://spa.example/cb",
+            "--id-token-alg",
+            "HS256",
+        ],
+        "public clients have none",
+    );
+    let client = admin
+        .run(&[
+            "client",
+            "create",
+            "--name",
+            "Server",
+            "--redirect-uri",
+            "https://server.example/cb",
+            "--json",
+        ])
+        .json();
+    let id = client["client_id"].as_str().unwrap();
+    let first = client["client_secret"].as_str().unwrap();
+    // Switching to HS256 needs the secret itself, which was never kept: a new one.
+    let switched = admin
+        .run(&["client", "update", id, "--id-token-alg", "HS256", "--json"])
+        .json();
+    let second = switched["client_secret"].as_str().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(switched["id_token_alg"], "HS256");
+    // Further updates keep the secret.
+    let again = admin
+        .run(&["client", "update", id, "--name", "Server 2", "--json"])
+        .json();
+    assert!(again.get("client_secret").is_none());
+    // The database holds the sealed secret, never the clear one.
+    let db = admin.url.trim_start_matches("sqlite://");
+    let bytes = std::fs::read(db).unwrap();
+    assert!(!bytes.windows(second.len()).any(|w| w == second.as_bytes()));
+    let rotated = admin.run(&["client", "rotate-secret", id, "--json"]).json();
+    assert_ne!(rotated["client_secret"].as_str().unwrap(), second);
 }

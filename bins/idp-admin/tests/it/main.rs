@@ -5,6 +5,7 @@
 mod clients;
 mod keys;
 mod migrate;
+mod settings;
 mod users;
 
 use assert_cmd::Command;

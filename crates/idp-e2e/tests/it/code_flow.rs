@@ -62,13 +62,11 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
         "alice",
         "sub must not be the username"
     );
-    assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
-    assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
-    assert_eq!(claims.email_verified(), Some(true));
-    assert_eq!(
-        claims.name().unwrap().get(None).unwrap().as_str(),
-        "alice Example"
-    );
+    // OIDC Core §5.4: an access token was issued, so the scope's claims are at
+    // UserInfo, not in the ID token (unless the client asks: --claims-in-id-token).
+    assert!(claims.preferred_username().is_none());
+    assert!(claims.email().is_none());
+    assert!(claims.name().is_none());
     assert_eq!(
         claims.authorized_party().unwrap().as_str(),
         created.client.id.as_str()
@@ -94,7 +92,12 @@ async fn code_flow_with_pkce_yields_verified_tokens_userinfo_and_rotating_refres
         .await
         .unwrap();
     assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+    assert_eq!(info.email_verified(), Some(true));
     assert_eq!(info.preferred_username().unwrap().as_str(), "alice");
+    assert_eq!(
+        info.name().unwrap().get(None).unwrap().as_str(),
+        "alice Example"
+    );
 
     // Refresh: a new access token, a rotated refresh token, a new ID token.
     let first_refresh = tokens

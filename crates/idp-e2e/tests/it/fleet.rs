@@ -150,13 +150,14 @@ async fn two_instances_share_everything_through_the_database() {
             email: None,
             email_verified: false,
             name: None,
+            profile: idp_core::UserProfile::default(),
             groups: vec![],
         },
     )
     .unwrap();
     let mut new = NewClient::new("Fleet App", vec![REDIRECT_URI.into()]);
     new.first_party = true;
-    let created = manage::create_client(&store, &SystemClock, new).unwrap();
+    let created = manage::create_client(&store, &SystemClock, None, new).unwrap();
     let (id, secret) = (
         created.client.id.as_str().to_owned(),
         created.secret.unwrap(),

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod claims;
+mod clients;
 mod code_flow;
 mod database;
 mod fleet;

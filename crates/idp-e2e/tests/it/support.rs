@@ -84,6 +84,7 @@ impl TestServer {
                 email: Some(format!("{username}@example.com")),
                 email_verified: true,
                 name: Some(format!("{username} Example")),
+                profile: idp_core::UserProfile::default(),
                 groups: vec![],
             },
         )
@@ -93,7 +94,8 @@ impl TestServer {
     pub fn create_client(&self, adjust: impl FnOnce(&mut NewClient)) -> CreatedClient {
         let mut new = NewClient::new("Test App", vec![REDIRECT_URI.into()]);
         adjust(&mut new);
-        manage::create_client(&self.store, &SystemClock, new).unwrap()
+        let kek = idp_protocol::KeyEncryptionKey::from_base64(TEST_KEK).unwrap();
+        manage::create_client(&self.store, &SystemClock, Some(&kek), new).unwrap()
     }
 
     /// Discovery, then an `openidconnect` client for `created`.
@@ -318,4 +320,144 @@ pub fn parse_form(page: &str) -> (String, Vec<(String, String)>) {
         })
         .collect();
     (action, hidden)
+}
+
+/// What an `idp-admin` run printed.
+pub struct AdminRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl AdminRun {
+    /// Stdout as JSON, after checking the run succeeded.
+    pub fn json(&self) -> serde_json::Value {
+        assert!(self.ok, "idp-admin failed: {}", self.stderr);
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+impl TestServer {
+    /// Runs the `idp-admin` binary against the server's database (either backend), with
+    /// the test key-encryption key.
+    pub fn admin(&self, args: &[&str]) -> AdminRun {
+        let out = idp_testdb::process::command(&idp_testdb::process::binary("idp-admin"))
+            .args(["--database-url", self.db.url()])
+            .args(args)
+            .env("IDP_KEY_ENCRYPTION_KEY", TEST_KEK)
+            .output()
+            .unwrap();
+        AdminRun {
+            ok: out.status.success(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
+    /// The code flow for a confidential `created` client and `username` with `scope`
+    /// (PKCE, a nonce), through a new browser; returns the token response's status and
+    /// JSON.
+    pub async fn code_flow(
+        &self,
+        created: &CreatedClient,
+        username: &str,
+        scope: &str,
+    ) -> (u16, serde_json::Value) {
+        let browser = Browser::new();
+        match self.authorize_for(&browser, created, username, scope).await {
+            Ok(code) => self.exchange(created, &code).await,
+            Err(landing) => panic!("no code: {landing:?}"),
+        }
+    }
+
+    /// Runs an authorization request in `browser` (logging in, allowing consent) and
+    /// returns the code, or where the browser landed without one.
+    pub async fn authorize_for(
+        &self,
+        browser: &Browser,
+        created: &CreatedClient,
+        username: &str,
+        scope: &str,
+    ) -> Result<String, Landing> {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", created.client.id.as_str())
+            .append_pair("redirect_uri", REDIRECT_URI)
+            .append_pair("scope", scope)
+            .append_pair("state", "st")
+            .append_pair("nonce", "n-0S6_WzA2Mj")
+            .finish();
+        let landing = browser
+            .open(&self.url(&format!("/authorize?{query}")))
+            .await;
+        let landing = match landing {
+            Landing::Page { ref body, .. } if body.contains("name=\"password\"") => {
+                browser.log_in(landing, username, PASSWORD).await
+            }
+            other => other,
+        };
+        let landing = match landing {
+            Landing::Page { ref body, .. } if body.contains("name=\"decision\"") => {
+                browser.consent(landing, "allow").await
+            }
+            other => other,
+        };
+        match landing {
+            Landing::Client(url) => query_param(&url, "code").ok_or(Landing::Client(url)),
+            page => Err(page),
+        }
+    }
+
+    /// POSTs `form` to the token endpoint with the client's credentials (HTTP Basic).
+    pub async fn token_request(
+        &self,
+        created: &CreatedClient,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let response = api_http()
+            .post(self.url("/token"))
+            .basic_auth(created.client.id.as_str(), created.secret.as_deref())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Exchanges a code.
+    pub async fn exchange(&self, created: &CreatedClient, code: &str) -> (u16, serde_json::Value) {
+        self.token_request(
+            created,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+            ],
+        )
+        .await
+    }
+
+    /// GET /userinfo with `access_token`: status and JSON (empty object if none).
+    pub async fn userinfo(&self, access_token: &str) -> (u16, serde_json::Value) {
+        let response = api_http()
+            .get(self.url("/userinfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        (status, serde_json::from_str(&body).unwrap_or_default())
+    }
+}
+
+/// The payload of a JWS (unverified: for tests that verify elsewhere or only read).
+pub fn jwt_payload(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -51,6 +51,7 @@ fn fixture(issuer: &str) -> Fixture {
     let client = manage::create_client(
         &store,
         &SystemClock,
+        Some(&kek),
         NewClient::new(
             "<script>App</script>",
             vec!["https://app.example/cb".into()],

@@ -64,13 +64,14 @@ impl Harness {
                 email: Some("alice@example.com".into()),
                 email_verified: false,
                 name: None,
+                profile: idp_core::UserProfile::default(),
                 groups: vec![],
             },
         )
         .unwrap();
         let mut new = NewClient::new("App", vec![REDIRECT.into()]);
         adjust(&mut new);
-        let client = manage::create_client(&store, &*clock, new).unwrap();
+        let client = manage::create_client(&store, &*clock, Some(&kek), new).unwrap();
         let mut config = ProviderConfig::new("https://idp.example", kek);
         configure(&mut config);
         let provider = Provider::new(

@@ -93,6 +93,7 @@ fn the_code_is_bound_to_client_redirect_uri_and_verifier() {
     let other = idp_protocol::manage::create_client(
         h.provider.store(),
         &*h.clock,
+        None,
         idp_protocol::manage::NewClient::new("Other", vec![REDIRECT.into()]),
     )
     .unwrap();

@@ -1,0 +1,434 @@
+//! Clients: registration, updates, secrets, removal — one set of rules for `client
+//! create` and `client update` ([`check_client`]).
+
+use idp_core::{
+    check_custom_credential, Client, ClientId, ClientOptions, ClientType, Clock, GrantType,
+    GroupClaim, IdTokenAlg, RedirectUri, Scope, ScopeSet, SettingKey, Store,
+};
+use idp_crypto::KeyEncryptionKey;
+
+use super::{check_web_url, invalid, not_found, refused};
+use crate::provider::digest_of;
+use crate::ProtocolError;
+
+/// A client to register.
+#[derive(Clone, Debug)]
+pub struct NewClient {
+    /// Display name.
+    pub name: String,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// Operator-chosen id (32–64 alphanumerics), or generated.
+    pub client_id: Option<String>,
+    /// Operator-chosen secret (32–64 alphanumerics), or generated; confidential only.
+    pub client_secret: Option<String>,
+    /// Skip consent.
+    pub first_party: bool,
+    /// Allowed scopes; empty means every standard scope.
+    pub scopes: Vec<String>,
+    /// The scope of requests that name none (RFC 6749 §3.3); must be allowed scopes.
+    /// Empty: such requests are refused.
+    pub default_scopes: Vec<String>,
+    /// Allowed grant types; empty means `authorization_code` and `refresh_token`.
+    pub grant_types: Vec<String>,
+    /// Issue refresh tokens without `offline_access`.
+    pub refresh_without_offline_access: bool,
+    /// Put `user_id` in token responses.
+    pub include_user_id: bool,
+    /// Everything else (flows, algorithms, token format, lifetimes, claims, groups,
+    /// logout URIs).
+    pub options: ClientOptions,
+}
+
+impl NewClient {
+    /// A confidential client with generated credentials, every standard scope, the
+    /// `authorization_code` and `refresh_token` grants, and default options.
+    pub fn new(name: impl Into<String>, redirect_uris: Vec<String>) -> Self {
+        NewClient {
+            name: name.into(),
+            redirect_uris,
+            client_type: ClientType::Confidential,
+            client_id: None,
+            client_secret: None,
+            first_party: false,
+            scopes: Vec::new(),
+            default_scopes: Vec::new(),
+            grant_types: Vec::new(),
+            refresh_without_offline_access: false,
+            include_user_id: false,
+            options: ClientOptions::default(),
+        }
+    }
+}
+
+/// A registered client and its secret in clear, shown once.
+#[derive(Debug)]
+pub struct CreatedClient {
+    /// The client as stored.
+    pub client: Client,
+    /// The secret (confidential clients only).
+    pub secret: Option<String>,
+}
+
+/// Changes to a registered client: `None` leaves a value as it is. Lists replace the
+/// registered list; `Some(None)` on a lifetime returns to the provider's setting.
+#[derive(Clone, Debug, Default)]
+pub struct ClientUpdate {
+    /// Display name.
+    pub name: Option<String>,
+    /// Redirect URIs.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Allowed scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Default scopes.
+    pub default_scopes: Option<Vec<String>>,
+    /// Allowed grant types.
+    pub grant_types: Option<Vec<String>>,
+    /// Skip consent.
+    pub first_party: Option<bool>,
+    /// Refresh tokens without `offline_access`.
+    pub refresh_without_offline_access: Option<bool>,
+    /// `user_id` in token responses.
+    pub include_user_id: Option<bool>,
+    /// Implicit and hybrid flows.
+    pub implicit: Option<bool>,
+    /// ID token signing algorithm.
+    pub id_token_alg: Option<IdTokenAlg>,
+    /// RFC 9068 JWT access tokens.
+    pub jwt_access_token: Option<bool>,
+    /// Resource identifiers.
+    pub resources: Option<Vec<String>>,
+    /// Access token lifetime, seconds.
+    pub access_token_lifetime: Option<Option<u64>>,
+    /// Refresh token lifetime, seconds (0: no expiry).
+    pub refresh_token_lifetime: Option<Option<u64>>,
+    /// ID token lifetime, seconds.
+    pub id_token_lifetime: Option<Option<u64>>,
+    /// Claims in the ID token.
+    pub claims_in_id_token: Option<bool>,
+    /// Group names or ids in `groups`/`roles`.
+    pub group_claim: Option<GroupClaim>,
+    /// Groups whose members may sign in (empty: everyone).
+    pub allowed_groups: Option<Vec<String>>,
+    /// Post-logout redirect URIs.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+}
+
+/// An updated client, and its new secret in clear when the update had to issue one.
+#[derive(Debug)]
+pub struct UpdatedClient {
+    /// The client as stored.
+    pub client: Client,
+    /// A new secret (shown once), issued when the client switched to HS256 ID tokens:
+    /// the old secret's clear text was never kept, and HS256 needs it.
+    pub secret: Option<String>,
+}
+
+fn parse_redirect_uris(uris: &[String]) -> Result<Vec<RedirectUri>, ProtocolError> {
+    uris.iter()
+        .filter(|u| !u.is_empty())
+        .map(|u| RedirectUri::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(refused)
+}
+
+fn parse_grant_types(names: &[String]) -> Result<Vec<GrantType>, ProtocolError> {
+    if names.iter().all(String::is_empty) {
+        return Ok(GrantType::SUPPORTED.to_vec());
+    }
+    let mut g = Vec::new();
+    for t in names.iter().filter(|t| !t.is_empty()) {
+        let t = t.parse::<GrantType>().map_err(refused)?;
+        if !g.contains(&t) {
+            g.push(t);
+        }
+    }
+    Ok(g)
+}
+
+fn parse_scopes(names: &[String]) -> Result<ScopeSet, ProtocolError> {
+    ScopeSet::parse(&names.join(" ")).map_err(refused)
+}
+
+/// The rules every registration satisfies, after `client create` and after every
+/// `client update`.
+fn check_client(store: &dyn Store, c: &Client) -> Result<(), ProtocolError> {
+    if c.name.trim().is_empty() || c.name.len() > 200 {
+        return Err(invalid("client name", "must be 1 to 200 bytes long"));
+    }
+    let o = &c.options;
+    let redirects = c.allows_grant(GrantType::AuthorizationCode) || o.implicit;
+    if redirects && c.redirect_uris.is_empty() {
+        return Err(invalid("redirect URI", "at least one is required"));
+    }
+    let defined = store.scope_definitions().map_err(refused)?;
+    if let Some(unknown) = c
+        .scopes
+        .iter()
+        .find(|s| !Scope::is_standard(s) && !defined.iter().any(|d| d.name == *s))
+    {
+        return Err(invalid(
+            "scope",
+            format!(
+                "{unknown:?} is neither a standard scope ({}) nor one defined with `idp-admin scope create`",
+                Scope::SUPPORTED.join(", ")
+            ),
+        ));
+    }
+    if let Some(outside) = c.default_scopes.iter().find(|s| !c.scopes.contains(s)) {
+        return Err(invalid(
+            "default scope",
+            format!("{outside:?} is not one of the client's scopes"),
+        ));
+    }
+    // OIDC Core §10.1: HS256 signs with the client secret, which public clients lack.
+    if o.id_token_alg == IdTokenAlg::Hs256 && c.client_type == ClientType::Public {
+        return Err(invalid(
+            "ID token algorithm",
+            "HS256 signs with the client secret: public clients have none (use RS256, ES256 or EdDSA)",
+        ));
+    }
+    for resource in &o.resources {
+        // RFC 8707 §2: an absolute URI without a fragment.
+        check_web_url("resource", resource)?;
+    }
+    for (key, value) in [
+        (SettingKey::AccessTokenLifetime, o.access_token_lifetime),
+        (SettingKey::RefreshTokenLifetime, o.refresh_token_lifetime),
+        (SettingKey::IdTokenLifetime, o.id_token_lifetime),
+    ] {
+        if let Some(v) = value {
+            key.normalise(&v.to_string()).map_err(refused)?;
+        }
+    }
+    if !o.allowed_groups.is_empty() {
+        let groups = store.groups().map_err(refused)?;
+        if let Some(missing) = o
+            .allowed_groups
+            .iter()
+            .find(|g| !groups.iter().any(|known| known.name == **g))
+        {
+            return Err(not_found(format!("group {missing}")));
+        }
+    }
+    Ok(())
+}
+
+fn unlocked(kek: Option<&KeyEncryptionKey>) -> Result<&KeyEncryptionKey, ProtocolError> {
+    kek.ok_or_else(|| {
+        invalid(
+            "ID token algorithm",
+            "HS256 keeps the client secret encrypted under the key-encryption key, which is not available here (set key_encryption_key, or run where the server's key file is)",
+        )
+    })
+}
+
+/// The secret sealed for storage when the client's ID tokens are signed with it (HS256),
+/// bound to the client id; otherwise nothing is kept but the digest.
+fn sealed_secret(
+    client: &Client,
+    secret: &str,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<Option<Vec<u8>>, ProtocolError> {
+    if client.options.id_token_alg != IdTokenAlg::Hs256 {
+        return Ok(None);
+    }
+    Ok(Some(
+        unlocked(kek)?.seal(secret.as_bytes(), client.id.as_str().as_bytes())?,
+    ))
+}
+
+/// Registers a client. `kek` is needed only for HS256 ID tokens (the secret is then kept
+/// sealed under it).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for invalid values or a taken id.
+pub fn create_client(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+    new: NewClient,
+) -> Result<CreatedClient, ProtocolError> {
+    let scopes = if new.scopes.is_empty() {
+        ScopeSet::from_tokens(Scope::SUPPORTED)
+    } else {
+        parse_scopes(&new.scopes)?
+    };
+    let id = match &new.client_id {
+        Some(id) => ClientId::parse_custom(id).map_err(refused)?,
+        None => ClientId::new(idp_crypto::random_id(24)?),
+    };
+    let secret = match (new.client_type, new.client_secret) {
+        (ClientType::Public, Some(_)) => {
+            return Err(invalid("client secret", "public clients have no secret"))
+        }
+        (ClientType::Public, None) => None,
+        (ClientType::Confidential, Some(s)) => {
+            check_custom_credential("client secret", &s).map_err(refused)?;
+            Some(s)
+        }
+        (ClientType::Confidential, None) => Some(idp_crypto::random_secret()?),
+    };
+    let now = clock.now();
+    let mut client = Client {
+        id,
+        name: new.name.trim().to_owned(),
+        client_type: new.client_type,
+        secret_digest: secret.as_deref().map(digest_of),
+        redirect_uris: parse_redirect_uris(&new.redirect_uris)?,
+        grant_types: parse_grant_types(&new.grant_types)?,
+        scopes,
+        default_scopes: parse_scopes(&new.default_scopes)?,
+        first_party: new.first_party,
+        refresh_without_offline_access: new.refresh_without_offline_access,
+        include_user_id: new.include_user_id,
+        options: new.options,
+        secret_sealed: None,
+        created_at: now,
+        updated_at: now,
+    };
+    check_client(store, &client)?;
+    if let Some(s) = &secret {
+        client.secret_sealed = sealed_secret(&client, s, kek)?;
+    }
+    store.insert_client(&client).map_err(refused)?;
+    Ok(CreatedClient { client, secret })
+}
+
+fn load(store: &dyn Store, id: &ClientId) -> Result<Client, ProtocolError> {
+    store
+        .client(id)
+        .map_err(refused)?
+        .ok_or_else(|| not_found(format!("client {id}")))
+}
+
+/// Updates a client with the same rules as [`create_client`].
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for invalid values or an unknown client.
+pub fn update_client(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+    id: &ClientId,
+    update: ClientUpdate,
+) -> Result<UpdatedClient, ProtocolError> {
+    let mut c = load(store, id)?;
+    let was_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
+    if let Some(name) = update.name {
+        c.name = name.trim().to_owned();
+    }
+    if let Some(uris) = update.redirect_uris {
+        c.redirect_uris = parse_redirect_uris(&uris)?;
+    }
+    if let Some(scopes) = update.scopes {
+        c.scopes = parse_scopes(&scopes)?;
+    }
+    if let Some(scopes) = update.default_scopes {
+        c.default_scopes = parse_scopes(&scopes)?;
+    }
+    if let Some(grants) = update.grant_types {
+        c.grant_types = parse_grant_types(&grants)?;
+    }
+    let set = |field: &mut bool, v: Option<bool>| {
+        if let Some(v) = v {
+            *field = v;
+        }
+    };
+    set(&mut c.first_party, update.first_party);
+    set(
+        &mut c.refresh_without_offline_access,
+        update.refresh_without_offline_access,
+    );
+    set(&mut c.include_user_id, update.include_user_id);
+    let o = &mut c.options;
+    set(&mut o.implicit, update.implicit);
+    set(&mut o.jwt_access_token, update.jwt_access_token);
+    set(&mut o.claims_in_id_token, update.claims_in_id_token);
+    if let Some(alg) = update.id_token_alg {
+        o.id_token_alg = alg;
+    }
+    if let Some(naming) = update.group_claim {
+        o.group_claim = naming;
+    }
+    if let Some(resources) = update.resources {
+        o.resources = resources.into_iter().filter(|r| !r.is_empty()).collect();
+    }
+    if let Some(v) = update.access_token_lifetime {
+        o.access_token_lifetime = v;
+    }
+    if let Some(v) = update.refresh_token_lifetime {
+        o.refresh_token_lifetime = v;
+    }
+    if let Some(v) = update.id_token_lifetime {
+        o.id_token_lifetime = v;
+    }
+    if let Some(groups) = update.allowed_groups {
+        o.allowed_groups = groups.into_iter().filter(|g| !g.is_empty()).collect();
+    }
+    if let Some(uris) = update.post_logout_redirect_uris {
+        o.post_logout_redirect_uris = parse_redirect_uris(&uris)?;
+    }
+    c.updated_at = clock.now();
+    check_client(store, &c)?;
+    let is_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
+    // Only a switch to or from HS256 touches the secret.
+    let secret = match (was_hs256, is_hs256) {
+        (false, true) if c.secret_sealed.is_none() => {
+            let secret = idp_crypto::random_secret()?;
+            let sealed = sealed_secret(&c, &secret, kek)?;
+            c.secret_digest = Some(digest_of(&secret));
+            c.secret_sealed = sealed;
+            Some(secret)
+        }
+        (true, false) => {
+            c.secret_sealed = None;
+            None
+        }
+        _ => None,
+    };
+    if !store.update_client(&c).map_err(refused)? {
+        return Err(not_found(format!("client {id}")));
+    }
+    if let (Some(digest), true) = (&c.secret_digest, secret.is_some() || was_hs256 != is_hs256) {
+        store
+            .set_client_secret(id, digest, c.secret_sealed.as_deref())
+            .map_err(refused)?;
+    }
+    Ok(UpdatedClient { client: c, secret })
+}
+
+/// Gives a confidential client a new generated secret, returned in clear once (sealed
+/// for storage too when its ID tokens are signed with it).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for unknown or public clients.
+pub fn rotate_client_secret(
+    store: &dyn Store,
+    kek: Option<&KeyEncryptionKey>,
+    id: &ClientId,
+) -> Result<String, ProtocolError> {
+    let client = load(store, id)?;
+    if client.client_type == ClientType::Public {
+        return Err(invalid("client", "public clients have no secret to rotate"));
+    }
+    let secret = idp_crypto::random_secret()?;
+    let sealed = sealed_secret(&client, &secret, kek)?;
+    store
+        .set_client_secret(id, &digest_of(&secret), sealed.as_deref())
+        .map_err(refused)?;
+    Ok(secret)
+}
+
+/// Removes a client and everything issued to it.
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for an unknown client.
+pub fn remove_client(store: &dyn Store, id: &ClientId) -> Result<(), ProtocolError> {
+    if !store.delete_client(id).map_err(refused)? {
+        return Err(not_found(format!("client {id}")));
+    }
+    Ok(())
+}
