@@ -183,7 +183,15 @@ fn list(store: &DieselStore, settings: &Settings) -> Result<Report, Failure> {
         })
         .collect();
     let text = table(
-        &["KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRED", "IN JWKS"],
+        &[
+            "KID",
+            "ALG",
+            "STATE",
+            "CREATED",
+            "ACTIVATES",
+            "RETIRED",
+            "IN JWKS",
+        ],
         &rows,
     );
     Ok(Report::new(views, text))
@@ -192,10 +200,7 @@ fn list(store: &DieselStore, settings: &Settings) -> Result<Report, Failure> {
 /// The retired-key grace period in force: the database's setting over the
 /// configuration's.
 fn grace(store: &DieselStore, settings: &Settings) -> Result<chrono::Duration, Failure> {
-    let configured = idp_core::Lifetimes {
-        retired_key_grace: seconds(settings.retired_key_grace),
-        ..idp_core::Lifetimes::default()
-    };
+    let configured = idp_server::lifetimes(settings);
     Ok(idp_protocol::lifetimes_in_force(store, configured)?.retired_key_grace)
 }
 

@@ -126,9 +126,10 @@ impl KeySummary {
         self.retired_at.is_some_and(|r| r <= now)
     }
 
-    /// Whether it was retired before it activated (so it never signed).
+    /// Whether it was retired before it activated (so it never signed). Times are
+    /// stored in whole seconds: a key retired in the second it activated did activate.
     fn retired_unused(&self) -> bool {
-        self.retired_at.is_some_and(|r| r <= self.activate_at)
+        self.retired_at.is_some_and(|r| r < self.activate_at)
     }
 
     fn order(&self) -> (DateTime<Utc>, DateTime<Utc>, &str) {
@@ -331,6 +332,22 @@ mod tests {
             KeySummary::states(&keys, at(60)),
             [KeyState::Active, KeyState::Retired]
         );
+    }
+
+    #[test]
+    fn a_key_retired_in_the_second_it_activated_did_activate() {
+        // Stored times are whole seconds: retired at its activation second, it still
+        // superseded the older key, so nothing signs unless a successor is published.
+        let keys = [
+            key("old", 10),
+            keyed("cur", JwsAlgorithm::Rs256, 20, Some(20)),
+        ];
+        assert_eq!(active_kid(&keys, JwsAlgorithm::Rs256, 30), None);
+        let keys = [
+            keyed("cur", JwsAlgorithm::Rs256, 20, Some(20)),
+            key("next", 1000),
+        ];
+        assert_eq!(active_kid(&keys, JwsAlgorithm::Rs256, 20), Some("next"));
     }
 
     #[test]

@@ -13,9 +13,8 @@ use base64::Engine;
 use ring::rand::SystemRandom;
 use ring::rsa::PublicKeyComponents;
 use ring::signature::{
-    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey,
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519,
-    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+    EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
 };
 
 use crate::CryptoError;
@@ -200,7 +199,8 @@ impl JwsSigningKey {
                 Pair::P256 { key_pair, public }
             }
             KeyAlgorithm::EdDsa => {
-                let key_pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(rejected)?;
+                let key_pair =
+                    Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(rejected)?;
                 let public = key_pair.public_key().as_ref().to_vec();
                 Pair::Ed25519 { key_pair, public }
             }

@@ -68,12 +68,13 @@ fn sqlite_keys_are_sealed_under_a_private_key_file_made_on_first_start() {
         let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+    // One key per algorithm (RS256, ES256, EdDSA), each sealed.
     let keys = stored_private_keys(&url);
-    assert_eq!(keys.len(), 1);
-    assert!(keys[0].starts_with(b"idps1"));
-    assert!(!keys[0]
-        .windows(PKCS8_RSA_OID.len())
-        .any(|w| w == PKCS8_RSA_OID));
+    assert_eq!(keys.len(), 3);
+    for key in &keys {
+        assert!(key.starts_with(b"idps1"));
+        assert!(!key.windows(PKCS8_RSA_OID.len()).any(|w| w == PKCS8_RSA_OID));
+    }
 
     // Restarts use the same file.
     drop(start(&url, &[], dir.path()));
@@ -129,13 +130,20 @@ fn keys_stored_in_plaintext_by_an_earlier_release_are_sealed_at_start() {
         "{log}"
     );
     drop(running);
+    // The legacy key keeps signing RS256 (no RS256 key is generated); ES256 and EdDSA
+    // keys are made beside it. Every key is sealed.
+    let store = DieselStore::open(&url).unwrap();
+    let rs256: Vec<_> = store
+        .key_summaries()
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.alg == idp_core::JwsAlgorithm::Rs256)
+        .collect();
+    assert_eq!(rs256.len(), 1);
+    assert_eq!(rs256[0].kid, "legacy");
     let keys = stored_private_keys(&url);
-    assert_eq!(
-        keys.len(),
-        1,
-        "the legacy key keeps signing; none is generated"
-    );
-    assert!(keys[0].starts_with(b"idps1"));
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k.starts_with(b"idps1")));
 }
 
 fn postgres_requires_the_setting_and_refuses_a_wrong_key() {

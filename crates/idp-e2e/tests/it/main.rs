@@ -12,5 +12,6 @@ mod hostile_input;
 mod limits;
 mod negative;
 mod operations;
+mod signing;
 mod support;
 mod webfinger;

@@ -143,7 +143,9 @@ pub fn retire_signing_key(
     clock: &dyn Clock,
     kid: &str,
 ) -> Result<KeySummary, ProtocolError> {
+    // Whole seconds, as stored, so the check below sees what every instance will.
     let now = clock.now();
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let keys = store.key_summaries()?;
     let Some(index) = keys.iter().position(|k| k.kid == kid) else {
         return Err(ProtocolError::Refused(CoreError::NotFound(format!(
