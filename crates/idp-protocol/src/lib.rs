@@ -13,6 +13,7 @@
 //! parameter lists and header values, answers leave as plain data. No secret is stored or
 //! logged in clear: codes, tokens and session ids are kept as SHA-256 digests.
 
+mod access_token;
 mod authorize;
 mod claims;
 mod config;

@@ -9,6 +9,7 @@ mod code_flow;
 mod database;
 mod fleet;
 mod hostile_input;
+mod jwt_access_token;
 mod limits;
 mod negative;
 mod operations;
