@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod code_flow;
+mod cors;
 mod database;
 mod fleet;
 mod hostile_input;
