@@ -6,6 +6,7 @@
 mod claims;
 mod clients;
 mod code_flow;
+mod cors;
 mod database;
 mod fleet;
 mod hostile_input;
