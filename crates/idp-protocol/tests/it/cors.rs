@@ -51,6 +51,7 @@ fn clients_registered_or_removed_later_count_after_the_recheck_interval() {
     let created = manage::create_client(
         p.store(),
         &*h.clock,
+        None,
         NewClient::new(
             "Later",
             vec![
