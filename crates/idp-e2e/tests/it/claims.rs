@@ -197,8 +197,57 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
     );
 }
 
+async fn discovery_lists_the_standard_scopes_and_every_claim_they_release() {
+    let server = TestServer::start().await;
+    let meta: serde_json::Value = crate::support::api_http()
+        .get(server.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = |name: &str| -> Vec<String> {
+        meta[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        list("scopes_supported"),
+        [
+            "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
+            "offline_access",
+            "groups",
+            "roles"
+        ]
+    );
+    let claims = list("claims_supported");
+    for claim in [
+        "given_name",
+        "family_name",
+        "address",
+        "phone_number",
+        "updated_at",
+        "groups",
+        "roles",
+    ] {
+        assert!(
+            claims.iter().any(|c| c == claim),
+            "{claim} missing: {claims:?}"
+        );
+    }
+}
+
 idp_testdb::on_both_backends!(
     async actix_web::rt::System;
+    discovery_lists_the_standard_scopes_and_every_claim_they_release,
     the_standard_scopes_release_their_claims_at_userinfo_and_withheld_ones_never,
     a_client_may_have_the_claims_in_its_id_token_and_group_ids,
     operator_scopes_are_granted_while_defined_and_unknown_scopes_are_dropped,
