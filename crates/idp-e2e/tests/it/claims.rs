@@ -199,14 +199,8 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
 
 async fn discovery_lists_the_standard_scopes_and_every_claim_they_release() {
     let server = TestServer::start().await;
-    let meta: serde_json::Value = crate::support::api_http()
-        .get(server.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: serde_json::Value =
+        crate::support::get_json(&server.url("/.well-known/openid-configuration")).await;
     let list = |name: &str| -> Vec<String> {
         meta[name]
             .as_array()

@@ -93,15 +93,6 @@ fn assert_no_cors(headers: &HeaderMap) {
     }
 }
 
-/// The value of the first metrics sample line starting with `prefix`.
-fn sample(metrics: &str, prefix: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 async fn preflights_are_answered_for_registered_origins_only() {
     let server = TestServer::start_with(|s| s.metrics_on_main_listener = true).await;
     server.create_client(|_| {});
@@ -149,16 +140,9 @@ async fn preflights_are_answered_for_registered_origins_only() {
     assert_eq!(response.status(), 400);
 
     // Preflights are counted in the metrics like any request.
-    let metrics = api_http()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::support::get_text(&server.url("/metrics")).await;
     assert_eq!(
-        sample(
+        crate::support::metrics_sample(
             &metrics,
             "idp_http_requests_total{route=\"/token\",method=\"OPTIONS\",status=\"200\"}"
         ),
@@ -166,7 +150,7 @@ async fn preflights_are_answered_for_registered_origins_only() {
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        crate::support::metrics_sample(
             &metrics,
             "idp_http_requests_total{route=\"/token\",method=\"OPTIONS\",status=\"400\"}"
         ),

@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::support::{api_http, jwt_payload, TestServer};
+use crate::support::{jwt_payload, TestServer};
 
 /// Checks `jwt`'s RS256 signature against the server's JWKS and returns its header.
 async fn verified_header(server: &TestServer, jwt: &str) -> serde_json::Value {
@@ -12,14 +12,7 @@ async fn verified_header(server: &TestServer, jwt: &str) -> serde_json::Value {
     assert_eq!(parts.len(), 3, "{jwt}");
     let header: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
-    let jwks: serde_json::Value = api_http()
-        .get(server.url("/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = crate::support::get_json(&server.url("/jwks.json")).await;
     let key = jwks["keys"]
         .as_array()
         .unwrap()
