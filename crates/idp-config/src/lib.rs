@@ -503,6 +503,22 @@ pub fn load(
 mod tests {
     use super::*;
 
+    /// The settings a configuration file with `contents` gives, with no environment.
+    fn from_file(contents: &str) -> Settings {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("idp.toml");
+        std::fs::write(&file, contents).unwrap();
+        load(
+            &ConfigArgs {
+                config: Some(file),
+                database_url: None,
+            },
+            &ServerArgs::default(),
+            env(&[]),
+        )
+        .unwrap()
+    }
+
     fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
         Some(
             pairs
@@ -573,18 +589,7 @@ mod tests {
         .unwrap();
         let nets: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("idp.toml");
-        std::fs::write(&file, "trusted_proxies = [\"192.0.2.0/24\"]\n").unwrap();
-        let s = load(
-            &ConfigArgs {
-                config: Some(file),
-                database_url: None,
-            },
-            &ServerArgs::default(),
-            env(&[]),
-        )
-        .unwrap();
+        let s = from_file("trusted_proxies = [\"192.0.2.0/24\"]\n");
         assert_eq!(s.trusted_proxies.len(), 1);
     }
 
@@ -608,22 +613,7 @@ mod tests {
                 "http://[::1]:8080"
             ]
         );
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("idp.toml");
-        std::fs::write(
-            &file,
-            "cors_allowed_origins = [\"https://bücher.example\"]\n",
-        )
-        .unwrap();
-        let s = load(
-            &ConfigArgs {
-                config: Some(file),
-                database_url: None,
-            },
-            &ServerArgs::default(),
-            env(&[]),
-        )
-        .unwrap();
+        let s = from_file("cors_allowed_origins = [\"https://bücher.example\"]\n");
         assert_eq!(s.cors_allowed_origins, ["https://xn--bcher-kva.example"]);
         let none = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
         assert!(none.cors_allowed_origins.is_empty());
