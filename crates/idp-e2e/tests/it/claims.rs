@@ -177,6 +177,7 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
 
     let created = server.create_client(|c| {
         c.first_party = true;
+        c.refresh_without_offline_access = true;
         c.scopes = vec!["openid".into(), "event:write".into()];
     });
     let (status, tokens) = server
@@ -185,7 +186,17 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["scope"], "event:write openid");
 
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert!(server.admin(&["scope", "remove", "event:write"]).ok);
+    // Neither a new authorization nor a refresh grants it any more.
+    let (status, refreshed) = server
+        .token_request(
+            &created,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["scope"], "openid");
     let listed = server.admin(&["scope", "list", "--json"]).json();
     assert_eq!(listed, serde_json::json!([]));
     let (_, tokens) = server
