@@ -1,7 +1,7 @@
 //! RFC 9068 JWT access tokens, for clients that ask for them (`--jwt-access-token`).
 //!
-//! The token is a JWS (RFC 7515 compact form) signed with the provider's active key; its
-//! `jti` is stored (as a digest) the way an opaque token is, so wherever this provider
+//! The token is a JWS (RFC 7515 compact form) signed with the provider's active RS256
+//! key; its `jti` is stored (as a digest) the way an opaque token is, so wherever this provider
 //! validates a token — signature and issuer first, then the stored record — a revoked
 //! grant or an expired record refuses it, exactly as for opaque tokens.
 //!
@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use idp_core::{Client, ScopeSet};
+use idp_core::{Client, JwsAlgorithm, ScopeSet};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +91,9 @@ impl Provider {
         &self,
         input: &JwtAccessTokenInput<'_>,
     ) -> Result<String, ProtocolError> {
-        let key = self.active_signing_key()?;
+        // RS256, which every resource server must accept (RFC 9068 §2.1), whatever the
+        // client's ID token algorithm.
+        let key = self.active_signing_key(JwsAlgorithm::Rs256)?;
         let kid = key
             .public_jwk()
             .key_id()
