@@ -9,6 +9,7 @@ mod code_flow;
 mod database;
 mod fleet;
 mod hostile_input;
+mod implicit;
 mod limits;
 mod negative;
 mod operations;
