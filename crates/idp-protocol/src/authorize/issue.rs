@@ -3,7 +3,7 @@
 //! either or both (hybrid flow, OIDC Core §3.3.2.5) — never a refresh token — with `state`
 //! and `iss` (RFC 9207 §2), in the request's response mode.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use idp_core::{
     AccessToken, AuthorizationCode, AuthorizationRequest, Client, Grant, GrantId, Scope, ScopeSet,
     Subject, UserId,
@@ -81,6 +81,7 @@ impl Provider {
                 &grant,
                 code.as_ref().map(|(c, _)| c.as_str()),
                 access.as_ref().map(|(t, _)| t.as_str()),
+                lifetimes.id_token,
             )?)
         } else {
             None
@@ -118,7 +119,7 @@ impl Provider {
 
     /// The ID token of an authorization response (OIDC Core §3.2.2.10, §3.3.2.11): with
     /// the request's `nonce`, `c_hash` for a code and `at_hash` for an access token
-    /// issued with it.
+    /// issued with it, valid for `lifetime`.
     fn front_channel_id_token(
         &self,
         request: &AuthorizationRequest,
@@ -126,6 +127,7 @@ impl Provider {
         grant: &Grant,
         code: Option<&str>,
         access_token: Option<&str>,
+        lifetime: Duration,
     ) -> Result<String, ProtocolError> {
         let user_id = grant.subject.user_id().ok_or_else(expired_request)?;
         let user = self
@@ -155,7 +157,7 @@ impl Provider {
             auth_time: grant.auth_time,
             access_token,
             code,
-            lifetime: self.client_lifetimes(client)?.id_token,
+            lifetime,
         })
     }
 }
