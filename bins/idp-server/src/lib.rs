@@ -73,6 +73,7 @@ pub fn provider_config(
     } else {
         idp_protocol::WebFingerAccounts::Any
     };
+    config.cors_allowed_origins = settings.cors_allowed_origins.clone();
     config
 }
 

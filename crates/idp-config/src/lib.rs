@@ -120,6 +120,10 @@ pub struct Settings {
     /// WebFinger answers only for usernames that exist (which lets anyone test whether a
     /// name exists); by default it answers alike for any account on the issuer's host.
     pub webfinger_existing_users_only: bool,
+    /// Web origins (`scheme://host[:port]`, serialised as RFC 6454 §6.2 does) whose browser
+    /// apps may call the token endpoint and UserInfo, besides the origins of the clients'
+    /// registered redirect URIs.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Settings {
@@ -147,6 +151,7 @@ impl Settings {
             metrics_on_main_listener: false,
             key_encryption_key: None,
             webfinger_existing_users_only: false,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -203,6 +208,7 @@ struct Raw {
     metrics_on_main_listener: bool,
     key_encryption_key: Option<String>,
     webfinger_existing_users_only: bool,
+    cors_allowed_origins: List,
 }
 
 impl Default for Raw {
@@ -226,6 +232,7 @@ impl Default for Raw {
             metrics_on_main_listener: false,
             key_encryption_key: None,
             webfinger_existing_users_only: false,
+            cors_allowed_origins: List::default(),
         }
     }
 }
@@ -360,6 +367,12 @@ impl Raw {
                 Some(Secret::new(key))
             }
         };
+        let cors_allowed_origins = self
+            .cors_allowed_origins
+            .items()
+            .iter()
+            .map(|item| check_origin(item))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
             listen,
             issuer,
@@ -379,6 +392,7 @@ impl Raw {
             metrics_on_main_listener: self.metrics_on_main_listener,
             key_encryption_key,
             webfinger_existing_users_only: self.webfinger_existing_users_only,
+            cors_allowed_origins,
         })
     }
 }
@@ -398,6 +412,40 @@ fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
         return Err(bad("issuer", "must name a host"));
     }
     Ok(issuer.trim_end_matches('/').to_owned())
+}
+
+/// A web origin for CORS: an `http` or `https` URL with a host and at most a lone `/` after
+/// it (no user information, path, query or fragment), returned as browsers send it in
+/// `Origin` — the ASCII serialisation of RFC 6454 §6.2: lowercase, the host IDNA-encoded,
+/// the scheme's default port left out.
+fn check_origin(item: &str) -> Result<String, ConfigError> {
+    const SETTING: &str = "cors_allowed_origins";
+    let not_origin = |why: &str| bad(SETTING, format!("{item:?} is not an origin: {why}"));
+    if item == "*" {
+        return Err(not_origin(
+            "list each origin as scheme://host[:port]; the token endpoint and UserInfo never answer `*`",
+        ));
+    }
+    let url = url::Url::parse(item).map_err(|e| {
+        not_origin(&format!(
+            "{e}; write scheme://host[:port], e.g. https://app.example.com"
+        ))
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(not_origin("the scheme must be https or http"));
+    }
+    if url.host_str().is_none() {
+        return Err(not_origin("it must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(not_origin("it must not contain user information"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(not_origin(
+            "only scheme://host[:port] is allowed, without path, query or fragment",
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// `IDP_` variables that are not settings (the server's log filter and format, read by
@@ -454,6 +502,22 @@ pub fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The settings a configuration file with `contents` gives, with no environment.
+    fn from_file(contents: &str) -> Settings {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("idp.toml");
+        std::fs::write(&file, contents).unwrap();
+        load(
+            &ConfigArgs {
+                config: Some(file),
+                database_url: None,
+            },
+            &ServerArgs::default(),
+            env(&[]),
+        )
+        .unwrap()
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
         Some(
@@ -525,19 +589,66 @@ mod tests {
         .unwrap();
         let nets: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("idp.toml");
-        std::fs::write(&file, "trusted_proxies = [\"192.0.2.0/24\"]\n").unwrap();
+        let s = from_file("trusted_proxies = [\"192.0.2.0/24\"]\n");
+        assert_eq!(s.trusted_proxies.len(), 1);
+    }
+
+    #[test]
+    fn cors_origins_come_as_a_list_and_are_serialised_as_browsers_send_them() {
         let s = load(
-            &ConfigArgs {
-                config: Some(file),
-                database_url: None,
-            },
+            &ConfigArgs::default(),
             &ServerArgs::default(),
-            env(&[]),
+            env(&[(
+                "IDP_CORS_ALLOWED_ORIGINS",
+                "https://SPA.example.com/, http://localhost:5173,https://a.example:443,http://[::1]:8080",
+            )]),
         )
         .unwrap();
-        assert_eq!(s.trusted_proxies.len(), 1);
+        assert_eq!(
+            s.cors_allowed_origins,
+            [
+                "https://spa.example.com",
+                "http://localhost:5173",
+                "https://a.example",
+                "http://[::1]:8080"
+            ]
+        );
+        let s = from_file("cors_allowed_origins = [\"https://bücher.example\"]\n");
+        assert_eq!(s.cors_allowed_origins, ["https://xn--bcher-kva.example"]);
+        let none = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
+        assert!(none.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn a_cors_origin_is_only_scheme_host_and_port() {
+        for bad_origin in [
+            "*",
+            "null",
+            "app.example.com",
+            "ftp://app.example.com",
+            "com.example.app:/cb",
+            "https://app.example.com/path",
+            "https://app.example.com/?",
+            "https://app.example.com?q=1",
+            "https://app.example.com#top",
+            "https://user@app.example.com",
+            "https://user:pw@app.example.com",
+            "https://",
+            "https://app.example.com:99999",
+        ] {
+            let e = load(
+                &ConfigArgs::default(),
+                &ServerArgs::default(),
+                env(&[("IDP_CORS_ALLOWED_ORIGINS", bad_origin)]),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.starts_with("invalid configuration: cors_allowed_origins: "),
+                "{bad_origin}: {e}"
+            );
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod client_address;
 mod cookie;
+mod cors;
 mod endpoints;
 mod error;
 mod health;
@@ -21,7 +22,11 @@ mod webfinger;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, Resource};
 use idp_protocol::{paths, Provider};
 
 pub use client_address::TrustedProxies;
@@ -76,12 +81,15 @@ impl HttpState {
 
 /// Mounts the provider's endpoints (paths in [`idp_protocol::paths`]) and the probes
 /// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is
-/// current), every one counted in the state's [`Metrics`].
+/// current), every one counted in the state's [`Metrics`]. The endpoints browser apps call
+/// answer cross-origin requests (CORS): discovery, JWKS and WebFinger to any origin, the
+/// token endpoint and UserInfo to the origins of registered redirect URIs and the
+/// configured ones.
 pub fn configure(state: HttpState) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(state.clone()))
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-            .configure(routes);
+            .configure(|cfg| routes(cfg, &state));
     }
 }
 
@@ -95,32 +103,85 @@ pub fn configure_metrics(metrics: Arc<Metrics>) -> impl Fn(&mut web::ServiceConf
     }
 }
 
-/// A resource at `path` whose requests are counted in the metrics.
-fn counted(
-    path: &'static str,
-) -> actix_web::Resource<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
+/// A resource as mounted: any service factory answering with some body.
+trait Mounted:
+    ServiceFactory<
+    ServiceRequest,
+    Config = (),
+    Response = ServiceResponse<Self::Body>,
+    Error = actix_web::Error,
+    InitError = (),
+>
+{
+    type Body: MessageBody;
+}
+
+impl<T, B> Mounted for T
+where
+    T: ServiceFactory<
+        ServiceRequest,
         Config = (),
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Response = ServiceResponse<B>,
         Error = actix_web::Error,
         InitError = (),
     >,
-> {
-    web::resource(path).wrap(actix_web::middleware::from_fn(
-        move |req, next: actix_web::middleware::Next<actix_web::body::BoxBody>| {
-            metrics::track(path, req, next)
-        },
-    ))
+    B: MessageBody,
+{
+    type Body = B;
 }
 
-fn routes(cfg: &mut web::ServiceConfig) {
+/// `resource` (mounted at `path`) with its requests counted in the metrics, including
+/// those its other middleware answers itself (preflights, refusals).
+fn count<T>(path: &'static str, resource: Resource<T>) -> Resource<impl Mounted>
+where
+    T: Mounted + 'static,
+    T::Body: 'static,
+{
+    resource.wrap(from_fn(move |req, next: Next<T::Body>| {
+        metrics::track(path, req, next)
+    }))
+}
+
+/// A resource at `path` whose requests are counted in the metrics.
+fn counted(path: &'static str) -> Resource<impl Mounted> {
+    count(path, web::resource(path))
+}
+
+/// A public document at `path`, counted, that any origin may read ([`cors::public`]).
+fn public(path: &'static str) -> Resource<impl Mounted> {
+    count(
+        path,
+        web::resource(path)
+            .wrap(cors::public())
+            .wrap(cors::public_always()),
+    )
+}
+
+/// An API at `path`, counted, that browser apps of registered clients call with `methods`
+/// ([`cors::for_clients`]): the one line a new client-facing endpoint needs.
+fn for_clients(
+    state: &HttpState,
+    path: &'static str,
+    methods: &[Method],
+) -> Resource<impl Mounted> {
+    let provider = Arc::clone(&state.provider);
+    count(
+        path,
+        web::resource(path)
+            .wrap(cors::for_clients(Arc::clone(&provider), methods))
+            .wrap(from_fn(move |req, next: Next<EitherBody<BoxBody>>| {
+                cors::check_origins(Arc::clone(&provider), req, next)
+            })),
+    )
+}
+
+fn routes(cfg: &mut web::ServiceConfig, state: &HttpState) {
     cfg.service(counted(health::HEALTHZ).get(health::healthz))
         .service(counted(health::READYZ).get(health::readyz))
-        .service(counted(paths::OPENID_CONFIGURATION).get(endpoints::metadata))
-        .service(counted(paths::OAUTH_AUTHORIZATION_SERVER).get(endpoints::metadata))
-        .service(counted(paths::JWKS).get(endpoints::jwks))
-        .service(counted(paths::WEBFINGER).get(webfinger::webfinger))
+        .service(public(paths::OPENID_CONFIGURATION).get(endpoints::metadata))
+        .service(public(paths::OAUTH_AUTHORIZATION_SERVER).get(endpoints::metadata))
+        .service(public(paths::JWKS).get(endpoints::jwks))
+        .service(public(paths::WEBFINGER).get(webfinger::webfinger))
         .service(
             counted(paths::AUTHORIZE)
                 .get(endpoints::authorize_get)
@@ -136,9 +197,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .get(endpoints::consent_get)
                 .post(endpoints::consent_post),
         )
-        .service(counted(paths::TOKEN).post(endpoints::token))
+        .service(for_clients(state, paths::TOKEN, &[Method::POST]).post(endpoints::token))
         .service(
-            counted(paths::USERINFO)
+            for_clients(state, paths::USERINFO, &[Method::GET, Method::POST])
                 .get(endpoints::userinfo_get)
                 .post(endpoints::userinfo_post),
         );

@@ -1,17 +1,14 @@
 //! `GET /.well-known/webfinger` (RFC 7033), for OpenID Provider Issuer Discovery.
+//!
+//! RFC 7033 §5 asks for `Access-Control-Allow-Origin: *` on every answer: the resource is
+//! mounted as a public document (`crate::cors::public`), like discovery and the JWKS.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use idp_protocol::{WebFinger, WebFingerAccounts};
 
 use crate::endpoints::blocking;
 use crate::error::Surface;
 use crate::{HttpError, HttpState};
-
-/// RFC 7033 §5: WebFinger answers to any origin, without credentials.
-fn cors(response: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
-    response.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-}
 
 /// The JRD (`application/jrd+json`, RFC 7033 §10.2), 400 for a missing or repeated
 /// `resource` (§4.2), 404 for resources that are not ours.
@@ -42,12 +39,12 @@ pub(crate) async fn webfinger(
         }
     };
     Ok(match answer {
-        WebFinger::Found(jrd) => cors(&mut HttpResponse::Ok())
+        WebFinger::Found(jrd) => HttpResponse::Ok()
             .content_type("application/jrd+json")
             .json(jrd),
-        WebFinger::BadRequest(why) => cors(&mut HttpResponse::BadRequest())
+        WebFinger::BadRequest(why) => HttpResponse::BadRequest()
             .content_type("text/plain; charset=utf-8")
             .body(why),
-        WebFinger::NotFound => cors(&mut HttpResponse::NotFound()).finish(),
+        WebFinger::NotFound => HttpResponse::NotFound().finish(),
     })
 }

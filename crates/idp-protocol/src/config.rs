@@ -39,13 +39,18 @@ pub struct ProviderConfig {
     pub key_encryption_key: Arc<KeyEncryptionKey>,
     /// Which accounts WebFinger answers for.
     pub webfinger_accounts: crate::WebFingerAccounts,
+    /// Web origins (`https://app.example.com`, RFC 6454 §6.2) whose browser apps may call
+    /// the token endpoint and UserInfo, besides the origins of the clients' registered
+    /// redirect URIs (CORS). Entries that are not `http`/`https` URLs are ignored; a path is
+    /// dropped. Empty by default.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl ProviderConfig {
     /// Defaults for an issuer: [`Lifetimes::default`], pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
-    /// client; one password hash per core at a time. Private keys are stored sealed under
-    /// `key_encryption_key`.
+    /// client; one password hash per core at a time; no configured CORS origins. Private
+    /// keys are stored sealed under `key_encryption_key`.
     pub fn new(issuer: impl Into<String>, key_encryption_key: Arc<KeyEncryptionKey>) -> Self {
         let issuer: String = issuer.into();
         ProviderConfig {
@@ -77,6 +82,7 @@ impl ProviderConfig {
             busy_retry_after_secs: 1,
             key_encryption_key,
             webfinger_accounts: crate::WebFingerAccounts::Any,
+            cors_allowed_origins: Vec::new(),
         }
     }
 

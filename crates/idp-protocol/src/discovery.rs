@@ -46,8 +46,8 @@ pub type Metadata = ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-/// Claims the provider can release.
-pub(crate) const CLAIMS_SUPPORTED: [&str; 13] = [
+/// Claims the provider can release (claims.rs decides which, per scope).
+pub(crate) const CLAIMS_SUPPORTED: [&str; 26] = [
     "sub",
     "iss",
     "aud",
@@ -57,10 +57,23 @@ pub(crate) const CLAIMS_SUPPORTED: [&str; 13] = [
     "nonce",
     "azp",
     "at_hash",
+    "c_hash",
     "name",
+    "given_name",
+    "family_name",
     "preferred_username",
+    "website",
+    "picture",
+    "locale",
+    "zoneinfo",
+    "updated_at",
     "email",
     "email_verified",
+    "address",
+    "phone_number",
+    "phone_number_verified",
+    "groups",
+    "roles",
 ];
 
 impl Provider {

@@ -4,8 +4,9 @@
 //! query, fragment and form_post response modes) with its login and consent
 //! interaction, the token endpoint (`authorization_code`, `refresh_token`), UserInfo,
 //! discovery metadata, WebFinger issuer discovery and the JWKS, as synchronous functions over the `idp-core`
-//! repository traits. [`manage`] holds the administrative operations (users, groups,
-//! clients, keys) shared by `idp-admin` and, later, the admin console.
+//! repository traits, and decides which web origins may call the APIs from a browser
+//! (CORS). [`manage`] holds the administrative operations (users, groups, clients, keys)
+//! shared by `idp-admin` and, later, the admin console.
 //!
 //! oxide-auth supplies PKCE (RFC 7636) and exact redirect-URI matching; `openidconnect`
 //! supplies the metadata, JWKS and ID-token types and the JWS encoding.
@@ -14,9 +15,11 @@
 //! parameter lists and header values, answers leave as plain data. No secret is stored or
 //! logged in clear: codes, tokens and session ids are kept as SHA-256 digests.
 
+mod access_token;
 mod authorize;
 mod claims;
 mod config;
+mod cors;
 mod discovery;
 mod document;
 mod error;
@@ -37,6 +40,7 @@ pub use authorize::{
 };
 pub use claims::GroupClaims;
 pub use config::{paths, ProviderConfig};
+pub use cors::{web_origin, ORIGIN_RECHECK};
 pub use document::Document;
 pub use error::{Delivery, ErrorCode, ProtocolError};
 pub use id_token_hint::VerifiedIdToken;

@@ -6,19 +6,22 @@ use chrono::{DateTime, Utc};
 use idp_core::{Clock, PurgeBefore, SecretDigest, Store};
 use idp_crypto::HashingLimit;
 
+use crate::cors::OriginCache;
 use crate::document::Document;
 use crate::keys::KeyCache;
 use crate::settings::SettingsCache;
 use crate::{ProtocolError, ProviderConfig};
 
 /// An OpenID Provider over a [`Store`]. Holds no state of its own beyond caches derived
-/// from the database and configuration (parsed keys, serialised documents) and a bound on
-/// concurrent password hashing, so any number of instances may serve the same database.
+/// from the database and configuration (parsed keys, serialised documents, allowed CORS
+/// origins) and a bound on concurrent password hashing, so any number of instances may
+/// serve the same database.
 pub struct Provider {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ProviderConfig,
     pub(crate) keys: KeyCache,
+    pub(crate) origins: OriginCache,
     pub(crate) hashing: HashingLimit,
     pub(crate) metadata: OnceLock<Arc<Document>>,
     pub(crate) settings: SettingsCache,
@@ -37,11 +40,13 @@ impl Provider {
     /// A provider over `store`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Self {
         let hashing = HashingLimit::new(config.password_hashing_concurrency);
+        let origins = OriginCache::new(&config.cors_allowed_origins);
         Provider {
             store,
             clock,
             config,
             keys: KeyCache::default(),
+            origins,
             hashing,
             metadata: OnceLock::new(),
             settings: SettingsCache::default(),

@@ -4,6 +4,7 @@ use idp_core::{AccessToken, Granted, GroupClaim, Immediate, Scope};
 use openidconnect::core::CoreGenderClaim;
 use openidconnect::UserInfoClaims;
 
+use crate::access_token::looks_like_jwt;
 use crate::claims::{released_claims, wants_groups, GroupClaims};
 use crate::provider::digest_of;
 use crate::{ErrorCode, ProtocolError, Provider};
@@ -25,7 +26,15 @@ impl Provider {
         &self,
         token: &str,
     ) -> Result<Granted<AccessToken>, ProtocolError> {
-        let found = self.store.access_token(&digest_of(token))?;
+        // A JWT access token (RFC 9068) is checked for our signature, then found by its
+        // jti like an opaque token, so revocation applies to both alike.
+        let digest = if looks_like_jwt(token) {
+            let jti = self.jti_of_jwt(token)?.ok_or_else(invalid_token)?;
+            digest_of(&jti)
+        } else {
+            digest_of(token)
+        };
+        let found = self.store.access_token(&digest)?;
         self.usable(found)
     }
 
@@ -71,6 +80,10 @@ impl Provider {
     /// # Errors
     /// As [`Provider::userinfo`].
     pub fn userinfo_immediate(&self, token: &str) -> Result<Option<UserInfo>, ProtocolError> {
+        if looks_like_jwt(token) {
+            // Checking the signature may need to read the keys.
+            return Ok(None);
+        }
         match self.store.access_token_immediate(&digest_of(token))? {
             Immediate::WouldWait => Ok(None),
             Immediate::Ready(found) => {

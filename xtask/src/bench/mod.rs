@@ -49,17 +49,27 @@ pub(crate) enum Scenario {
     Code,
     /// A whole browser login per iteration.
     Login,
+    /// As `refresh`, for a client whose ID tokens are ES256.
+    RefreshEs256,
+    /// As `refresh`, for a client whose ID tokens are EdDSA.
+    RefreshEdDsa,
+    /// As `code`, for a client with RS256 JWT access tokens (its ID tokens EdDSA, so the
+    /// RS256 signature of the access token is the one expensive signature).
+    CodeJwt,
 }
 
 impl Scenario {
     /// All scenarios, in the order they run.
-    pub(crate) const ALL: [Scenario; 6] = [
+    pub(crate) const ALL: [Scenario; 9] = [
         Scenario::Discovery,
         Scenario::Jwks,
         Scenario::Userinfo,
         Scenario::Refresh,
         Scenario::Code,
         Scenario::Login,
+        Scenario::RefreshEs256,
+        Scenario::RefreshEdDsa,
+        Scenario::CodeJwt,
     ];
 
     /// The name used on the command line and in reports.
@@ -71,6 +81,20 @@ impl Scenario {
             Scenario::Refresh => "refresh",
             Scenario::Code => "code",
             Scenario::Login => "login",
+            Scenario::RefreshEs256 => "refresh-es256",
+            Scenario::RefreshEdDsa => "refresh-eddsa",
+            Scenario::CodeJwt => "code-jwt",
+        }
+    }
+
+    /// The `idp-admin client create` flags of the scenario's client, beyond the common
+    /// ones.
+    pub(crate) fn client_flags(self) -> &'static [&'static str] {
+        match self {
+            Scenario::RefreshEs256 => &["--id-token-alg", "ES256"],
+            Scenario::RefreshEdDsa => &["--id-token-alg", "EdDSA"],
+            Scenario::CodeJwt => &["--jwt-access-token", "--id-token-alg", "EdDSA"],
+            _ => &[],
         }
     }
 

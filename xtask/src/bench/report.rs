@@ -103,7 +103,9 @@ impl Measured {
     /// Sets the ratio to the scenario's limit.
     pub(crate) fn set_ratio(&mut self, scenario: Scenario, limit: &Measured, signing: &Rates) {
         let (reference, what) = match scenario {
-            Scenario::Refresh => (signing.rs256, "ring RS256 signs/s".to_owned()),
+            Scenario::Refresh | Scenario::CodeJwt => {
+                (signing.rs256, "ring RS256 signs/s".to_owned())
+            }
             _ => (limit.req_per_s, "actix minimal req/s".to_owned()),
         };
         if reference > 0.0 {
@@ -255,6 +257,9 @@ pub(crate) fn evaluate(report: &mut Report) {
         ("jwks", 0.8, "limit"),
         ("userinfo", 0.5, "limit"),
         ("refresh", 0.8, "ring RS256 rate"),
+        ("code-jwt", 0.8, "ring RS256 rate"),
+        ("refresh-es256", 0.2, "limit"),
+        ("refresh-eddsa", 0.2, "limit"),
     ] {
         let ratio = report.scenario(name).and_then(|m| m.ratio);
         targets.push(Target {

@@ -218,10 +218,13 @@ fn measure_server(
         ],
         Some(PASSWORD),
     )?;
-    let created = admin_json(
-        &admin,
-        db,
-        &[
+    // One client per set of flags, made once.
+    let mut clients: Vec<(&'static [&'static str], Arc<Client>)> = Vec::new();
+    let mut client_for = |flags: &'static [&'static str]| -> Result<Arc<Client>> {
+        if let Some((_, c)) = clients.iter().find(|(f, _)| *f == flags) {
+            return Ok(Arc::clone(c));
+        }
+        let mut args = vec![
             "client",
             "create",
             "--name",
@@ -229,27 +232,32 @@ fn measure_server(
             "--redirect-uri",
             REDIRECT_URI,
             "--first-party",
-        ],
-        None,
-    )?;
-    #[derive(Deserialize)]
-    struct Created {
-        client_id: String,
-        client_secret: String,
-    }
-    let created: Created =
-        serde_json::from_value(created).context("client create --json: no client_id/secret")?;
-    let ctx = Ctx {
+        ];
+        args.extend_from_slice(flags);
+        let created = admin_json(&admin, db, &args, None)?;
+        #[derive(Deserialize)]
+        struct Created {
+            client_id: String,
+            client_secret: String,
+        }
+        let created: Created =
+            serde_json::from_value(created).context("client create --json: no client_id/secret")?;
+        let client = Arc::new(Client::new(created.client_id, &created.client_secret));
+        clients.push((flags, Arc::clone(&client)));
+        Ok(client)
+    };
+    let mut ctx = Ctx {
         addr,
         server_pid: server.pid(),
-        client: Arc::new(Client::new(created.client_id, &created.client_secret)),
+        client: client_for(&[])?,
         password: Arc::from(PASSWORD),
         args: bench,
     };
 
     let mut scenarios = Vec::new();
-    let bench = &ctx.args;
-    for &scenario in &bench.scenarios {
+    for scenario in ctx.args.scenarios.clone() {
+        ctx.client = client_for(scenario.client_flags())?;
+        let bench = &ctx.args;
         let connections = match scenario {
             Scenario::Login => bench.login_connections,
             _ => bench.connections,
@@ -274,7 +282,7 @@ fn measure_server(
     }
     let rss_after_load_kib = proc::rss_kib(server.pid());
     Ok(Report::new(
-        bench,
+        &ctx.args,
         WARMUP,
         limit,
         signing,
@@ -337,7 +345,7 @@ async fn run_scenario(
             let workers = get_workers(ctx.addr, connections, "/userinfo", Some(&bearer));
             drive(workers, ctx.window(), ctx.server_pid).await?.1
         }
-        Scenario::Refresh => {
+        Scenario::Refresh | Scenario::RefreshEs256 | Scenario::RefreshEdDsa => {
             let mut workers = Vec::with_capacity(connections);
             for i in 0..connections {
                 let mut conn = Conn::new(ctx.addr);
@@ -364,7 +372,7 @@ async fn run_scenario(
             ));
             drive(workers, ctx.window(), ctx.server_pid).await?.1
         }
-        Scenario::Code => code_scenario(ctx, connections, &mut notes).await?,
+        Scenario::Code | Scenario::CodeJwt => code_scenario(ctx, connections, &mut notes).await?,
         Scenario::Login => {
             let workers = (0..connections)
                 .map(|i| Worker {

@@ -177,6 +177,7 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
 
     let created = server.create_client(|c| {
         c.first_party = true;
+        c.refresh_without_offline_access = true;
         c.scopes = vec!["openid".into(), "event:write".into()];
     });
     let (status, tokens) = server
@@ -185,7 +186,17 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["scope"], "event:write openid");
 
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     assert!(server.admin(&["scope", "remove", "event:write"]).ok);
+    // Neither a new authorization nor a refresh grants it any more.
+    let (status, refreshed) = server
+        .token_request(
+            &created,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["scope"], "openid");
     let listed = server.admin(&["scope", "list", "--json"]).json();
     assert_eq!(listed, serde_json::json!([]));
     let (_, tokens) = server
@@ -197,8 +208,51 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
     );
 }
 
+async fn discovery_lists_the_standard_scopes_and_every_claim_they_release() {
+    let server = TestServer::start().await;
+    let meta: serde_json::Value =
+        crate::support::get_json(&server.url("/.well-known/openid-configuration")).await;
+    let list = |name: &str| -> Vec<String> {
+        meta[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        list("scopes_supported"),
+        [
+            "openid",
+            "profile",
+            "email",
+            "address",
+            "phone",
+            "offline_access",
+            "groups",
+            "roles"
+        ]
+    );
+    let claims = list("claims_supported");
+    for claim in [
+        "given_name",
+        "family_name",
+        "address",
+        "phone_number",
+        "updated_at",
+        "groups",
+        "roles",
+    ] {
+        assert!(
+            claims.iter().any(|c| c == claim),
+            "{claim} missing: {claims:?}"
+        );
+    }
+}
+
 idp_testdb::on_both_backends!(
     async actix_web::rt::System;
+    discovery_lists_the_standard_scopes_and_every_claim_they_release,
     the_standard_scopes_release_their_claims_at_userinfo_and_withheld_ones_never,
     a_client_may_have_the_claims_in_its_id_token_and_group_ids,
     operator_scopes_are_granted_while_defined_and_unknown_scopes_are_dropped,

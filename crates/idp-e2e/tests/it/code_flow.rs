@@ -353,14 +353,8 @@ async fn the_consent_page_names_the_client_and_the_scopes() {
 async fn discovery_lists_every_endpoint_and_the_jwks_names_its_keys() {
     let server = TestServer::start().await;
     let http = api_http();
-    let meta: serde_json::Value = http
-        .get(server.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: serde_json::Value =
+        crate::support::get_json(&server.url("/.well-known/openid-configuration")).await;
     for (member, path) in [
         ("authorization_endpoint", "/authorize"),
         ("token_endpoint", "/token"),

@@ -6,10 +6,12 @@
 mod claims;
 mod clients;
 mod code_flow;
+mod cors;
 mod database;
 mod fleet;
 mod hostile_input;
 mod implicit;
+mod jwt_access_token;
 mod limits;
 mod negative;
 mod operations;

@@ -27,15 +27,6 @@ async fn readiness_fails_while_the_schema_is_not_the_programs() {
     assert_eq!(get(&server, "/healthz").await.0, 200);
 }
 
-/// The value of the first sample line starting with `prefix`.
-fn sample(metrics: &str, prefix: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
 async fn metrics_count_requests_tokens_and_login_failures() {
     let server = TestServer::start_with(|s| s.metrics_on_main_listener = true).await;
     server.create_user("mallory");
@@ -69,7 +60,7 @@ async fn metrics_count_requests_tokens_and_login_failures() {
     let (status, metrics) = get(&server, "/metrics").await;
     assert_eq!(status, 200);
     assert_eq!(
-        sample(
+        crate::support::metrics_sample(
             &metrics,
             "idp_tokens_issued_total{grant_type=\"authorization_code\"}"
         ),
@@ -77,12 +68,12 @@ async fn metrics_count_requests_tokens_and_login_failures() {
         "{metrics}"
     );
     assert_eq!(
-        sample(&metrics, "idp_login_failures_total"),
+        crate::support::metrics_sample(&metrics, "idp_login_failures_total"),
         Some(1.0),
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        crate::support::metrics_sample(
             &metrics,
             "idp_http_requests_total{route=\"/token\",method=\"POST\",status=\"200\"}"
         ),
@@ -90,7 +81,7 @@ async fn metrics_count_requests_tokens_and_login_failures() {
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        crate::support::metrics_sample(
             &metrics,
             "idp_http_request_duration_seconds_count{route=\"/token\"}"
         ),
@@ -98,11 +89,11 @@ async fn metrics_count_requests_tokens_and_login_failures() {
         "{metrics}"
     );
     assert!(
-        sample(&metrics, "idp_db_pool_connections ").unwrap() >= 1.0,
+        crate::support::metrics_sample(&metrics, "idp_db_pool_connections ").unwrap() >= 1.0,
         "{metrics}"
     );
     assert!(
-        sample(&metrics, "idp_db_pool_connections_max ").unwrap() >= 1.0,
+        crate::support::metrics_sample(&metrics, "idp_db_pool_connections_max ").unwrap() >= 1.0,
         "{metrics}"
     );
     // Raw paths never become labels.

@@ -474,3 +474,36 @@ pub fn jwt_payload(jwt: &str) -> serde_json::Value {
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// GET `url` and parse the body as JSON.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    api_http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// GET `url` and return the body as text.
+pub async fn get_text(url: &str) -> String {
+    api_http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the first metrics sample line starting with `prefix`.
+pub fn metrics_sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}

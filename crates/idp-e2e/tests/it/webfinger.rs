@@ -52,14 +52,8 @@ async fn any_account_on_our_host_finds_the_issuer_and_nothing_else_does() {
     assert_eq!(jrd["links"][0]["href"], server.base);
     // The issuer's discovery document is where the link points.
     let issuer = jrd["links"][0]["href"].as_str().unwrap();
-    let meta: serde_json::Value = api_http()
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta: serde_json::Value =
+        crate::support::get_json(&format!("{issuer}/.well-known/openid-configuration")).await;
     assert_eq!(meta["issuer"], issuer);
 
     // A URL on our host names us too; another rel gets no links.

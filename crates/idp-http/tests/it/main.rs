@@ -226,3 +226,69 @@ async fn plain_http_issuers_get_a_plain_cookie_name() {
         "{cookie}"
     );
 }
+
+#[actix_web::test]
+async fn only_the_endpoints_browser_apps_call_speak_cors() {
+    let f = fixture("https://idp.example");
+    let app = test::init_service(App::new().configure(idp_http::configure(f.state.clone()))).await;
+    let preflight = |path: &str| {
+        test::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(path)
+            .insert_header(("origin", "https://app.example"))
+            .insert_header(("access-control-request-method", "POST"))
+            .to_request()
+    };
+    // The client's origin is allowed at the token endpoint…
+    let response = test::call_service(&app, preflight("/token")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://app.example"
+    );
+    // …but the interactive pages and the probes are not for scripts of other origins.
+    for path in ["/authorize", "/login", "/consent", "/healthz", "/readyz"] {
+        let response = test::call_service(&app, preflight(path)).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert!(!response
+            .headers()
+            .contains_key("access-control-allow-origin"));
+    }
+    // An OPTIONS that is not a preflight is just a method the endpoint does not have.
+    let response = test::call_service(
+        &app,
+        test::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/token")
+            .insert_header(("origin", "https://app.example"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // A request without Origin (a server-side client) gets no CORS headers from the APIs,
+    // and `*` from public documents.
+    let response =
+        test::call_service(&app, test::TestRequest::get().uri("/userinfo").to_request()).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
+    assert!(!response
+        .headers()
+        .contains_key("access-control-expose-headers"));
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get().uri("/jwks.json").to_request(),
+    )
+    .await;
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "*"
+    );
+}

@@ -11,6 +11,7 @@ use idp_core::{
 };
 use serde::Serialize;
 
+use crate::access_token::JwtAccessTokenInput;
 use crate::id_token::IdTokenInput;
 use crate::provider::new_secret;
 use crate::{ErrorCode, Params, ProtocolError, Provider};
@@ -123,13 +124,29 @@ impl Provider {
             ));
         }
         let lifetimes = self.client_lifetimes(issue.client)?;
-        let (access_token, digest) = new_secret()?;
+        let expires_at = now + lifetimes.access_token;
+        let (access_token, digest) = if issue.client.options.jwt_access_token {
+            // RFC 9068: the JWT is handed out; its jti is what is stored and checked.
+            let (jti, digest) = new_secret()?;
+            let token = self.sign_jwt_access_token(&JwtAccessTokenInput {
+                client: issue.client,
+                subject: issue.user.id.as_str(),
+                scope: issue.scope,
+                auth_time: Some(issue.grant.auth_time),
+                issued_at: now,
+                expires_at,
+                jti: &jti,
+            })?;
+            (token, digest)
+        } else {
+            new_secret()?
+        };
         let access = AccessToken {
             digest,
             grant_id: issue.grant.id.clone(),
             scope: issue.scope.clone(),
             created_at: now,
-            expires_at: now + lifetimes.access_token,
+            expires_at,
             revoked: false,
         };
         let (refresh_token, refresh) = match issue.refresh_scope {

@@ -67,6 +67,8 @@ impl Provider {
             Some(requested) => requested,
             None => token.scope.clone(),
         };
+        // A scope the operator removed since is no longer granted.
+        let scope = self.known_scopes(&scope)?;
         let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
         let (response, tokens) = self.prepare_tokens(&Issue {
             client,

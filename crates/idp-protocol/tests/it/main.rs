@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod cors;
 mod harness;
 mod lifetimes;
 mod review;

@@ -1,0 +1,170 @@
+//! RFC 9068 JWT access tokens, for clients that ask for them (`--jwt-access-token`).
+//!
+//! The token is a JWS (RFC 7515 compact form) signed with the provider's active key; its
+//! `jti` is stored (as a digest) the way an opaque token is, so wherever this provider
+//! validates a token — signature and issuer first, then the stored record — a revoked
+//! grant or an expired record refuses it, exactly as for opaque tokens.
+//!
+//! Encoded by hand: `openidconnect` builds only ID tokens and UserInfo JWTs, and an access
+//! token JWT is two base64url JSON documents and a signature.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use idp_core::{Client, ScopeSet};
+use openidconnect::{JsonWebKey, PrivateSigningKey};
+use serde::{Deserialize, Serialize};
+
+use crate::{ProtocolError, Provider};
+
+/// The media type of JWT access tokens (RFC 9068 §2.1), as the header's `typ`.
+const AT_JWT: &str = "at+jwt";
+
+/// Longest token read: anything longer is not ours.
+const MAX_JWT_BYTES: usize = 8 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    typ: String,
+    kid: String,
+}
+
+/// RFC 9068 §2.2 claims.
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: String,
+    client_id: String,
+    scope: String,
+    jti: String,
+    exp: i64,
+    iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+}
+
+/// What a JWT access token is made of.
+pub(crate) struct JwtAccessTokenInput<'a> {
+    pub client: &'a Client,
+    /// The user's id, or the client's own for a grant without a user.
+    pub subject: &'a str,
+    pub scope: &'a ScopeSet,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The stored identifier (its digest is what the database keeps).
+    pub jti: &'a str,
+}
+
+fn b64_json<T: Serialize>(value: &T) -> Result<String, ProtocolError> {
+    let json = serde_json::to_vec(value).map_err(|e| ProtocolError::Internal(Box::new(e)))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether `token` has the shape of a compact JWS (opaque tokens are base64url without
+/// dots).
+pub(crate) fn looks_like_jwt(token: &str) -> bool {
+    token.contains('.')
+}
+
+impl Provider {
+    /// The audience of a client's JWT access tokens: its first resource, else the issuer
+    /// (RFC 9068 §3).
+    fn access_token_audience(&self, client: &Client) -> String {
+        client
+            .options
+            .resources
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.config.issuer.clone())
+    }
+
+    /// Signs a JWT access token (RFC 9068 §2).
+    pub(crate) fn sign_jwt_access_token(
+        &self,
+        input: &JwtAccessTokenInput<'_>,
+    ) -> Result<String, ProtocolError> {
+        let key = self.active_signing_key()?;
+        let kid = key
+            .public_jwk()
+            .key_id()
+            .map(|k| k.as_str().to_owned())
+            .ok_or_else(|| ProtocolError::Internal("signing key without a kid".into()))?;
+        let header = Header {
+            alg: key.jws_algorithm().as_str().to_owned(),
+            typ: AT_JWT.to_owned(),
+            kid,
+        };
+        let claims = Claims {
+            iss: self.config.issuer.clone(),
+            sub: input.subject.to_owned(),
+            aud: self.access_token_audience(input.client),
+            client_id: input.client.id.as_str().to_owned(),
+            scope: input.scope.to_string(),
+            jti: input.jti.to_owned(),
+            exp: input.expires_at.timestamp(),
+            iat: input.issued_at.timestamp(),
+            auth_time: input.auth_time.map(|t| t.timestamp()),
+        };
+        let signing_input = format!("{}.{}", b64_json(&header)?, b64_json(&claims)?);
+        let signature = key
+            .sign(&key.algorithm(), signing_input.as_bytes())
+            .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+
+    /// The `jti` of a JWT access token this provider signed: `typ` `at+jwt`, a published
+    /// key with its own algorithm, `iss` this issuer. `None` for anything else. Expiry and
+    /// revocation are left to the stored record the `jti` names.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] only when the keys cannot be loaded.
+    pub(crate) fn jti_of_jwt(&self, token: &str) -> Result<Option<String>, ProtocolError> {
+        if token.len() > MAX_JWT_BYTES {
+            return Ok(None);
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let Some(header) = decode::<Header>(header_b64) else {
+            return Ok(None);
+        };
+        // RFC 9068 §4: the typ must be at+jwt, so an ID token is never taken for one.
+        if !header.typ.eq_ignore_ascii_case(AT_JWT)
+            && !header.typ.eq_ignore_ascii_case("application/at+jwt")
+        {
+            return Ok(None);
+        }
+        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
+            return Ok(None);
+        };
+        let signed = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+        let keys = self.key_set()?;
+        let verified = keys.get(&header.kid).is_some_and(|k| {
+            k.jws_algorithm().as_str() == header.alg && k.verify(signed, &signature)
+        });
+        if !verified {
+            return Ok(None);
+        }
+        let Some(claims) = decode::<Claims>(payload_b64) else {
+            return Ok(None);
+        };
+        if claims.iss != self.config.issuer {
+            return Ok(None);
+        }
+        Ok(Some(claims.jti))
+    }
+}
