@@ -14,8 +14,8 @@ use scraper::{Html, Selector};
 use serde_json::{json, Value};
 
 use crate::support::{
-    api_http, assert_error_response, fragment_params, parse_form, Browser, TestServer, PASSWORD,
-    REDIRECT_URI,
+    api_http, assert_error_response, fragment_params, get_json, jwt_payload, parse_form, Browser,
+    TestServer, PASSWORD, REDIRECT_URI,
 };
 
 const NONCE: &str = "n-0S6_WzA2Mj";
@@ -490,20 +490,33 @@ async fn form_post_carries_hybrid_responses_and_errors() {
     assert!(!response.text().await.unwrap().contains("evil.example"));
 }
 
+async fn front_channel_access_tokens_are_rfc_9068_jwts_for_clients_that_ask_for_them() {
+    let server = TestServer::start().await;
+    let user = server.create_user("frank");
+    let created = server.create_client(|c| {
+        c.options.implicit = true;
+        c.options.jwt_access_token = true;
+    });
+    let client = server.oidc_client(&created).await;
+    let url = authorize_url(&server, created.client.id.as_str(), "id_token token", &[]);
+    let p = fragment_response(&Browser::new().authorize(&url, "frank").await, &server.base);
+    let jwt = &p["access_token"];
+    let claims = jwt_payload(jwt);
+    assert_eq!(claims["sub"], user.id.as_str());
+    assert_eq!(claims["client_id"], created.client.id.as_str());
+    assert_eq!(claims["scope"], "email openid");
+    // at_hash is over the token as handed out: the JWT.
+    verified_id_token(&client.id_token_verifier(), &p["id_token"], None, Some(jwt));
+    assert_eq!(server.userinfo(jwt).await.0, 200);
+}
+
 async fn discovery_lists_exactly_the_supported_response_types_modes_and_grants() {
     let server = TestServer::start().await;
     for path in [
         "/.well-known/openid-configuration",
         "/.well-known/oauth-authorization-server",
     ] {
-        let meta: Value = api_http()
-            .get(server.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let meta = get_json(&server.url(path)).await;
         assert_eq!(
             meta["response_types_supported"],
             json!([
@@ -534,5 +547,6 @@ idp_testdb::on_both_backends!(
     hybrid_requests_of_public_clients_need_pkce_and_implicit_ones_do_not,
     form_post_delivers_a_code_flow_response_as_a_form_posted_to_the_client,
     form_post_carries_hybrid_responses_and_errors,
+    front_channel_access_tokens_are_rfc_9068_jwts_for_clients_that_ask_for_them,
     discovery_lists_exactly_the_supported_response_types_modes_and_grants,
 );

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use idp_core::{
-    AccessToken, AuthorizationCode, AuthorizationRequest, Client, Grant, GrantId, Scope, ScopeSet,
-    Subject, UserId,
+    AuthorizationCode, AuthorizationRequest, Client, Grant, GrantId, Scope, ScopeSet, Subject,
+    UserId,
 };
 
 use super::interaction::{expired_request, Next};
@@ -61,16 +61,13 @@ impl Provider {
         };
         let lifetimes = self.client_lifetimes(client)?;
         let access = if response_type.token {
-            let (token, digest) = new_secret()?;
-            let record = AccessToken {
-                digest,
-                grant_id: grant.id.clone(),
-                scope: request.scope.clone(),
-                created_at: now,
-                expires_at: now + lifetimes.access_token,
-                revoked: false,
-            };
-            Some((token, record))
+            Some(self.new_access_token(
+                client,
+                &grant,
+                &request.scope,
+                now,
+                now + lifetimes.access_token,
+            )?)
         } else {
             None
         };
