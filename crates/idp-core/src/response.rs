@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A `response_type`: the set of `code`, `id_token` and `token` the authorization
 /// endpoint returns. The value is a space-separated set whose order does not matter
-/// (Multiple Response Types §5): `id_token code` is `code id_token`.
+/// (RFC 6749 §3.1.1, Multiple Response Types §5): `id_token code` is `code id_token`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ResponseType {
@@ -55,8 +55,8 @@ impl ResponseType {
     }
 
     /// Parses a space-separated set of `code`, `id_token` and `token`, in any order
-    /// (Multiple Response Types §5). `None` for an empty set, an unknown or repeated value,
-    /// or a separator other than one space (RFC 6749 §3.1.1).
+    /// (RFC 6749 §3.1.1, Multiple Response Types §5). `None` for an empty set, an unknown
+    /// or repeated value, or a separator other than one space.
     pub fn parse(value: &str) -> Option<ResponseType> {
         let mut parsed = ResponseType::new(false, false, false);
         for name in value.split(' ') {

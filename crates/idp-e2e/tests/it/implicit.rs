@@ -280,7 +280,7 @@ async fn implicit_requests_are_refused_in_the_fragment_without_nonce_openid_or_t
     let implicit = server.create_client(|c| c.options.implicit = true);
     let plain = server.create_client(|_| {});
     let (implicit, plain) = (implicit.client.id.as_str(), plain.client.id.as_str());
-    let cases: [Case<'_>; 10] = [
+    let cases: [Case<'_>; 11] = [
         // OIDC Core §3.2.2.1, §3.3.2.11: nonce is required with an ID token.
         (implicit, "id_token", &[("nonce", "")], "invalid_request"),
         (
@@ -320,6 +320,13 @@ async fn implicit_requests_are_refused_in_the_fragment_without_nonce_openid_or_t
         (plain, "id_token token", &[], "unauthorized_client"),
         (plain, "code id_token", &[], "unauthorized_client"),
         (plain, "code token", &[], "unauthorized_client"),
+        // OIDC Core §3.1.2.6: no session and prompt=none, answered in the fragment too.
+        (
+            implicit,
+            "id_token token",
+            &[("prompt", "none")],
+            "login_required",
+        ),
     ];
     for (client_id, response_type, extra, error) in cases {
         let url = authorize_url(&server, client_id, response_type, extra);

@@ -213,9 +213,9 @@ impl Provider {
                 "the registration parameter is not supported",
             ));
         }
-        // Multiple Response Types §5: a space-separated set, in any order. Only the OpenID
-        // Connect types are supported (`token` alone, OAuth's implicit grant without an ID
-        // token, is not).
+        // RFC 6749 §3.1.1, Multiple Response Types §5: a space-separated set, in any order.
+        // Only the OpenID Connect types are supported (`token` alone, OAuth's implicit
+        // grant without an ID token, is not).
         let response_type = match params.get("response_type") {
             None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
             Some(value) => ResponseType::parse(value)
@@ -229,8 +229,9 @@ impl Provider {
         };
         let response_mode = response_mode(response_type, params.get("response_mode"))
             .map_err(|description| fail(ErrorCode::InvalidRequest, description))?;
-        // OAuth 2.1 (draft, §10.1) drops the implicit grant: tokens from the authorization
-        // endpoint (OIDC Core §3.2, §3.3) only for clients registered for them.
+        // RFC 9700 §2.1.2 advises against the implicit grant and OAuth 2.1 drops it:
+        // tokens from the authorization endpoint (OIDC Core §3.2, §3.3) only for clients
+        // registered for them.
         if !response_type.is_code_only() && !client.options.implicit {
             return Err(fail(
                 ErrorCode::UnauthorizedClient,
