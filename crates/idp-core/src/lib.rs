@@ -15,6 +15,7 @@ mod error;
 mod grant;
 mod key;
 mod repo;
+mod response;
 mod scope;
 mod session;
 mod settings;
@@ -35,6 +36,7 @@ pub use repo::{
     MaintenanceRepo, PurgeBefore, ScopeRepo, SealedKeyChange, SealedSecretChange, SessionRepo,
     SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
+pub use response::{ResponseMode, ResponseType};
 pub use scope::{Scope, ScopeDefinition, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};
 pub use settings::{Lifetimes, SettingKey};

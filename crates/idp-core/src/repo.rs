@@ -91,6 +91,16 @@ pub trait ConsentRepo {
 pub trait CodeRepo {
     /// Stores a new grant and its authorization code, together.
     fn insert_code(&self, grant: &Grant, code: &AuthorizationCode) -> Result<()>;
+    /// Stores a new grant with what the authorization endpoint issued from it — a code,
+    /// an access token (implicit and hybrid flows, OIDC Core §3.2, §3.3), or both — in
+    /// one transaction, so the tokens are revoked with their grant like those of the
+    /// token endpoint.
+    fn insert_grant_with_tokens(
+        &self,
+        grant: &Grant,
+        code: Option<&AuthorizationCode>,
+        access: Option<&AccessToken>,
+    ) -> Result<()>;
     /// The code with this digest, used or not, with its grant and user (one query).
     fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>>;
     /// In one transaction: marks the code used — only if it is unused and its grant is

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientId, RedirectUri, ScopeSet, SecretDigest, UserId};
+use crate::{ClientId, RedirectUri, ResponseMode, ResponseType, ScopeSet, SecretDigest, UserId};
 
 /// A browser's session at the provider. Anonymous until the person logs in; the session
 /// id is replaced at login (session fixation, OWASP ASVS 3.2.1).
@@ -47,6 +47,14 @@ pub struct AuthorizationRequest {
     pub redirect_uri: RedirectUri,
     /// Whether the request named `redirect_uri` (then the token request must repeat it).
     pub redirect_uri_given: bool,
+    /// What the authorization endpoint returns (`code` for requests parked before other
+    /// types existed).
+    #[serde(default)]
+    pub response_type: ResponseType,
+    /// How the response reaches the client: the request's `response_mode`, or the
+    /// type's default.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
     /// Requested scopes, already limited to what the client may have.
     pub scope: ScopeSet,
     /// Opaque client state, returned unchanged.
@@ -88,4 +96,20 @@ pub struct PendingAuthorization {
     pub created_at: DateTime<Utc>,
     /// When it is forgotten.
     pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_parked_before_response_types_existed_read_as_code_in_the_query() {
+        let json = r#"{"client_id":"c1","redirect_uri":"https://rp.example/cb",
+            "redirect_uri_given":true,"scope":"openid","state":null,"nonce":null,
+            "code_challenge":null,"prompt":{"none":false,"login":false,"consent":false},
+            "max_age":null,"login_hint":null}"#;
+        let request: AuthorizationRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(request.response_type, ResponseType::CODE);
+        assert_eq!(request.response_mode, ResponseMode::Query);
+    }
 }

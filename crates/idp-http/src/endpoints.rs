@@ -64,6 +64,7 @@ fn render(state: &HttpState, interaction: Interaction) -> Result<HttpResponse, H
     let config = state.provider.config();
     let mut response = match &interaction.next {
         Next::RedirectToClient(url) => pages::redirect(url),
+        Next::PostToClient(form) => pages::form_post(form)?,
         Next::GoToLogin(id) => pages::redirect(&format!(
             "{}?request_id={id}",
             config.endpoint(paths::LOGIN)

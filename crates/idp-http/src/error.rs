@@ -119,6 +119,10 @@ impl ResponseError for HttpError {
                         pages::error_page(status, *code, description)
                     }
                     Delivery::Redirect(location) => pages::redirect(location),
+                    Delivery::PostToClient(form) => match pages::form_post(form) {
+                        Ok(response) => response,
+                        Err(e) => e.error_response(),
+                    },
                     Delivery::Json { .. } => {
                         // RFC 6749 §5.2: invalid_client is 401; a 401 always names the
                         // scheme to use (RFC 9110 §15.5.2), whether or not the client
@@ -162,11 +166,13 @@ impl ResponseError for HttpError {
                 // RFC 6585 §4: 429 with how long to wait.
                 const DESCRIPTION: &str = "too many failed attempts; try again later";
                 let mut r = match delivery {
-                    Delivery::ErrorPage | Delivery::Redirect(_) => pages::error_page(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        ErrorCode::TemporarilyUnavailable,
-                        DESCRIPTION,
-                    ),
+                    Delivery::ErrorPage | Delivery::Redirect(_) | Delivery::PostToClient(_) => {
+                        pages::error_page(
+                            StatusCode::TOO_MANY_REQUESTS,
+                            ErrorCode::TemporarilyUnavailable,
+                            DESCRIPTION,
+                        )
+                    }
                     Delivery::Json { .. } | Delivery::Bearer => json_error(
                         StatusCode::TOO_MANY_REQUESTS,
                         ErrorCode::TemporarilyUnavailable,

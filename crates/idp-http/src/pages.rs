@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
-use idp_protocol::{ConsentForm, ErrorCode, LoginForm};
+use idp_protocol::{ConsentForm, ErrorCode, FormPost, LoginForm};
 
 use crate::HttpError;
 
@@ -37,6 +37,14 @@ struct ErrorPage<'a> {
     description: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    fields: &'a [(&'static str, String)],
+    script: &'static str,
+}
+
 /// What granting a scope means, in words a person understands.
 fn describe_scope(scope: &str) -> &'static str {
     match scope {
@@ -48,19 +56,33 @@ fn describe_scope(scope: &str) -> &'static str {
     }
 }
 
+/// The content security policy of every page: only the inline style sheet.
+const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The one script of the form_post page, which submits its form.
+pub(crate) const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
+
+/// The form_post page's policy: [`PAGE_CSP`] plus exactly [`SUBMIT_SCRIPT`], allowed by
+/// its SHA-256 hash (CSP Level 3 §2.3.1 hash-source; the end-to-end tests recompute it),
+/// so no other script can run. No `form-action`: browsers apply it to the redirects that
+/// follow the post too, which would break clients that redirect after their callback.
+pub(crate) const FORM_POST_CSP: &str = "default-src 'none'; script-src 'sha256-8lDeP0UDwCO6/RhblgeH/ctdBzjVpJxrXizsnIk3cEQ='; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Headers every page carries: no caching, no framing (clickjacking), no referrer, and a
 /// content security policy that allows only the inline style sheet.
 fn html(status: StatusCode, body: String) -> HttpResponse {
+    html_with_policy(status, body, PAGE_CSP)
+}
+
+fn html_with_policy(status: StatusCode, body: String, policy: &'static str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .body(body)
 }
 
@@ -108,10 +130,59 @@ pub(crate) fn error_page(status: StatusCode, code: ErrorCode, description: &str)
     }
 }
 
+/// The authorization response as a form the browser posts to the client at once (OAuth
+/// 2.0 Form Post Response Mode §2): its action is the redirect URI, the response
+/// parameters are hidden fields (HTML-escaped by askama), a script submits it on load, and
+/// a button does for browsers without JavaScript. `Cache-Control: no-store` like every
+/// page: it carries codes and tokens.
+pub(crate) fn form_post(form: &FormPost) -> Result<HttpResponse, HttpError> {
+    let page = FormPostPage {
+        action: &form.action,
+        fields: &form.fields,
+        script: SUBMIT_SCRIPT,
+    };
+    Ok(html_with_policy(
+        StatusCode::OK,
+        page.render()?,
+        FORM_POST_CSP,
+    ))
+}
+
 /// 303 See Other: the browser follows with GET, also after a form POST (RFC 9700 §4.12).
 pub(crate) fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_post_page_escapes_its_fields_and_runs_only_the_allowed_script() {
+        let form = FormPost {
+            action: "https://rp.example/cb?a=1&b=2".into(),
+            fields: vec![("state", "\"><script>x()</script>".into())],
+        };
+        let response = form_post(&form).unwrap();
+        let header = |name| response.headers().get(name).unwrap().to_str().unwrap();
+        assert_eq!(header(header::CACHE_CONTROL), "no-store");
+        assert_eq!(header(header::CONTENT_SECURITY_POLICY), FORM_POST_CSP);
+        let body = FormPostPage {
+            action: &form.action,
+            fields: &form.fields,
+            script: SUBMIT_SCRIPT,
+        }
+        .render()
+        .unwrap();
+        assert!(
+            body.contains(r#"action="https://rp.example/cb?a=1&#38;b=2""#),
+            "{body}"
+        );
+        assert!(!body.contains("<script>x()"), "{body}");
+        assert_eq!(body.matches("<script>").count(), 1, "{body}");
+        assert!(body.contains(&format!("<script>{SUBMIT_SCRIPT}</script>")));
+    }
 }

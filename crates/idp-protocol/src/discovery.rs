@@ -1,6 +1,6 @@
 //! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
 
-use idp_core::{GrantType, IdTokenAlg, Scope};
+use idp_core::{GrantType, IdTokenAlg, ResponseMode, ResponseType, Scope};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -102,12 +102,42 @@ impl Provider {
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
             })
+            // OIDC Discovery §3: `implicit` covers the implicit and hybrid flows, for
+            // clients registered with the implicit option.
+            .chain([CoreGrantType::Implicit])
+            .collect();
+        // Exactly the OpenID Connect response types (`token` alone is not one of them)
+        // and every response mode: query, fragment (Multiple Response Types §2.1) and
+        // form_post (Form Post Response Mode §2).
+        let response_types = ResponseType::SUPPORTED
+            .iter()
+            .map(|t| {
+                let mut parts = Vec::new();
+                if t.code {
+                    parts.push(CoreResponseType::Code);
+                }
+                if t.id_token {
+                    parts.push(CoreResponseType::IdToken);
+                }
+                if t.token {
+                    parts.push(CoreResponseType::Token);
+                }
+                ResponseTypes::new(parts)
+            })
+            .collect();
+        let response_modes = ResponseMode::SUPPORTED
+            .iter()
+            .map(|m| match m {
+                ResponseMode::Query => CoreResponseMode::Query,
+                ResponseMode::Fragment => CoreResponseMode::Fragment,
+                ResponseMode::FormPost => CoreResponseMode::FormPost,
+            })
             .collect();
         let meta = Metadata::new(
             IssuerUrl::new(c.issuer.clone()).map_err(url_err)?,
             AuthUrl::new(c.endpoint(paths::AUTHORIZE)).map_err(url_err)?,
             JsonWebKeySetUrl::new(c.endpoint(paths::JWKS)).map_err(url_err)?,
-            vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+            response_types,
             vec![CoreSubjectIdentifierType::Public],
             // Every algorithm a client may choose (RS256 first, the default).
             IdTokenAlg::ALL
@@ -134,7 +164,7 @@ impl Provider {
                 .map(|s| OidcScope::new((*s).to_owned()))
                 .collect(),
         ))
-        .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+        .set_response_modes_supported(Some(response_modes))
         .set_grant_types_supported(Some(grants))
         .set_token_endpoint_auth_methods_supported(Some(vec![
             CoreClientAuthMethod::ClientSecretBasic,

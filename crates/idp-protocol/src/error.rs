@@ -80,8 +80,12 @@ pub enum Delivery {
     /// An error page at the provider: the client or redirect URI could not be trusted, so
     /// the browser must not be redirected (RFC 6749 §4.1.2.1).
     ErrorPage,
-    /// A redirect to the client; the URL already carries `error`, `state` and `iss`.
+    /// A redirect to the client; the URL already carries `error`, `state` and `iss` (in
+    /// its query or fragment, per the request's response mode).
     Redirect(String),
+    /// A form the browser posts to the client, carrying `error`, `state` and `iss`
+    /// (`response_mode=form_post`, OAuth 2.0 Form Post Response Mode §2).
+    PostToClient(crate::FormPost),
     /// A JSON body from the token endpoint (RFC 6749 §5.2); `basic_challenge` when the
     /// client authenticated with HTTP Basic (then 401 with `WWW-Authenticate`).
     Json {

@@ -1,6 +1,7 @@
 //! OAuth 2.0 and OpenID Connect protocol rules.
 //!
-//! [`Provider`] implements the authorization endpoint with its login and consent
+//! [`Provider`] implements the authorization endpoint (code, implicit and hybrid flows;
+//! query, fragment and form_post response modes) with its login and consent
 //! interaction, the token endpoint (`authorization_code`, `refresh_token`), UserInfo,
 //! discovery metadata, WebFinger issuer discovery and the JWKS, as synchronous functions over the `idp-core`
 //! repository traits, and decides which web origins may call the APIs from a browser
@@ -34,7 +35,9 @@ mod token;
 mod userinfo;
 mod webfinger;
 
-pub use authorize::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
+pub use authorize::{
+    ConsentForm, FormPost, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
+};
 pub use claims::GroupClaims;
 pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};

@@ -10,6 +10,7 @@ mod cors;
 mod database;
 mod fleet;
 mod hostile_input;
+mod implicit;
 mod jwt_access_token;
 mod limits;
 mod negative;

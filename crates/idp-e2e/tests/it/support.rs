@@ -183,6 +183,13 @@ pub fn query_param(url: &url::Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The parameters of a response in the URL's fragment (`response_mode=fragment`).
+pub fn fragment_params(url: &url::Url) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Checks an error response redirected to the client: `error`, the request's `state`,
 /// and `iss` (RFC 9207), and no `code`.
 pub fn assert_error_response(callback: &url::Url, error: &str, state: &str, issuer: &str) {
@@ -260,12 +267,18 @@ impl Browser {
 
     /// Submits the page's form with its hidden fields plus `fields`.
     pub async fn submit(&self, page: &str, fields: &[(&str, &str)]) -> Landing {
+        let response = self.submit_raw(page, fields).await;
+        self.land(response).await
+    }
+
+    /// Submits the page's form with its hidden fields plus `fields`, and returns the
+    /// response as it is (no redirect followed).
+    pub async fn submit_raw(&self, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let (action, mut pairs) = parse_form(page);
         for (k, v) in fields {
             pairs.push(((*k).to_owned(), (*v).to_owned()));
         }
-        let response = self.http.post(&action).form(&pairs).send().await.unwrap();
-        self.land(response).await
+        self.http.post(&action).form(&pairs).send().await.unwrap()
     }
 
     /// Logs in on the login page shown at `landing`.

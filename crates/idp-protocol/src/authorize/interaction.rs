@@ -1,16 +1,13 @@
 //! The browser side of an authorization: sessions, the login and consent forms, and
-//! issuing the code once both are satisfied.
+//! issuing the response once both are satisfied.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use idp_core::{
-    AuthorizationCode, AuthorizationRequest, BrowserSession, Client, Grant, GrantId,
-    PendingAuthorization, Subject, User, UserId,
-};
+use idp_core::{AuthorizationRequest, BrowserSession, Client, PendingAuthorization, User, UserId};
 use idp_crypto::{constant_time_eq, PasswordCheck};
 
-use super::{redirect_error, redirect_with};
+use super::response::{redirect_error, FormPost};
 use crate::provider::{digest_of, new_secret};
 use crate::throttle::{address_key, user_key, Standing};
 use crate::{ErrorCode, Params, ProtocolError, Provider};
@@ -58,8 +55,12 @@ impl From<Next> for Interaction {
 /// The next step of an authorization.
 #[derive(Debug)]
 pub enum Next {
-    /// Redirect to the client: a success (`code`) or error response, with `state` and `iss`.
+    /// Redirect to the client: a success or error response, with `state` and `iss`, in
+    /// the URL's query or fragment (per the request's response mode).
     RedirectToClient(String),
+    /// Show a page that posts a success or error response to the client
+    /// (`response_mode=form_post`, OAuth 2.0 Form Post Response Mode §2).
+    PostToClient(FormPost),
     /// Redirect to the login page for the parked request with this id.
     GoToLogin(String),
     /// Redirect to the consent page for the parked request with this id.
@@ -116,7 +117,7 @@ enum Step {
     },
 }
 
-fn expired_request() -> ProtocolError {
+pub(super) fn expired_request() -> ProtocolError {
     ProtocolError::page(
         ErrorCode::InvalidRequest,
         "this sign-in request has expired or was already completed; return to the application and start again",
@@ -155,7 +156,7 @@ impl Provider {
         let step = self.step(&request, &client, session.as_ref(), None, false)?;
         let next = match step {
             Step::Issue { user_id, auth_time } => {
-                Next::RedirectToClient(self.issue_code(&request, user_id, auth_time)?)
+                self.issue(&request, &client, user_id, auth_time)?
             }
             // OIDC Core §3.1.2.6: prompt=none must not show a page.
             Step::Login if request.prompt.none => {
@@ -358,20 +359,15 @@ impl Provider {
             if !self.store.delete_pending(&pending.id)? {
                 return Err(expired_request());
             }
-            let error = self.error_to_client(
-                &pending.request,
-                ErrorCode::LoginRequired,
-                "the signed-in user is not the one the client named",
-            );
-            let ProtocolError::Rejected {
-                delivery: crate::Delivery::Redirect(location),
-                ..
-            } = error
-            else {
-                return Err(error);
-            };
+            let next = self
+                .error_to_client(
+                    &pending.request,
+                    ErrorCode::LoginRequired,
+                    "the signed-in user is not the one the client named",
+                )
+                .into_client_next()?;
             return Ok(Interaction {
-                next: Next::RedirectToClient(location),
+                next,
                 set_session: Some(cookie),
                 retry_after: None,
             });
@@ -384,7 +380,7 @@ impl Provider {
             false,
         )?;
         Ok(Interaction {
-            next: self.continue_pending(pending, step)?,
+            next: self.continue_pending(pending, client, step)?,
             set_session: Some(cookie),
             retry_after: None,
         })
@@ -426,7 +422,7 @@ impl Provider {
 
     /// Handles a submitted consent form (`request_id`, `csrf_token`, `decision` =
     /// `allow` or `deny`). Deny sends `access_denied` to the client; allow remembers the
-    /// consent for this user, client and scopes and issues the code.
+    /// consent for this user, client and scopes and issues the response.
     ///
     /// # Errors
     /// An error page for a missing session, a CSRF mismatch, an expired request or one
@@ -455,7 +451,7 @@ impl Provider {
             Some("allow") => {
                 self.store
                     .save_consent(user_id, &client.id, &pending.request.scope, self.now())?;
-                self.continue_pending(pending, step)?
+                self.continue_pending(pending, &client, step)?
             }
             Some("deny") => {
                 if !self.store.delete_pending(&pending.id)? {
@@ -540,6 +536,7 @@ impl Provider {
     fn continue_pending(
         &self,
         pending: PendingAuthorization,
+        client: &Client,
         step: Step,
     ) -> Result<Next, ProtocolError> {
         Ok(match step {
@@ -550,55 +547,12 @@ impl Provider {
                 if !self.store.delete_pending(&pending.id)? {
                     return Err(expired_request());
                 }
-                Next::RedirectToClient(self.issue_code(&pending.request, user_id, auth_time)?)
+                self.issue(&pending.request, client, user_id, auth_time)?
             }
         })
     }
 
-    /// Issues an authorization code (RFC 6749 §4.1.2) with its grant and returns the
-    /// redirect to the client carrying `code`, `state` and `iss` (RFC 9207 §2).
-    fn issue_code(
-        &self,
-        request: &AuthorizationRequest,
-        user_id: UserId,
-        auth_time: DateTime<Utc>,
-    ) -> Result<String, ProtocolError> {
-        let (code, digest) = new_secret()?;
-        let now = self.now();
-        let grant = Grant {
-            id: GrantId::new(idp_crypto::random_id(16)?),
-            client_id: request.client_id.clone(),
-            subject: Subject::User(user_id),
-            scope: request.scope.clone(),
-            auth_time,
-            created_at: now,
-            revoked_at: None,
-        };
-        self.store.insert_code(
-            &grant,
-            &AuthorizationCode {
-                digest,
-                grant_id: grant.id.clone(),
-                redirect_uri: request
-                    .redirect_uri_given
-                    .then(|| request.redirect_uri.clone()),
-                nonce: request.nonce.clone(),
-                code_challenge: request.code_challenge.clone(),
-                created_at: now,
-                expires_at: now + self.lifetimes()?.code,
-                used_at: None,
-            },
-        )?;
-        redirect_with(
-            &request.redirect_uri,
-            &[
-                ("code", Some(&code)),
-                ("state", request.state.as_deref()),
-                ("iss", Some(&self.config.issuer)),
-            ],
-        )
-    }
-
+    /// An error response for the client of a validated request, in its response mode.
     fn error_to_client(
         &self,
         request: &AuthorizationRequest,
@@ -607,6 +561,7 @@ impl Provider {
     ) -> ProtocolError {
         redirect_error(
             &request.redirect_uri,
+            request.response_mode,
             request.state.as_deref(),
             &self.config.issuer,
             code,

@@ -1,13 +1,14 @@
-//! Validating an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1-2).
+//! Validating an authorization request (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2.1-2,
+//! §3.2.2.1, §3.3.2.1).
 
 use idp_core::{
-    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri, Scope,
-    ScopeSet,
+    AuthorizationRequest, Client, ClientId, ClientType, GrantType, Prompt, RedirectUri,
+    ResponseMode, ResponseType, Scope, ScopeSet,
 };
 use oxide_auth::primitives::registrar::{ExactUrl, RegisteredUrl};
 
 use super::pkce::{encode_challenge, PkceProblem};
-use super::redirect_error;
+use super::response::redirect_error;
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
 /// Whether `requested` equals one of the client's registered redirect URIs, compared as
@@ -50,6 +51,43 @@ fn requested_scope(params: &Params, client: &Client) -> Result<ScopeSet, &'stati
         Some(raw) if raw.len() > MAX_SCOPE => Err("the scope is too long"),
         Some(raw) => ScopeSet::parse(raw).map_err(|_| "the scope is malformed"),
         None => Ok(client.default_scopes.clone()),
+    }
+}
+
+/// The mode errors are delivered in once the redirect URI is trusted, before
+/// `response_type` and `response_mode` are checked: the requested mode if it is one we
+/// know — except the query for a type that returns tokens, whose responses never go in a
+/// query (Multiple Response Types §2.1) —, else the default of a supported type, else the
+/// query (RFC 6749 §4.1.2.1).
+fn error_mode(response_type: Option<&str>, response_mode: Option<&str>) -> ResponseMode {
+    let typed = response_type
+        .and_then(ResponseType::parse)
+        .filter(|t| t.is_supported());
+    match (response_mode.and_then(ResponseMode::parse), typed) {
+        (Some(ResponseMode::Query) | None, Some(t)) => t.default_mode(),
+        (Some(mode), _) => mode,
+        (None, None) => ResponseMode::Query,
+    }
+}
+
+/// The response mode of a request for `response_type`: the requested one, or the type's
+/// default (Multiple Response Types §2.1, §5). `form_post` goes with every type (Form Post
+/// Response Mode §2); the query only with `code` (Multiple Response Types §2.1: "In no
+/// case should a set of Authorization Response parameters whose default Response Mode is
+/// the fragment encoding be encoded using the query encoding").
+fn response_mode(
+    response_type: ResponseType,
+    requested: Option<&str>,
+) -> Result<ResponseMode, &'static str> {
+    let Some(requested) = requested else {
+        return Ok(response_type.default_mode());
+    };
+    match ResponseMode::parse(requested) {
+        None => Err("response_mode must be query, fragment or form_post"),
+        Some(ResponseMode::Query) if !response_type.is_code_only() => {
+            Err("response_mode=query cannot carry tokens: use fragment or form_post")
+        }
+        Some(mode) => Ok(mode),
     }
 }
 
@@ -142,11 +180,14 @@ impl Provider {
             },
         };
 
-        // From here on errors go back to the client. An over-long state is not echoed.
+        // From here on errors go back to the client, in the response mode of the request
+        // as far as it is valid. An over-long state is not echoed.
         let state = params.get("state").filter(|s| s.len() <= MAX_STATE);
         let issuer = self.config.issuer.as_str();
-        let fail =
-            |code, description| redirect_error(&redirect_uri, state, issuer, code, description);
+        let mode = error_mode(params.get("response_type"), params.get("response_mode"));
+        let fail = |code, description| {
+            redirect_error(&redirect_uri, mode, state, issuer, code, description)
+        };
 
         if params.has_duplicates() {
             return Err(fail(
@@ -172,23 +213,32 @@ impl Provider {
                 "the registration parameter is not supported",
             ));
         }
-        match params.get("response_type") {
+        // RFC 6749 §3.1.1, Multiple Response Types §5: a space-separated set, in any order.
+        // Only the OpenID Connect types are supported (`token` alone, OAuth's implicit
+        // grant without an ID token, is not).
+        let response_type = match params.get("response_type") {
             None => return Err(fail(ErrorCode::InvalidRequest, "response_type is missing")),
-            Some("code") => {}
-            Some(_) => {
-                return Err(fail(
-                    ErrorCode::UnsupportedResponseType,
-                    "only response_type=code is supported",
-                ))
-            }
-        }
-        if params.get("response_mode").is_some_and(|m| m != "query") {
+            Some(value) => ResponseType::parse(value)
+                .filter(|t| t.is_supported())
+                .ok_or_else(|| {
+                    fail(
+                        ErrorCode::UnsupportedResponseType,
+                        "the response_type is not supported (supported: code, id_token, id_token token, code id_token, code token, code id_token token)",
+                    )
+                })?,
+        };
+        let response_mode = response_mode(response_type, params.get("response_mode"))
+            .map_err(|description| fail(ErrorCode::InvalidRequest, description))?;
+        // RFC 9700 §2.1.2 advises against the implicit grant and OAuth 2.1 drops it:
+        // tokens from the authorization endpoint (OIDC Core §3.2, §3.3) only for clients
+        // registered for them.
+        if !response_type.is_code_only() && !client.options.implicit {
             return Err(fail(
-                ErrorCode::InvalidRequest,
-                "only response_mode=query is supported",
+                ErrorCode::UnauthorizedClient,
+                "the client may not use the implicit or hybrid flow",
             ));
         }
-        if !client.allows_grant(GrantType::AuthorizationCode) {
+        if response_type.code && !client.allows_grant(GrantType::AuthorizationCode) {
             return Err(fail(
                 ErrorCode::UnauthorizedClient,
                 "the client may not use the authorization code grant",
@@ -213,9 +263,25 @@ impl Provider {
                 "none of the requested scopes is allowed for this client",
             ));
         }
+        // OIDC Core §3.2.2.1, §3.3.2.1: an ID token is issued only to OpenID Connect
+        // requests.
+        if response_type.id_token && !scope.contains(Scope::OPENID) {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "a response_type with id_token needs the openid scope",
+            ));
+        }
         let too_long = |description| fail(ErrorCode::InvalidRequest, description);
         bounded(params, "state", MAX_STATE, "state is too long").map_err(too_long)?;
         let nonce = bounded(params, "nonce", MAX_NONCE, "nonce is too long").map_err(too_long)?;
+        // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from the authorization endpoint must
+        // carry the client's nonce (it binds the token to the browser session, §15.5.2).
+        if response_type.id_token && nonce.is_none() {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "nonce is required when the authorization endpoint returns an ID token",
+            ));
+        }
         // ownCloud clients send `user` for the same purpose as `login_hint`.
         let login_hint = match bounded(
             params,
@@ -231,21 +297,27 @@ impl Provider {
             }
         };
 
-        let code_challenge = encode_challenge(
-            client.client_type == ClientType::Public,
-            params.get("code_challenge"),
-            params.get("code_challenge_method"),
-        )
-        .map_err(|problem| {
-            fail(
-                ErrorCode::InvalidRequest,
-                match problem {
-                    PkceProblem::Missing => "PKCE is required: send code_challenge with S256",
-                    PkceProblem::Method => "code_challenge_method must be S256",
-                    PkceProblem::Malformed => "code_challenge is malformed",
-                },
+        // PKCE (RFC 7636) protects a code: required of public clients whenever one is
+        // issued, hybrid flows included; without a code its parameters are ignored.
+        let code_challenge = if response_type.code {
+            encode_challenge(
+                client.client_type == ClientType::Public,
+                params.get("code_challenge"),
+                params.get("code_challenge_method"),
             )
-        })?;
+            .map_err(|problem| {
+                fail(
+                    ErrorCode::InvalidRequest,
+                    match problem {
+                        PkceProblem::Missing => "PKCE is required: send code_challenge with S256",
+                        PkceProblem::Method => "code_challenge_method must be S256",
+                        PkceProblem::Malformed => "code_challenge is malformed",
+                    },
+                )
+            })?
+        } else {
+            None
+        };
 
         let prompt = parse_prompt(params.get("prompt"))
             .map_err(|description| fail(ErrorCode::InvalidRequest, description))?;
@@ -279,6 +351,8 @@ impl Provider {
             client_id: client.id.clone(),
             redirect_uri,
             redirect_uri_given,
+            response_type,
+            response_mode,
             scope,
             state: state.map(str::to_owned),
             nonce: nonce.map(str::to_owned),
@@ -295,6 +369,62 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_query_is_only_for_code() {
+        let code = ResponseType::CODE;
+        let hybrid = ResponseType::CODE_ID_TOKEN;
+        assert_eq!(response_mode(code, None), Ok(ResponseMode::Query));
+        assert_eq!(response_mode(hybrid, None), Ok(ResponseMode::Fragment));
+        assert_eq!(
+            response_mode(ResponseType::ID_TOKEN, None),
+            Ok(ResponseMode::Fragment)
+        );
+        for t in ResponseType::SUPPORTED {
+            assert_eq!(
+                response_mode(t, Some("form_post")),
+                Ok(ResponseMode::FormPost)
+            );
+            assert_eq!(
+                response_mode(t, Some("fragment")),
+                Ok(ResponseMode::Fragment)
+            );
+            assert_eq!(
+                response_mode(t, Some("query")).is_ok(),
+                t == ResponseType::CODE,
+                "{t}"
+            );
+            assert!(response_mode(t, Some("web_message")).is_err());
+        }
+    }
+
+    #[test]
+    fn early_errors_go_in_the_requested_mode_but_never_in_the_query_of_a_token_type() {
+        assert_eq!(error_mode(None, None), ResponseMode::Query);
+        assert_eq!(error_mode(Some("code"), None), ResponseMode::Query);
+        assert_eq!(error_mode(Some("token"), None), ResponseMode::Query);
+        assert_eq!(
+            error_mode(Some("bogus"), Some("form_post")),
+            ResponseMode::FormPost
+        );
+        assert_eq!(
+            error_mode(Some("id_token code"), None),
+            ResponseMode::Fragment
+        );
+        assert_eq!(
+            error_mode(Some("id_token"), Some("query")),
+            ResponseMode::Fragment
+        );
+        assert_eq!(
+            error_mode(Some("id_token"), Some("form_post")),
+            ResponseMode::FormPost
+        );
+        assert_eq!(error_mode(Some("code"), Some("bogus")), ResponseMode::Query);
+        assert_eq!(
+            error_mode(Some("code token"), Some("bogus")),
+            ResponseMode::Fragment
+        );
+    }
 
     #[test]
     fn prompt_values_follow_oidc_core() {

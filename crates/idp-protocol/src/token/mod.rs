@@ -7,7 +7,7 @@ mod refresh_token;
 use chrono::{DateTime, Utc};
 use idp_core::{
     AccessToken, Client, Grant, GrantId, GrantType, GroupRef, NewTokens, RefreshToken, Scope,
-    ScopeSet, User,
+    ScopeSet, Subject, User,
 };
 use serde::Serialize;
 
@@ -124,31 +124,13 @@ impl Provider {
             ));
         }
         let lifetimes = self.client_lifetimes(issue.client)?;
-        let expires_at = now + lifetimes.access_token;
-        let (access_token, digest) = if issue.client.options.jwt_access_token {
-            // RFC 9068: the JWT is handed out; its jti is what is stored and checked.
-            let (jti, digest) = new_secret()?;
-            let token = self.sign_jwt_access_token(&JwtAccessTokenInput {
-                client: issue.client,
-                subject: issue.user.id.as_str(),
-                scope: issue.scope,
-                auth_time: Some(issue.grant.auth_time),
-                issued_at: now,
-                expires_at,
-                jti: &jti,
-            })?;
-            (token, digest)
-        } else {
-            new_secret()?
-        };
-        let access = AccessToken {
-            digest,
-            grant_id: issue.grant.id.clone(),
-            scope: issue.scope.clone(),
-            created_at: now,
-            expires_at,
-            revoked: false,
-        };
+        let (access_token, access) = self.new_access_token(
+            issue.client,
+            issue.grant,
+            issue.scope,
+            now,
+            now + lifetimes.access_token,
+        )?;
         let (refresh_token, refresh) = match issue.refresh_scope {
             None => (None, None),
             Some(scope) => {
@@ -193,6 +175,49 @@ impl Provider {
                 .then(|| issue.user.username.clone()),
         };
         Ok((response, NewTokens { access, refresh }))
+    }
+
+    /// A new access token of `grant` for `scope`, issued `now` and valid until
+    /// `expires_at`, with its record: opaque, or for clients that ask for one an RFC 9068
+    /// JWT whose `jti` is what is stored and checked. The token endpoint and the
+    /// authorization endpoint (implicit and hybrid flows) issue them alike.
+    pub(crate) fn new_access_token(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        scope: &ScopeSet,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(String, AccessToken), ProtocolError> {
+        let (access_token, digest) = if client.options.jwt_access_token {
+            // RFC 9068: the JWT is handed out; its jti is what is stored and checked.
+            let (jti, digest) = new_secret()?;
+            let subject = match &grant.subject {
+                Subject::User(user) => user.as_str(),
+                Subject::Client(client) => client.as_str(),
+            };
+            let token = self.sign_jwt_access_token(&JwtAccessTokenInput {
+                client,
+                subject,
+                scope,
+                auth_time: Some(grant.auth_time),
+                issued_at: now,
+                expires_at,
+                jti: &jti,
+            })?;
+            (token, digest)
+        } else {
+            new_secret()?
+        };
+        let record = AccessToken {
+            digest,
+            grant_id: grant.id.clone(),
+            scope: scope.clone(),
+            created_at: now,
+            expires_at,
+            revoked: false,
+        };
+        Ok((access_token, record))
     }
 
     /// The user's groups when the client is restricted to some or the scope releases

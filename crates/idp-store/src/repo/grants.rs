@@ -98,6 +98,29 @@ impl CodeRepo for DieselStore {
         })
     }
 
+    fn insert_grant_with_tokens(
+        &self,
+        grant: &Grant,
+        code: Option<&AuthorizationCode>,
+        access: Option<&AccessToken>,
+    ) -> Result<()> {
+        run(|| {
+            let grant = GrantRow::from_domain(grant);
+            let code = code.map(CodeRow::from_domain);
+            let access = access.map(AccessTokenRow::from_domain);
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                diesel::insert_into(grants::table).values(&grant).execute(conn)?;
+                if let Some(code) = &code {
+                    diesel::insert_into(authorization_codes::table).values(code).execute(conn)?;
+                }
+                if let Some(access) = &access {
+                    diesel::insert_into(access_tokens::table).values(access).execute(conn)?;
+                }
+                Ok(())
+            }))
+        })
+    }
+
     fn code(&self, digest: &SecretDigest) -> Result<Option<Granted<AuthorizationCode>>> {
         run(
             || with_conn!(self, conn => read_granted!(conn, authorization_codes, code_digest, digest.as_hex(), CodeRow)),

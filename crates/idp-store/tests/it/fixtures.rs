@@ -3,8 +3,8 @@
 
 use idp_core::{
     AccessToken, AuthorizationCode, AuthorizationRequest, BrowserSession, ClientId, Grant, GrantId,
-    NewTokens, PendingAuthorization, Prompt, RedirectUri, RefreshToken, ScopeSet, SecretDigest,
-    Subject, UserId,
+    NewTokens, PendingAuthorization, Prompt, RedirectUri, RefreshToken, ResponseMode, ResponseType,
+    ScopeSet, SecretDigest, Subject, UserId,
 };
 
 use crate::t;
@@ -79,6 +79,8 @@ pub fn pending() -> PendingAuthorization {
             client_id: ClientId::new("c1"),
             redirect_uri: RedirectUri::from_trusted("https://app.example/cb"),
             redirect_uri_given: true,
+            response_type: ResponseType::CODE_ID_TOKEN,
+            response_mode: ResponseMode::FormPost,
             scope: ScopeSet::parse("openid email").unwrap(),
             state: Some("st\u{e9}\"'\\".into()),
             nonce: None,

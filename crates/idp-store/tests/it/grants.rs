@@ -394,6 +394,69 @@ fn immediate_lookups_answer_from_an_idle_connection_or_say_they_would_wait() {
     );
 }
 
+/// The implicit and hybrid flows store the grant with the code and the access token the
+/// authorization endpoint issued, together: both are revoked with the grant.
+fn a_grant_is_stored_with_the_code_and_access_token_of_the_authorization_response() {
+    let (store, _db) = setup();
+    let front = tokens("a-front", None, "g1").access;
+    store
+        .insert_grant_with_tokens(&grant("g1"), Some(&code("c1", "g1")), Some(&front))
+        .unwrap();
+    let found = store.access_token(&d("a-front")).unwrap().unwrap();
+    assert_eq!(found.record, front);
+    assert_eq!(found.grant, grant("g1"));
+    assert_eq!(found.user.unwrap().username, "alice");
+    assert_eq!(store.code(&d("c1")).unwrap().unwrap().grant, grant("g1"));
+    // The code is redeemed as in the code flow, its tokens on the same grant.
+    assert_eq!(
+        store
+            .redeem_code(&d("c1"), t(2), &tokens("a-back", Some("r1"), "g1"))
+            .unwrap(),
+        Redemption::Redeemed
+    );
+    // A replay revokes the grant: the front-channel token is dead too.
+    store.revoke_grant(&GrantId::new("g1"), t(3)).unwrap();
+    assert!(store
+        .access_token(&d("a-front"))
+        .unwrap()
+        .unwrap()
+        .grant
+        .is_revoked());
+
+    // An access token alone (`id_token token`), and a grant with only a code.
+    let alone = tokens("a-alone", None, "g2").access;
+    store
+        .insert_grant_with_tokens(&grant("g2"), None, Some(&alone))
+        .unwrap();
+    assert_eq!(
+        store.access_token(&d("a-alone")).unwrap().unwrap().grant,
+        grant("g2")
+    );
+    store
+        .insert_grant_with_tokens(&grant("g3"), Some(&code("c3", "g3")), None)
+        .unwrap();
+    assert_eq!(store.code(&d("c3")).unwrap().unwrap().grant, grant("g3"));
+}
+
+fn a_failed_insert_of_a_grant_with_tokens_stores_none_of_them() {
+    let (store, _db) = setup();
+    issued(&store, "g0");
+    // The access token's digest is taken: the grant and code are not stored either.
+    let clash = tokens("a-g0", None, "g1").access;
+    assert!(store
+        .insert_grant_with_tokens(&grant("g1"), Some(&code("c1", "g1")), Some(&clash))
+        .is_err());
+    assert!(store.code(&d("c1")).unwrap().is_none());
+    store
+        .insert_grant_with_tokens(
+            &grant("g1"),
+            Some(&code("c1", "g1")),
+            Some(&tokens("a1", None, "g1").access),
+        )
+        .unwrap();
+    assert!(store.access_token(&d("a1")).unwrap().is_some());
+}
+
 idp_testdb::on_both_backends!(
     a_code_is_read_with_its_grant_and_user_and_redeemed_once_with_its_tokens,
     a_failure_inside_the_redemption_leaves_the_code_redeemable,
@@ -406,6 +469,8 @@ idp_testdb::on_both_backends!(
     key_summaries_leave_out_private_parts_which_load_one_by_one,
     data_survives_reopening_the_database,
     concurrent_read_then_write_transactions_wait_for_each_other_instead_of_failing,
+    a_grant_is_stored_with_the_code_and_access_token_of_the_authorization_response,
+    a_failed_insert_of_a_grant_with_tokens_stores_none_of_them,
 );
 
 /// libpq is compiled in with OpenSSL: `sslmode=require` in the URL gives an encrypted
