@@ -15,6 +15,7 @@ use idp_core::{Client, JwsAlgorithm, ScopeSet};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
+use crate::jws::{decode, encode, split};
 use crate::{ProtocolError, Provider};
 
 /// The media type of JWT access tokens (RFC 9068 §2.1), as the header's `typ`.
@@ -56,16 +57,6 @@ pub(crate) struct JwtAccessTokenInput<'a> {
     pub expires_at: DateTime<Utc>,
     /// The stored identifier (its digest is what the database keeps).
     pub jti: &'a str,
-}
-
-fn b64_json<T: Serialize>(value: &T) -> Result<String, ProtocolError> {
-    let json = serde_json::to_vec(value).map_err(|e| ProtocolError::Internal(Box::new(e)))?;
-    Ok(URL_SAFE_NO_PAD.encode(json))
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 /// Whether `token` has the shape of a compact JWS (opaque tokens are base64url without
@@ -115,7 +106,7 @@ impl Provider {
             iat: input.issued_at.timestamp(),
             auth_time: input.auth_time.map(|t| t.timestamp()),
         };
-        let signing_input = format!("{}.{}", b64_json(&header)?, b64_json(&claims)?);
+        let signing_input = format!("{}.{}", encode(&header)?, encode(&claims)?);
         let signature = key
             .sign(&key.algorithm(), signing_input.as_bytes())
             .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
@@ -132,16 +123,10 @@ impl Provider {
     /// # Errors
     /// [`ProtocolError::Internal`] only when the keys cannot be loaded.
     pub(crate) fn jti_of_jwt(&self, token: &str) -> Result<Option<String>, ProtocolError> {
-        if token.len() > MAX_JWT_BYTES {
-            return Ok(None);
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let Some(jws) = split(token, MAX_JWT_BYTES) else {
             return Ok(None);
         };
-        let Some(header) = decode::<Header>(header_b64) else {
+        let Some(header) = decode::<Header>(jws.header) else {
             return Ok(None);
         };
         // RFC 9068 §4: the typ must be at+jwt, so an ID token is never taken for one.
@@ -150,18 +135,10 @@ impl Provider {
         {
             return Ok(None);
         }
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
-            return Ok(None);
-        };
-        let signed = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let keys = self.key_set()?;
-        let verified = keys.get(&header.kid).is_some_and(|k| {
-            k.jws_algorithm().as_str() == header.alg && k.verify(signed, &signature)
-        });
-        if !verified {
+        if !self.signed_by_published_key(&jws, &header.alg, Some(&header.kid))? {
             return Ok(None);
         }
-        let Some(claims) = decode::<Claims>(payload_b64) else {
+        let Some(claims) = decode::<Claims>(jws.payload) else {
             return Ok(None);
         };
         if claims.iss != self.config.issuer {

@@ -7,12 +7,10 @@
 //! checked with the provider's own published keys (RS256, ES256, EdDSA) or, for HS256,
 //! with the secret of the client the token was issued to.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use idp_core::{ClientId, ClientType, UserId};
 use serde::Deserialize;
 
-use crate::keys::OidcSigningKey;
+use crate::jws::{decode, split};
 use crate::{ProtocolError, Provider};
 
 /// Hints longer than this are refused unread.
@@ -45,11 +43,6 @@ struct Claims {
     iss: String,
     sub: String,
     aud: Audience,
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(part: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 impl Provider {
@@ -86,36 +79,18 @@ impl Provider {
     /// [`ProtocolError::Internal`] only when the keys cannot be loaded or a client's
     /// sealed secret does not open.
     pub fn verify_id_token(&self, token: &str) -> Result<Option<VerifiedIdToken>, ProtocolError> {
-        if token.len() > MAX_HINT_BYTES {
+        let Some(jws) = split(token, MAX_HINT_BYTES) else {
             return Ok(None);
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        };
+        let (Some(header), Some(claims)) =
+            (decode::<Header>(jws.header), decode::<Claims>(jws.payload))
         else {
             return Ok(None);
         };
-        let Some(header) = decode::<Header>(header_b64) else {
-            return Ok(None);
-        };
-        let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) else {
-            return Ok(None);
-        };
-        let signed = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let Some(claims) = decode::<Claims>(payload_b64) else {
-            return Ok(None);
-        };
         let verified = if header.alg == "HS256" {
-            self.verify_hs256(&claims.aud, signed, &signature)?
+            self.verify_hs256(&claims.aud, jws.signed, &jws.signature)?
         } else {
-            let keys = self.key_set()?;
-            let signed_by = |k: &OidcSigningKey| {
-                k.jws_algorithm().as_str() == header.alg && k.verify(signed, &signature)
-            };
-            match &header.kid {
-                Some(kid) => keys.get(kid).is_some_and(|k| signed_by(k)),
-                None => keys.all().any(|k| signed_by(k)),
-            }
+            self.signed_by_published_key(&jws, &header.alg, header.kid.as_deref())?
         };
         if !verified {
             return Ok(None);

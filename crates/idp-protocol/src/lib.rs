@@ -25,6 +25,7 @@ mod document;
 mod error;
 mod id_token;
 mod id_token_hint;
+mod jws;
 mod keys;
 pub mod manage;
 mod params;
