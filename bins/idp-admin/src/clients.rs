@@ -144,6 +144,15 @@ fn list(values: Vec<String>) -> Option<Vec<String>> {
     (!values.is_empty()).then_some(values)
 }
 
+/// A list for `create`: an empty value stands for no entry, as with `update`.
+fn nonempty(values: Option<Vec<String>>) -> Vec<String> {
+    values
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 /// A per-client lifetime: `default` clears the override; otherwise seconds (or with a
 /// unit), checked as the provider's setting of the same name.
 fn lifetime(key: SettingKey, value: Option<String>) -> Result<Option<Option<u64>>, Failure> {
@@ -210,13 +219,13 @@ impl CreateArgs {
             implicit: u.implicit.unwrap_or(defaults.implicit),
             id_token_alg: u.id_token_alg.unwrap_or(defaults.id_token_alg),
             jwt_access_token: u.jwt_access_token.unwrap_or(defaults.jwt_access_token),
-            resources: u.resources.unwrap_or_default(),
+            resources: nonempty(u.resources),
             access_token_lifetime: u.access_token_lifetime.flatten(),
             refresh_token_lifetime: u.refresh_token_lifetime.flatten(),
             id_token_lifetime: u.id_token_lifetime.flatten(),
             claims_in_id_token: u.claims_in_id_token.unwrap_or(defaults.claims_in_id_token),
             group_claim: u.group_claim.unwrap_or(defaults.group_claim),
-            allowed_groups: u.allowed_groups.unwrap_or_default(),
+            allowed_groups: nonempty(u.allowed_groups),
             post_logout_redirect_uris: Vec::new(),
         };
         let mut new = NewClient {
@@ -394,17 +403,24 @@ pub(crate) fn run(
     match command {
         ClientCommand::Create(args) => {
             let new = args.into_new_client()?;
-            let created = manage::create_client(store, &SystemClock, kek().as_ref(), new)?;
+            // The key-encryption key is looked for only when the secret is to be sealed.
+            let seals = new.options.id_token_alg == IdTokenAlg::Hs256
+                && new.client_type == ClientType::Confidential;
+            let kek = seals.then(kek).flatten();
+            let created = manage::create_client(store, &SystemClock, kek.as_ref(), new)?;
             let v = view(&created.client, created.secret);
             let text = describe(&v);
             Ok(Report::new(v, text))
         }
         ClientCommand::Update { client_id, flags } => {
             let update = flags.into_update()?;
+            let kek = (update.id_token_alg == Some(IdTokenAlg::Hs256))
+                .then(kek)
+                .flatten();
             let updated = manage::update_client(
                 store,
                 &SystemClock,
-                kek().as_ref(),
+                kek.as_ref(),
                 &ClientId::new(client_id.as_str()),
                 update,
             )?;
@@ -441,9 +457,11 @@ pub(crate) fn run(
             ))
         }
         ClientCommand::RotateSecret { client_id } => {
+            let hs256 = find(store, &client_id)?.options.id_token_alg == IdTokenAlg::Hs256;
+            let kek = hs256.then(kek).flatten();
             let secret = manage::rotate_client_secret(
                 store,
-                kek().as_ref(),
+                kek.as_ref(),
                 &ClientId::new(client_id.as_str()),
             )?;
             let text = format!(

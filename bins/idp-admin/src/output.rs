@@ -20,11 +20,16 @@ impl Report {
 
     /// Prints to stdout.
     pub(crate) fn print(&self, json: bool) {
-        if json {
-            println!("{}", self.json);
+        use std::io::Write;
+        // A closed pipe (`idp-admin ... | head`) is not an error of the command.
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(out, "{}", self.json)
         } else if !self.text.is_empty() {
-            println!("{}", self.text.trim_end());
-        }
+            writeln!(out, "{}", self.text.trim_end())
+        } else {
+            Ok(())
+        };
     }
 }
 

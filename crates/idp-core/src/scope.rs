@@ -40,6 +40,23 @@ impl Scope {
         Self::ROLES,
     ];
 
+    /// What granting a standard scope means, in words a person understands (the consent
+    /// page); `None` for scopes the provider does not define.
+    pub fn description(name: &str) -> Option<&'static str> {
+        Some(match name {
+            Self::OPENID => "know who you are (your account identifier)",
+            Self::PROFILE => {
+                "see your name, username and profile (picture, website, language, time zone)"
+            }
+            Self::EMAIL => "see your e-mail address",
+            Self::ADDRESS => "see your postal address",
+            Self::PHONE => "see your phone number",
+            Self::OFFLINE_ACCESS => "keep access while you are away",
+            Self::GROUPS | Self::ROLES => "see the groups you belong to",
+            _ => return None,
+        })
+    }
+
     /// Whether `name` is one the provider defines itself.
     pub fn is_standard(name: &str) -> bool {
         Self::SUPPORTED.contains(&name)
@@ -55,7 +72,6 @@ pub struct ScopeDefinition {
     /// What it allows, shown on the consent page.
     pub description: String,
     /// When it was defined.
-    #[serde(with = "chrono::serde::ts_seconds")]
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -27,7 +27,7 @@ struct ConsentPage<'a> {
     csrf_token: &'a str,
     request_id: &'a str,
     username: &'a str,
-    scopes: Vec<(&'a str, &'static str)>,
+    scopes: Vec<(&'a str, &'a str)>,
 }
 
 #[derive(Template)]
@@ -43,17 +43,6 @@ struct FormPostPage<'a> {
     action: &'a str,
     fields: &'a [(&'static str, String)],
     script: &'static str,
-}
-
-/// What granting a scope means, in words a person understands.
-fn describe_scope(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "know who you are (your account identifier)",
-        "profile" => "see your name and username",
-        "email" => "see your e-mail address",
-        "offline_access" => "keep access while you are away",
-        _ => "access granted under this name",
-    }
 }
 
 /// The content security policy of every page: only the inline style sheet.
@@ -108,7 +97,7 @@ pub(crate) fn consent(action: &str, form: &ConsentForm) -> Result<HttpResponse, 
         scopes: form
             .scopes
             .iter()
-            .map(|s| (s.as_str(), describe_scope(s)))
+            .map(|(s, d)| (s.as_str(), d.as_str()))
             .collect(),
     };
     Ok(html(StatusCode::OK, page.render()?))

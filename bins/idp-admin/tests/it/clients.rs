@@ -363,10 +363,55 @@ fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
         "names or ids",
     );
     admin.refused(
-        &["client", "update", &id, "--resource", "ftp://x/"],
+        &[
+            "client",
+            "update",
+            &id,
+            "--resource",
+            "https://x.example/#f",
+        ],
+        "fragment",
+    );
+    admin.refused(
+        &["client", "update", &id, "--resource", "not a uri"],
         "resource",
     );
     admin.refused(&["client", "update", "nope", "--name", "X"], "not found");
+    admin.refused(&["client", "update", &id, "--scope", ""], "at least one");
+    // RFC 8707 §2: any absolute URI names a resource.
+    let urn = admin
+        .run(&[
+            "client",
+            "update",
+            &id,
+            "--resource",
+            "urn:example:api",
+            "--json",
+        ])
+        .json();
+    assert_eq!(urn["resources"], serde_json::json!(["urn:example:api"]));
+    // A scope whose definition was removed may stay while other things change.
+    assert_eq!(
+        admin
+            .run(&["scope", "create", "tmp:x", "--description", "x"])
+            .code,
+        0
+    );
+    let run = admin.run(&[
+        "client", "update", &id, "--scope", "openid", "--scope", "tmp:x",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(admin.run(&["scope", "remove", "tmp:x"]).code, 0);
+    let renamed = admin
+        .run(&["client", "update", &id, "--name", "Cloud 2", "--json"])
+        .json();
+    assert_eq!(renamed["scopes"], serde_json::json!(["openid", "tmp:x"]));
+    admin.refused(
+        &[
+            "client", "update", &id, "--scope", "openid", "--scope", "tmp:y",
+        ],
+        "tmp:y",
+    );
     admin.refused(
         &["client", "update", &id, "--redirect-uri", ""],
         "at least one is required",
@@ -404,11 +449,15 @@ fn hs256_needs_a_confidential_client_and_keeps_its_secret_sealed() {
         .json();
     let id = client["client_id"].as_str().unwrap();
     let first = client["client_secret"].as_str().unwrap();
+    // Only sealing needs the key-encryption key: no key file until then.
+    let key_file = format!("{}.kek", admin.url.trim_start_matches("sqlite://"));
+    assert!(!std::path::Path::new(&key_file).exists());
     // Switching to HS256 needs the secret itself, which was never kept: a new one.
     let switched = admin
         .run(&["client", "update", id, "--id-token-alg", "HS256", "--json"])
         .json();
     let second = switched["client_secret"].as_str().unwrap();
+    assert!(std::path::Path::new(&key_file).exists());
     assert_ne!(first, second);
     assert_eq!(switched["id_token_alg"], "HS256");
     // Further updates keep the secret.

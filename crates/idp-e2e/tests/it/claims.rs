@@ -187,6 +187,24 @@ async fn operator_scopes_are_granted_while_defined_and_unknown_scopes_are_droppe
     assert_eq!(tokens["scope"], "event:write openid");
 
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    // The consent page says what each scope means, in the operator's words for theirs.
+    let asking = server.create_client(|c| c.scopes = vec!["openid".into(), "event:write".into()]);
+    let browser = crate::support::Browser::new();
+    let query = format!(
+        "/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20event%3Awrite&state=s&nonce=n",
+        asking.client.id.as_str(),
+        crate::support::REDIRECT_URI
+    );
+    let landing = browser.open(&server.url(&query)).await;
+    let (status, page) = browser
+        .log_in(landing, "alice", crate::support::PASSWORD)
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(page.contains("Create and edit events"), "{page}");
+    assert!(page.contains("know who you are"), "{page}");
+
     assert!(server.admin(&["scope", "remove", "event:write"]).ok);
     // Neither a new authorization nor a refresh grants it any more.
     let (status, refreshed) = server

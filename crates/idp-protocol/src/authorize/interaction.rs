@@ -95,8 +95,8 @@ pub struct ConsentForm {
     pub csrf_token: String,
     /// Name of the client asking.
     pub client_name: String,
-    /// Scopes it asks for.
-    pub scopes: Vec<String>,
+    /// Scopes it asks for, each with what granting it means.
+    pub scopes: Vec<(String, String)>,
     /// Who is logged in.
     pub username: String,
 }
@@ -415,9 +415,37 @@ impl Provider {
             request_id: pending.id,
             csrf_token: session.csrf_token,
             client_name: client.name,
-            scopes: pending.request.scope.iter().map(str::to_owned).collect(),
+            scopes: self.described_scopes(&pending.request.scope)?,
             username: user.username,
         })))
+    }
+
+    /// Each scope with its description: the provider's words for its own scopes, the
+    /// operator's for theirs.
+    fn described_scopes(
+        &self,
+        scope: &idp_core::ScopeSet,
+    ) -> Result<Vec<(String, String)>, ProtocolError> {
+        let defined = if scope.iter().all(idp_core::Scope::is_standard) {
+            Vec::new()
+        } else {
+            self.store.scope_definitions()?
+        };
+        Ok(scope
+            .iter()
+            .map(|s| {
+                let description = idp_core::Scope::description(s)
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        defined
+                            .iter()
+                            .find(|d| d.name == s)
+                            .map(|d| d.description.clone())
+                    })
+                    .unwrap_or_else(|| "access granted under this name".to_owned());
+                (s.to_owned(), description)
+            })
+            .collect())
     }
 
     /// Handles a submitted consent form (`request_id`, `csrf_token`, `decision` =

@@ -7,7 +7,7 @@ use idp_core::{
 };
 use idp_crypto::KeyEncryptionKey;
 
-use super::{check_web_url, invalid, not_found, refused};
+use super::{invalid, not_found, refused};
 use crate::provider::digest_of;
 use crate::ProtocolError;
 
@@ -152,9 +152,32 @@ fn parse_scopes(names: &[String]) -> Result<ScopeSet, ProtocolError> {
     ScopeSet::parse(&names.join(" ")).map_err(refused)
 }
 
+/// RFC 8707 §2: a resource indicator is an absolute URI without a fragment.
+fn check_resource(resource: &str) -> Result<(), ProtocolError> {
+    let parsed = url::Url::parse(resource).map_err(|e| {
+        invalid(
+            "resource",
+            format!("{resource:?} is not an absolute URI: {e}"),
+        )
+    })?;
+    if parsed.fragment().is_some() || resource.contains('#') {
+        return Err(invalid(
+            "resource",
+            format!("{resource:?} must not contain a fragment (RFC 8707 §2)"),
+        ));
+    }
+    Ok(())
+}
+
 /// The rules every registration satisfies, after `client create` and after every
-/// `client update`.
-fn check_client(store: &dyn Store, c: &Client) -> Result<(), ProtocolError> {
+/// `client update` (`before`: the registration being updated; scopes it already had may
+/// stay even if the operator has since removed their definition — they are simply no
+/// longer granted).
+fn check_client(
+    store: &dyn Store,
+    c: &Client,
+    before: Option<&Client>,
+) -> Result<(), ProtocolError> {
     if c.name.trim().is_empty() || c.name.len() > 200 {
         return Err(invalid("client name", "must be 1 to 200 bytes long"));
     }
@@ -163,12 +186,15 @@ fn check_client(store: &dyn Store, c: &Client) -> Result<(), ProtocolError> {
     if redirects && c.redirect_uris.is_empty() {
         return Err(invalid("redirect URI", "at least one is required"));
     }
+    if c.scopes.is_empty() {
+        return Err(invalid("scope", "at least one is required"));
+    }
     let defined = store.scope_definitions().map_err(refused)?;
-    if let Some(unknown) = c
-        .scopes
-        .iter()
-        .find(|s| !Scope::is_standard(s) && !defined.iter().any(|d| d.name == *s))
-    {
+    if let Some(unknown) = c.scopes.iter().find(|s| {
+        !Scope::is_standard(s)
+            && !defined.iter().any(|d| d.name == *s)
+            && !before.is_some_and(|b| b.scopes.contains(s))
+    }) {
         return Err(invalid(
             "scope",
             format!(
@@ -191,8 +217,7 @@ fn check_client(store: &dyn Store, c: &Client) -> Result<(), ProtocolError> {
         ));
     }
     for resource in &o.resources {
-        // RFC 8707 §2: an absolute URI without a fragment.
-        check_web_url("resource", resource)?;
+        check_resource(resource)?;
     }
     for (key, value) in [
         (SettingKey::AccessTokenLifetime, o.access_token_lifetime),
@@ -258,7 +283,7 @@ pub fn create_client(
     };
     let id = match &new.client_id {
         Some(id) => ClientId::parse_custom(id).map_err(refused)?,
-        None => ClientId::new(idp_crypto::random_id(24)?),
+        None => generated_client_id()?,
     };
     let secret = match (new.client_type, new.client_secret) {
         (ClientType::Public, Some(_)) => {
@@ -289,12 +314,23 @@ pub fn create_client(
         created_at: now,
         updated_at: now,
     };
-    check_client(store, &client)?;
+    check_client(store, &client, None)?;
     if let Some(s) = &secret {
         client.secret_sealed = sealed_secret(&client, s, kek)?;
     }
     store.insert_client(&client).map_err(refused)?;
     Ok(CreatedClient { client, secret })
+}
+
+/// A new random client id (192 bits, base64url) that starts with a letter or digit, so
+/// it is never read as an option on a command line (`idp-admin client show -x…`).
+fn generated_client_id() -> Result<ClientId, ProtocolError> {
+    loop {
+        let id = idp_crypto::random_id(24)?;
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Ok(ClientId::new(id));
+        }
+    }
 }
 
 fn load(store: &dyn Store, id: &ClientId) -> Result<Client, ProtocolError> {
@@ -316,6 +352,7 @@ pub fn update_client(
     update: ClientUpdate,
 ) -> Result<UpdatedClient, ProtocolError> {
     let mut c = load(store, id)?;
+    let before = c.clone();
     let was_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
     if let Some(name) = update.name {
         c.name = name.trim().to_owned();
@@ -372,7 +409,7 @@ pub fn update_client(
         o.post_logout_redirect_uris = parse_redirect_uris(&uris)?;
     }
     c.updated_at = clock.now();
-    check_client(store, &c)?;
+    check_client(store, &c, Some(&before))?;
     let is_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
     // Only a switch to or from HS256 touches the secret.
     let secret = match (was_hs256, is_hs256) {

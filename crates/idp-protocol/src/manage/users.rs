@@ -38,6 +38,7 @@ pub fn create_user(
     if let Some(email) = &new.email {
         check_email(email)?;
     }
+    check_text("name", &new.name.clone().filter(|n| !n.trim().is_empty()))?;
     check_profile(&new.profile)?;
     let user = User {
         id: UserId::new(uuid_like()?),
@@ -321,6 +322,7 @@ pub fn update_user(
     }
     if let Some(name) = update.name {
         user.name = name.filter(|n| !n.trim().is_empty());
+        check_text("name", &user.name)?;
     }
     update.profile.apply_to(&mut user.profile)?;
     check_profile(&user.profile)?;
