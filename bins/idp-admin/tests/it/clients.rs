@@ -450,7 +450,7 @@ fn hs256_needs_a_confidential_client_and_keeps_its_secret_sealed() {
     let id = client["client_id"].as_str().unwrap();
     let first = client["client_secret"].as_str().unwrap();
     // Only sealing needs the key-encryption key: no key file until then.
-    let key_file = format!("{}.kek", admin.url.trim_start_matches("sqlite://"));
+    let key_file = admin.key_file();
     assert!(!std::path::Path::new(&key_file).exists());
     // Switching to HS256 needs the secret itself, which was never kept: a new one.
     let switched = admin

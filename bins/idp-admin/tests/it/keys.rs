@@ -23,15 +23,10 @@ fn run(url: &str, kek: Option<&str>, args: &[&str], stdin: &str) -> Run {
 fn rewrap_replaces_the_sqlite_key_file_and_the_old_key_stops_working() {
     let admin = Admin::fresh();
     admin.run(&["key", "rotate", "--json"]).json();
-    let path = admin.url.trim_start_matches("sqlite://").to_owned() + ".kek";
+    let path = admin.key_file();
     let old = std::fs::read_to_string(&path).unwrap();
 
-    let rewrapped = admin
-        .run_with_stdin(
-            &["key", "rewrap", "--new-key-stdin", "--json"],
-            &format!("{NEW}\n"),
-        )
-        .json();
+    let rewrapped = admin.rewrap(NEW);
     assert_eq!(rewrapped["keys"], 1);
     assert_eq!(rewrapped["key_file"], path.as_str());
     assert_eq!(std::fs::read_to_string(&path).unwrap().trim(), NEW);
@@ -55,7 +50,7 @@ fn rewrap_replaces_the_sqlite_key_file_and_the_old_key_stops_working() {
 fn a_bad_new_key_changes_nothing() {
     let admin = Admin::fresh();
     admin.run(&["key", "rotate", "--json"]).json();
-    let path = admin.url.trim_start_matches("sqlite://").to_owned() + ".kek";
+    let path = admin.key_file();
     let before = std::fs::read_to_string(&path).unwrap();
     let run = admin.run_with_stdin(&["key", "rewrap", "--new-key-stdin"], "too-short\n");
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -266,15 +261,10 @@ fn rewrap_reseals_the_secrets_of_hs256_clients_too() {
         ])
         .json();
     let id = client["client_id"].as_str().unwrap().to_owned();
-    let path = admin.url.trim_start_matches("sqlite://").to_owned() + ".kek";
+    let path = admin.key_file();
     let old = std::fs::read_to_string(&path).unwrap();
 
-    let rewrapped = admin
-        .run_with_stdin(
-            &["key", "rewrap", "--new-key-stdin", "--json"],
-            &format!("{NEW}\n"),
-        )
-        .json();
+    let rewrapped = admin.rewrap(NEW);
     assert_eq!(rewrapped["keys"], 0);
     assert_eq!(rewrapped["client_secrets"], 1);
     assert_eq!(std::fs::read_to_string(&path).unwrap().trim(), NEW);

@@ -40,6 +40,20 @@ impl Admin {
         }
     }
 
+    /// The key file beside the SQLite database (made when a key is first sealed).
+    pub fn key_file(&self) -> String {
+        format!("{}.kek", self.url.trim_start_matches("sqlite://"))
+    }
+
+    /// `key rewrap` to `new_key` (base64), as JSON.
+    pub fn rewrap(&self, new_key: &str) -> Value {
+        self.run_with_stdin(
+            &["key", "rewrap", "--new-key-stdin", "--json"],
+            &format!("{new_key}\n"),
+        )
+        .json()
+    }
+
     fn command() -> Command {
         let mut cmd = Command::cargo_bin("idp-admin").unwrap();
         for (key, _) in std::env::vars() {
