@@ -63,7 +63,7 @@ macro_rules! redeem {
                     .filter($table::$digest.eq($hex))
                     .filter($table::used_at.is_null())
                     $(.filter($extra))*
-                    .filter($table::grant_id.eq_any(live_grants!())),
+                    .filter(diesel::dsl::exists(live_grant!($table))),
             )
             .set($table::used_at.eq(Some(to_unix($now))))
             .execute(conn)?;
@@ -76,10 +76,15 @@ macro_rules! redeem {
     };
 }
 
-/// Grant ids that are not revoked (a subquery for conditional updates).
-macro_rules! live_grants {
-    () => {
+/// The row's grant, if it is not revoked: a correlated subquery for conditional updates,
+/// answered by one primary-key lookup. (`grant_id IN (SELECT id FROM grants WHERE
+/// revoked_at IS NULL)` made SQLite build a temporary index of every live grant for each
+/// redemption, which grew with the table: at a few thousand grants it was most of a code
+/// exchange's time.)
+macro_rules! live_grant {
+    ($table:ident) => {
         grants::table
+            .filter(grants::id.eq($table::grant_id))
             .filter(grants::revoked_at.is_null())
             .select(grants::id)
     };
