@@ -41,4 +41,15 @@ impl CookiePolicy {
             .max_age(time::Duration::seconds(session.max_age_secs))
             .finish()
     }
+
+    /// A `Set-Cookie` that removes the session cookie (`Max-Age=0`, same name and flags).
+    pub(crate) fn clear(&self) -> Cookie<'static> {
+        Cookie::build(self.name, "")
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(time::Duration::ZERO)
+            .finish()
+    }
 }

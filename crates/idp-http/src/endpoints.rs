@@ -6,7 +6,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use idp_protocol::{
-    paths, Document, ErrorCode, Interaction, Next, Params, ProtocolError, Provider, RetryAfter,
+    paths, Document, ErrorCode, Interaction, LogoutNext, Next, Params, ProtocolError, Provider,
+    RetryAfter,
 };
 
 use crate::error::Surface;
@@ -358,4 +359,57 @@ pub(crate) async fn userinfo_post(
         (h, f) => h.or(f),
     };
     userinfo(&state, token).await
+}
+
+/// The end-session endpoint for `params` (RP-Initiated Logout 1.0 §2): a redirect to the
+/// client, the signed-out page or the confirmation page, with the session cookie set or
+/// cleared as the protocol says.
+async fn logout(
+    state: &HttpState,
+    req: &HttpRequest,
+    params: Params,
+    posted: bool,
+) -> Result<HttpResponse, HttpError> {
+    let cookie = state.cookie.read(req);
+    let logout = blocking(state, Surface::Browser, move |p| {
+        p.end_session(&params, cookie.as_deref(), posted)
+    })
+    .await?;
+    let mut response = match &logout.next {
+        LogoutNext::Redirect(url) => pages::redirect(url),
+        LogoutNext::SignedOut => pages::signed_out()?,
+        LogoutNext::Confirm(form) => {
+            pages::logout_confirm(&state.provider.config().endpoint(paths::LOGOUT), form)?
+        }
+    };
+    let set_cookie = match logout.set_session {
+        Some(value) => Some(state.cookie.build(value)),
+        None if logout.clear_session => Some(state.cookie.clear()),
+        None => None,
+    };
+    if let Some(c) = set_cookie {
+        response
+            .add_cookie(&c)
+            .map_err(|_| HttpError::Blocking(Surface::Browser))?;
+    }
+    Ok(response)
+}
+
+/// `GET /logout` (RP-Initiated Logout 1.0 §2).
+pub(crate) async fn logout_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, HttpError> {
+    let params = Params::parse_urlencoded(req.query_string().as_bytes());
+    logout(&state, &req, params, false).await
+}
+
+/// `POST /logout`: a form-serialized logout request (§2), or the confirmation form.
+pub(crate) async fn logout_post(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let params = form_params(&req, &body, Surface::Browser)?;
+    logout(&state, &req, params, true).await
 }

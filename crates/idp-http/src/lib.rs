@@ -197,6 +197,11 @@ fn routes(cfg: &mut web::ServiceConfig, state: &HttpState) {
                 .get(endpoints::consent_get)
                 .post(endpoints::consent_post),
         )
+        .service(
+            counted(paths::LOGOUT)
+                .get(endpoints::logout_get)
+                .post(endpoints::logout_post),
+        )
         .service(for_clients(state, paths::TOKEN, &[Method::POST]).post(endpoints::token))
         .service(
             for_clients(state, paths::USERINFO, &[Method::GET, Method::POST])

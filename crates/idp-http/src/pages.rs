@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
-use idp_protocol::{ConsentForm, ErrorCode, FormPost, LoginForm};
+use idp_protocol::{ConsentForm, ErrorCode, FormPost, LoginForm, LogoutForm};
 
 use crate::HttpError;
 
@@ -29,6 +29,18 @@ struct ConsentPage<'a> {
     username: &'a str,
     scopes: Vec<(&'a str, &'a str)>,
 }
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    action: &'a str,
+    csrf_token: &'a str,
+    fields: &'a [(&'static str, String)],
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+struct SignedOutPage;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -101,6 +113,22 @@ pub(crate) fn consent(action: &str, form: &ConsentForm) -> Result<HttpResponse, 
             .collect(),
     };
     Ok(html(StatusCode::OK, page.render()?))
+}
+
+/// The logout confirmation (RP-Initiated Logout 1.0 §2): a form posting the logout
+/// parameters back with the session's CSRF token and `confirm=yes`.
+pub(crate) fn logout_confirm(action: &str, form: &LogoutForm) -> Result<HttpResponse, HttpError> {
+    let page = LogoutPage {
+        action,
+        csrf_token: &form.csrf_token,
+        fields: &form.fields,
+    };
+    Ok(html(StatusCode::OK, page.render()?))
+}
+
+/// The page after a logout without a post-logout redirection.
+pub(crate) fn signed_out() -> Result<HttpResponse, HttpError> {
+    Ok(html(StatusCode::OK, SignedOutPage.render()?))
 }
 
 pub(crate) fn error_page(status: StatusCode, code: ErrorCode, description: &str) -> HttpResponse {

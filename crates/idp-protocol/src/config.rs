@@ -118,4 +118,6 @@ pub mod paths {
     pub const LOGIN: &str = "/login";
     /// Consent page.
     pub const CONSENT: &str = "/consent";
+    /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2).
+    pub const LOGOUT: &str = "/logout";
 }

@@ -26,6 +26,8 @@ pub struct ExtraMetadata {
     authorization_response_iss_parameter_supported: bool,
     /// OIDC Core §3.1.2.1 values of `prompt` this provider honours.
     prompt_values_supported: Vec<String>,
+    /// RP-Initiated Logout 1.0 §2.1: where relying parties send the browser to log out.
+    end_session_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -150,6 +152,7 @@ impl Provider {
                 prompt_values_supported: ["none", "login", "consent", "select_account"]
                     .map(String::from)
                     .to_vec(),
+                end_session_endpoint: c.endpoint(paths::LOGOUT),
             },
         )
         .set_token_endpoint(Some(

@@ -27,6 +27,7 @@ mod id_token;
 mod id_token_hint;
 mod jws;
 mod keys;
+mod logout;
 pub mod manage;
 mod params;
 mod provider;
@@ -51,6 +52,7 @@ pub use keys::{
     rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,
     SealedKeysCheck, KEY_RECHECK,
 };
+pub use logout::{Logout, LogoutForm, LogoutNext};
 pub use params::Params;
 pub use provider::Provider;
 pub use settings::{lifetimes_in_force, SETTINGS_RECHECK};

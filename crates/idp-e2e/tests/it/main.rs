@@ -13,6 +13,7 @@ mod hostile_input;
 mod implicit;
 mod jwt_access_token;
 mod limits;
+mod logout;
 mod negative;
 mod operations;
 mod signing;

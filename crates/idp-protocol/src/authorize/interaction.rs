@@ -630,7 +630,10 @@ impl Provider {
         Ok((pending, client))
     }
 
-    fn load_session(&self, cookie: Option<&str>) -> Result<Option<BrowserSession>, ProtocolError> {
+    pub(crate) fn load_session(
+        &self,
+        cookie: Option<&str>,
+    ) -> Result<Option<BrowserSession>, ProtocolError> {
         match cookie.filter(|c| !c.is_empty()) {
             None => Ok(None),
             Some(c) => Ok(self.store.session(&digest_of(c), self.now())?),
@@ -665,7 +668,7 @@ impl Provider {
 
     /// Starts a session, anonymous or for a user who just authenticated, keeping `sid`
     /// when given; returns the cookie (only its digest is stored).
-    fn start_session(
+    pub(crate) fn start_session(
         &self,
         user: Option<(UserId, DateTime<Utc>)>,
         sid: Option<String>,
