@@ -7,10 +7,10 @@
 //! way `authorize` parks requests, so the POST can always be checked against a token
 //! bound to the cookie.
 
-use idp_core::{BrowserSession, ClientId, RedirectUri};
+use idp_core::{BrowserSession, ClientId};
 use idp_crypto::constant_time_eq;
 
-use crate::authorize::SessionCookie;
+use crate::authorize::{redirect_with, SessionCookie};
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
 /// The logout parameters posted back by the confirmation form, in order.
@@ -80,6 +80,10 @@ impl LogoutRequest {
         if params.has_duplicates() {
             return Err(page("a logout parameter was sent more than once"));
         }
+        // As for authorization requests: a state is echoed, so its length is bounded.
+        if params.get("state").is_some_and(|s| s.len() > 1024) {
+            return Err(page("state is too long"));
+        }
         let get = |name| params.get(name).map(str::to_owned);
         Ok(LogoutRequest {
             id_token_hint: get("id_token_hint"),
@@ -119,21 +123,6 @@ impl LogoutRequest {
             .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
             .collect()
     }
-}
-
-/// The post-logout redirect: the URI exactly as registered with `state` appended to its
-/// query (§3), or the URI as is without `state`.
-pub(crate) fn redirect_target(
-    uri: &RedirectUri,
-    state: Option<&str>,
-) -> Result<String, ProtocolError> {
-    let Some(state) = state else {
-        return Ok(uri.as_str().to_owned());
-    };
-    let mut url =
-        url::Url::parse(uri.as_str()).map_err(|e| ProtocolError::Internal(Box::new(e)))?;
-    url.query_pairs_mut().append_pair("state", state);
-    Ok(url.into())
 }
 
 impl Provider {
@@ -184,7 +173,10 @@ impl Provider {
                     .ok_or_else(|| {
                         page("post_logout_redirect_uri is not registered for this client")
                     })?;
-                Some(redirect_target(registered, request.state.as_deref())?)
+                Some(redirect_with(
+                    registered,
+                    &[("state", request.state.as_deref())],
+                )?)
             }
         };
         if redirect.is_none() {
@@ -307,18 +299,18 @@ mod tests {
 
     #[test]
     fn state_is_appended_to_the_registered_query() {
-        let plain = RedirectUri::from_trusted("https://rp.example/bye");
+        let plain = idp_core::RedirectUri::from_trusted("https://rp.example/bye");
         assert_eq!(
-            redirect_target(&plain, Some("x y")).unwrap(),
+            redirect_with(&plain, &[("state", Some("x y"))]).unwrap(),
             "https://rp.example/bye?state=x+y"
         );
         assert_eq!(
-            redirect_target(&plain, None).unwrap(),
+            redirect_with(&plain, &[("state", None)]).unwrap(),
             "https://rp.example/bye"
         );
-        let query = RedirectUri::from_trusted("https://rp.example/bye?a=1");
+        let query = idp_core::RedirectUri::from_trusted("https://rp.example/bye?a=1");
         assert_eq!(
-            redirect_target(&query, Some("s")).unwrap(),
+            redirect_with(&query, &[("state", Some("s"))]).unwrap(),
             "https://rp.example/bye?a=1&state=s"
         );
     }

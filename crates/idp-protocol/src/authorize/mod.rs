@@ -9,4 +9,5 @@ mod response;
 
 pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
 pub(crate) use pkce::verify_code_verifier;
+pub(crate) use response::redirect_with;
 pub use response::FormPost;

@@ -63,6 +63,10 @@ pub(crate) fn redirect_with(
     uri: &RedirectUri,
     params: &[(&'static str, Option<&str>)],
 ) -> Result<String, ProtocolError> {
+    if present(params).next().is_none() {
+        // Nothing to add: the URI exactly as registered (no stray `?`).
+        return Ok(uri.as_str().to_owned());
+    }
     let mut url = parse(uri)?;
     url.query_pairs_mut().extend_pairs(present(params));
     Ok(url.into())
