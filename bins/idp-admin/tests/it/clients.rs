@@ -52,19 +52,14 @@ fn confidential_clients_get_a_generated_id_and_a_secret_shown_once() {
 #[test]
 fn public_clients_have_no_secret() {
     let admin = Admin::fresh();
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "CLI",
-            "--type",
-            "public",
-            "--redirect-uri",
-            "http://127.0.0.1:8400/cb",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "CLI",
+        "--type",
+        "public",
+        "--redirect-uri",
+        "http://127.0.0.1:8400/cb",
+    ]);
     assert!(client.get("client_secret").is_none(), "{client}");
     assert_eq!(client["type"], "public");
     admin.refused(
@@ -82,21 +77,16 @@ fn custom_credentials_must_be_32_to_64_alphanumerics_and_unique() {
     let admin = Admin::fresh();
     let id = "a".repeat(32);
     let secret = "S3cr3t".repeat(6);
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Calendar",
-            "--redirect-uri",
-            "https://cal.example/cb",
-            "--client-id",
-            &id,
-            "--client-secret",
-            &secret,
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Calendar",
+        "--redirect-uri",
+        "https://cal.example/cb",
+        "--client-id",
+        &id,
+        "--client-secret",
+        &secret,
+    ]);
     assert_eq!(client["client_id"], id.as_str());
     assert_eq!(client["client_secret"], secret.as_str());
     admin.refused(
@@ -147,28 +137,23 @@ fn custom_credentials_must_be_32_to_64_alphanumerics_and_unique() {
 #[test]
 fn client_flags_scopes_and_grants_are_stored() {
     let admin = Admin::fresh();
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "ownCloud desktop",
-            "--redirect-uri",
-            "http://127.0.0.1:0/cb",
-            "--first-party",
-            "--scope",
-            "openid",
-            "--scope",
-            "email",
-            "--default-scope",
-            "email",
-            "--grant-type",
-            "authorization_code",
-            "--refresh-without-offline-access",
-            "--token-response-user-id",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "ownCloud desktop",
+        "--redirect-uri",
+        "http://127.0.0.1:0/cb",
+        "--first-party",
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+        "--default-scope",
+        "email",
+        "--grant-type",
+        "authorization_code",
+        "--refresh-without-offline-access",
+        "--token-response-user-id",
+    ]);
     assert_eq!(client["scopes"], serde_json::json!(["email", "openid"]));
     assert_eq!(client["default_scopes"], serde_json::json!(["email"]));
     let id = client["client_id"].as_str().unwrap();
@@ -258,17 +243,7 @@ fn bad_client_input_is_refused_clearly() {
 #[test]
 fn removed_clients_are_gone() {
     let admin = Admin::fresh();
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Tmp",
-            "--redirect-uri",
-            "https://t.example/cb",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&["--name", "Tmp", "--redirect-uri", "https://t.example/cb"]);
     let id = client["client_id"].as_str().unwrap();
     assert_eq!(
         admin.run(&["client", "remove", id, "--json"]).json()["removed"],
@@ -281,36 +256,31 @@ fn removed_clients_are_gone() {
 fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
     let admin = Admin::fresh();
     assert_eq!(admin.run(&["group", "create", "staff"]).code, 0);
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Cloud",
-            "--redirect-uri",
-            "https://cloud.example/cb",
-            "--implicit",
-            "--id-token-alg",
-            "ES256",
-            "--jwt-access-token",
-            "--resource",
-            "https://cloud.example/api",
-            "--access-token-lifetime",
-            "15m",
-            "--refresh-token-lifetime",
-            "none",
-            "--id-token-lifetime",
-            "300",
-            "--claims-in-id-token",
-            "--group-claim",
-            "ids",
-            "--allowed-group",
-            "staff",
-            "--post-logout-redirect-uri",
-            "https://cloud.example/bye",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Cloud",
+        "--redirect-uri",
+        "https://cloud.example/cb",
+        "--implicit",
+        "--id-token-alg",
+        "ES256",
+        "--jwt-access-token",
+        "--resource",
+        "https://cloud.example/api",
+        "--access-token-lifetime",
+        "15m",
+        "--refresh-token-lifetime",
+        "none",
+        "--id-token-lifetime",
+        "300",
+        "--claims-in-id-token",
+        "--group-claim",
+        "ids",
+        "--allowed-group",
+        "staff",
+        "--post-logout-redirect-uri",
+        "https://cloud.example/bye",
+    ]);
     let id = client["client_id"].as_str().unwrap().to_owned();
     let expected = serde_json::json!({
         "implicit": true,
@@ -436,17 +406,12 @@ fn hs256_needs_a_confidential_client_and_keeps_its_secret_sealed() {
         ],
         "public clients have none",
     );
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Server",
-            "--redirect-uri",
-            "https://server.example/cb",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Server",
+        "--redirect-uri",
+        "https://server.example/cb",
+    ]);
     let id = client["client_id"].as_str().unwrap();
     let first = client["client_secret"].as_str().unwrap();
     // Only sealing needs the key-encryption key: no key file until then.

@@ -247,19 +247,14 @@ fn keys_retire_unless_they_are_the_only_one_of_their_algorithm_that_signs() {
 #[test]
 fn rewrap_reseals_the_secrets_of_hs256_clients_too() {
     let admin = Admin::fresh();
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Server",
-            "--redirect-uri",
-            "https://server.example/cb",
-            "--id-token-alg",
-            "HS256",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Server",
+        "--redirect-uri",
+        "https://server.example/cb",
+        "--id-token-alg",
+        "HS256",
+    ]);
     let id = client["client_id"].as_str().unwrap().to_owned();
     let path = admin.key_file();
     let old = std::fs::read_to_string(&path).unwrap();

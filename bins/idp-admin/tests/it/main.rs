@@ -40,6 +40,14 @@ impl Admin {
         }
     }
 
+    /// `client create ARGS --json`, which must succeed, as JSON.
+    pub fn create_client(&self, args: &[&str]) -> Value {
+        let mut full = vec!["client", "create"];
+        full.extend_from_slice(args);
+        full.push("--json");
+        self.run(&full).json()
+    }
+
     /// The key file beside the SQLite database (made when a key is first sealed).
     pub fn key_file(&self) -> String {
         format!("{}.kek", self.url.trim_start_matches("sqlite://"))

@@ -25,17 +25,12 @@ fn populate(admin: &Admin) -> String {
             PASSWORD,
         )
         .json();
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Files",
-            "--redirect-uri",
-            "https://files.example/cb",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Files",
+        "--redirect-uri",
+        "https://files.example/cb",
+    ]);
     client["client_id"].as_str().unwrap().to_owned()
 }
 

@@ -158,21 +158,16 @@ fn scopes_are_defined_listed_and_removed() {
     let list = admin.run(&["scope", "list"]);
     assert!(list.stdout.contains("event:write") && list.stdout.contains("Create events"));
     // A client may now be allowed it.
-    let client = admin
-        .run(&[
-            "client",
-            "create",
-            "--name",
-            "Events",
-            "--redirect-uri",
-            "https://events.example/cb",
-            "--scope",
-            "openid",
-            "--scope",
-            "event:write",
-            "--json",
-        ])
-        .json();
+    let client = admin.create_client(&[
+        "--name",
+        "Events",
+        "--redirect-uri",
+        "https://events.example/cb",
+        "--scope",
+        "openid",
+        "--scope",
+        "event:write",
+    ]);
     assert_eq!(
         client["scopes"],
         serde_json::json!(["event:write", "openid"])
