@@ -43,7 +43,9 @@ pub(crate) enum KeyCommand {
     /// algorithm, the newer key already published for the algorithm signs at once; the
     /// only key of an algorithm that can sign is not retired (rotate first).
     Retire {
-        /// The key's id (`kid`).
+        /// The key's id (`kid`). Thumbprints may begin with `-`, so it is never read as
+        /// an option.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }

@@ -143,3 +143,22 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_begin_with_a_hyphen_are_values_not_options() {
+        for args in [
+            ["idp-admin", "key", "retire", "-scxQYnMsFrImNiCEl"],
+            ["idp-admin", "client", "show", "-Ab3_x"],
+            ["idp-admin", "client", "remove", "-Ab3_x"],
+        ] {
+            assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
+        }
+        let update =
+            Cli::try_parse_from(["idp-admin", "client", "update", "-Ab3_x", "--name", "N"]);
+        assert!(update.is_ok());
+    }
+}
