@@ -141,6 +141,20 @@ pub(crate) struct ClientFlags {
     /// Where logout may return the browser, matched exactly; repeatable.
     #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
     post_logout_redirect_uris: Vec<String>,
+    /// Where a logout token is POSTed when a session the client took part in ends
+    /// (OIDC Back-Channel Logout; an empty value removes it).
+    #[arg(long, value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
+    /// Logout tokens must carry `sid`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    backchannel_logout_session_required: Option<bool>,
+    /// Page loaded in an iframe of the signed-out page when a session the client took
+    /// part in ends (OIDC Front-Channel Logout; an empty value removes it).
+    #[arg(long, value_name = "URI")]
+    frontchannel_logout_uri: Option<String>,
+    /// The front-channel logout URI gets `iss` and `sid` parameters.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    frontchannel_logout_session_required: Option<bool>,
 }
 
 /// A repeatable flag as an update: not given → unchanged.
@@ -207,6 +221,10 @@ impl ClientFlags {
                 .transpose()?,
             allowed_groups: list(self.allowed_groups),
             post_logout_redirect_uris: list(self.post_logout_redirect_uris),
+            backchannel_logout_uri: self.backchannel_logout_uri.map(Some),
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
+            frontchannel_logout_uri: self.frontchannel_logout_uri.map(Some),
+            frontchannel_logout_session_required: self.frontchannel_logout_session_required,
         })
     }
 }
@@ -231,6 +249,17 @@ impl CreateArgs {
             group_claim: u.group_claim.unwrap_or(defaults.group_claim),
             allowed_groups: nonempty(u.allowed_groups),
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: u.backchannel_logout_uri.flatten().filter(|u| !u.is_empty()),
+            backchannel_logout_session_required: u
+                .backchannel_logout_session_required
+                .unwrap_or(false),
+            frontchannel_logout_uri: u
+                .frontchannel_logout_uri
+                .flatten()
+                .filter(|u| !u.is_empty()),
+            frontchannel_logout_session_required: u
+                .frontchannel_logout_session_required
+                .unwrap_or(false),
         };
         let mut new = NewClient {
             client_type: match self.client_type {
@@ -286,6 +315,10 @@ struct ClientView {
     group_claim: &'static str,
     allowed_groups: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
+    frontchannel_logout_uri: Option<String>,
+    frontchannel_logout_session_required: bool,
     created_at: String,
     updated_at: String,
 }
@@ -327,8 +360,21 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
             .iter()
             .map(|u| u.as_str().to_owned())
             .collect(),
+        backchannel_logout_uri: o.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: o.backchannel_logout_session_required,
+        frontchannel_logout_uri: o.frontchannel_logout_uri.clone(),
+        frontchannel_logout_session_required: o.frontchannel_logout_session_required,
         created_at: timestamp(c.created_at),
         updated_at: timestamp(c.updated_at),
+    }
+}
+
+/// A logout URI as `client show` prints it.
+fn logout_uri(uri: &Option<String>, session_required: bool) -> String {
+    match uri {
+        None => "-".to_owned(),
+        Some(u) if session_required => format!("{u} (session required)"),
+        Some(u) => u.clone(),
     }
 }
 
@@ -381,6 +427,20 @@ fn describe(v: &ClientView) -> String {
         (
             "post_logout_redirect_uris",
             or_dash(v.post_logout_redirect_uris.join(" ")),
+        ),
+        (
+            "backchannel_logout",
+            logout_uri(
+                &v.backchannel_logout_uri,
+                v.backchannel_logout_session_required,
+            ),
+        ),
+        (
+            "frontchannel_logout",
+            logout_uri(
+                &v.frontchannel_logout_uri,
+                v.frontchannel_logout_session_required,
+            ),
         ),
         ("created_at", v.created_at.clone()),
         ("updated_at", v.updated_at.clone()),

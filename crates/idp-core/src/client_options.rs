@@ -136,6 +136,17 @@ pub struct ClientOptions {
     pub allowed_groups: Vec<String>,
     /// Where RP-initiated logout may send the browser afterwards (matched exactly).
     pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Where the provider POSTs a logout token when a session the client took part in
+    /// ends (OIDC Back-Channel Logout 1.0 §2.2, `backchannel_logout_uri`).
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in its logout tokens (`backchannel_logout_session_required`).
+    pub backchannel_logout_session_required: bool,
+    /// The page the signed-out page loads in an iframe when a session the client took
+    /// part in ends (OIDC Front-Channel Logout 1.0 §2, `frontchannel_logout_uri`).
+    pub frontchannel_logout_uri: Option<String>,
+    /// That page needs the `iss` and `sid` query parameters
+    /// (`frontchannel_logout_session_required`).
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl ClientOptions {

@@ -280,6 +280,11 @@ fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
         "staff",
         "--post-logout-redirect-uri",
         "https://cloud.example/bye",
+        "--backchannel-logout-uri",
+        "https://cloud.example/bcl",
+        "--backchannel-logout-session-required",
+        "--frontchannel-logout-uri",
+        "https://cloud.example/fcl",
     ]);
     let id = client["client_id"].as_str().unwrap().to_owned();
     let expected = serde_json::json!({
@@ -294,6 +299,10 @@ fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
         "group_claim": "ids",
         "allowed_groups": ["staff"],
         "post_logout_redirect_uris": ["https://cloud.example/bye"],
+        "backchannel_logout_uri": "https://cloud.example/bcl",
+        "backchannel_logout_session_required": true,
+        "frontchannel_logout_uri": "https://cloud.example/fcl",
+        "frontchannel_logout_session_required": false,
     });
     for (k, v) in expected.as_object().unwrap() {
         assert_eq!(&client[k], v, "{k}");
@@ -315,10 +324,17 @@ fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
             "",
             "--access-token-lifetime",
             "default",
+            "--backchannel-logout-uri",
+            "",
             "--json",
         ])
         .json();
     assert_eq!(updated["implicit"], false);
+    assert_eq!(updated["backchannel_logout_uri"], serde_json::Value::Null);
+    assert_eq!(
+        updated["frontchannel_logout_uri"],
+        "https://cloud.example/fcl"
+    );
     assert_eq!(updated["allowed_groups"], serde_json::json!([]));
     assert_eq!(updated["access_token_lifetime"], serde_json::Value::Null);
     assert_eq!(updated["id_token_alg"], "ES256", "untouched");
@@ -327,6 +343,26 @@ fn every_create_flag_is_shown_and_updates_follow_the_same_rules() {
     admin.refused(
         &["client", "update", &id, "--allowed-group", "nobody"],
         "group nobody not found",
+    );
+    admin.refused(
+        &[
+            "client",
+            "update",
+            &id,
+            "--frontchannel-logout-uri",
+            "javascript:alert(1)",
+        ],
+        "must be an http or https URL",
+    );
+    admin.refused(
+        &[
+            "client",
+            "update",
+            &id,
+            "--backchannel-logout-uri",
+            "https://cloud.example/x#f",
+        ],
+        "must not contain a fragment",
     );
     admin.refused(
         &["client", "update", &id, "--group-claim", "emails"],

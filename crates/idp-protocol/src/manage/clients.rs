@@ -114,6 +114,14 @@ pub struct ClientUpdate {
     pub allowed_groups: Option<Vec<String>>,
     /// Post-logout redirect URIs.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Back-channel logout URI; `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    /// `sid` required in logout tokens.
+    pub backchannel_logout_session_required: Option<bool>,
+    /// Front-channel logout URI; `Some(None)` removes it.
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    /// `iss` and `sid` required on the front-channel logout URI.
+    pub frontchannel_logout_session_required: Option<bool>,
 }
 
 /// An updated client, and its new secret in clear when the update had to issue one.
@@ -169,6 +177,40 @@ fn check_resource(resource: &str) -> Result<(), ProtocolError> {
     Ok(())
 }
 
+/// OIDC Back-Channel Logout 1.0 §2.2 and Front-Channel Logout 1.0 §2: an absolute URL
+/// without a fragment; https, or http for a confidential client or on a loopback host
+/// (a server the provider reaches, or a browser loads, on the same machine).
+fn check_logout_uri(what: &'static str, uri: &str, c: &Client) -> Result<(), ProtocolError> {
+    let parsed = url::Url::parse(uri)
+        .map_err(|e| invalid(what, format!("{uri:?} is not an absolute URL: {e}")))?;
+    if parsed.fragment().is_some() || uri.contains('#') {
+        return Err(invalid(
+            what,
+            format!("{uri:?} must not contain a fragment"),
+        ));
+    }
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || c.client_type == ClientType::Confidential => Ok(()),
+        "http" => Err(invalid(
+            what,
+            format!(
+                "{uri:?}: public clients need https here unless the host is a loopback address"
+            ),
+        )),
+        _ => Err(invalid(
+            what,
+            format!("{uri:?} must be an http or https URL"),
+        )),
+    }
+}
+
 /// The rules every registration satisfies, after `client create` and after every
 /// `client update` (`before`: the registration being updated; scopes it already had may
 /// stay even if the operator has since removed their definition — they are simply no
@@ -218,6 +260,12 @@ fn check_client(
     }
     for resource in &o.resources {
         check_resource(resource)?;
+    }
+    if let Some(uri) = &o.backchannel_logout_uri {
+        check_logout_uri("back-channel logout URI", uri, c)?;
+    }
+    if let Some(uri) = &o.frontchannel_logout_uri {
+        check_logout_uri("front-channel logout URI", uri, c)?;
     }
     for (key, value) in [
         (SettingKey::AccessTokenLifetime, o.access_token_lifetime),
@@ -408,6 +456,20 @@ pub fn update_client(
     if let Some(uris) = update.post_logout_redirect_uris {
         o.post_logout_redirect_uris = parse_redirect_uris(&uris)?;
     }
+    if let Some(uri) = update.backchannel_logout_uri {
+        o.backchannel_logout_uri = uri.filter(|u| !u.is_empty());
+    }
+    set(
+        &mut o.backchannel_logout_session_required,
+        update.backchannel_logout_session_required,
+    );
+    if let Some(uri) = update.frontchannel_logout_uri {
+        o.frontchannel_logout_uri = uri.filter(|u| !u.is_empty());
+    }
+    set(
+        &mut o.frontchannel_logout_session_required,
+        update.frontchannel_logout_session_required,
+    );
     c.updated_at = clock.now();
     check_client(store, &c, Some(&before))?;
     let is_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
