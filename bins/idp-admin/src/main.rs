@@ -10,6 +10,7 @@
 
 mod clients;
 mod groups;
+mod import;
 mod keys;
 mod migrate;
 mod output;
@@ -62,6 +63,9 @@ enum Command {
     /// Copy every table into an empty database (SQLite to PostgreSQL or back); reads
     /// `--from` and `--to`, not the configured database.
     Migrate(migrate::MigrateArgs),
+    /// Register the clients of Nextcloud's oidc or oauth2 app, or ownCloud's oauth2 app,
+    /// here with the same ids (docs/migrating.md).
+    Import(import::ImportArgs),
 }
 
 /// Why a command failed, and so which exit code it gets.
@@ -122,6 +126,16 @@ fn run(cli: Cli) -> Result<Report, Failure> {
         Command::Settings(c) => settings::run(&store()?, c, &idp_server::lifetimes(&settings)),
         Command::Key(c) => keys::run(&store()?, c, &settings),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Import(args) => {
+            let store = store()?;
+            // As for `client`: the key is needed only to seal an HS256 client's secret.
+            let kek = || {
+                idp_server::unlock_signing_keys(&settings, &store)
+                    .ok()
+                    .map(|(kek, _)| kek)
+            };
+            import::run(&store, &args, kek)
+        }
     }
 }
 

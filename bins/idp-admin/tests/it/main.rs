@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod clients;
+mod import;
 mod keys;
 mod migrate;
 mod settings;

@@ -324,6 +324,42 @@ pub fn create_client(
     kek: Option<&KeyEncryptionKey>,
     new: NewClient,
 ) -> Result<CreatedClient, ProtocolError> {
+    let (mut client, secret) = assemble_client(store, clock, new)?;
+    if let Some(s) = &secret {
+        client.secret_digest = Some(digest_of(s));
+        client.secret_sealed = sealed_secret(&client, s, kek)?;
+    }
+    store.insert_client(&client).map_err(refused)?;
+    Ok(CreatedClient { client, secret })
+}
+
+/// The client [`create_client`] would register for `new`, checked by the same rules,
+/// without storing anything (`secret_digest` and `secret_sealed` are `None`; an
+/// operator-chosen secret is checked, none is generated). Whether the id is taken is
+/// not checked. Used to validate a whole batch (an import) before writing any of it.
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for invalid values.
+pub fn preview_client(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    new: &NewClient,
+) -> Result<Client, ProtocolError> {
+    let mut new = new.clone();
+    if new.client_type == ClientType::Confidential && new.client_secret.is_none() {
+        // A placeholder that satisfies the rule, so no random secret is made for nothing.
+        new.client_secret = Some("0".repeat(32));
+    }
+    Ok(assemble_client(store, clock, new)?.0)
+}
+
+/// The checked client for `new` and its secret in clear (generated if not given), with
+/// no digest or sealed secret set yet.
+fn assemble_client(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    new: NewClient,
+) -> Result<(Client, Option<String>), ProtocolError> {
     let scopes = if new.scopes.is_empty() {
         ScopeSet::from_tokens(Scope::SUPPORTED)
     } else {
@@ -345,11 +381,11 @@ pub fn create_client(
         (ClientType::Confidential, None) => Some(idp_crypto::random_secret()?),
     };
     let now = clock.now();
-    let mut client = Client {
+    let client = Client {
         id,
         name: new.name.trim().to_owned(),
         client_type: new.client_type,
-        secret_digest: secret.as_deref().map(digest_of),
+        secret_digest: None,
         redirect_uris: parse_redirect_uris(&new.redirect_uris)?,
         grant_types: parse_grant_types(&new.grant_types)?,
         scopes,
@@ -363,11 +399,7 @@ pub fn create_client(
         updated_at: now,
     };
     check_client(store, &client, None)?;
-    if let Some(s) = &secret {
-        client.secret_sealed = sealed_secret(&client, s, kek)?;
-    }
-    store.insert_client(&client).map_err(refused)?;
-    Ok(CreatedClient { client, secret })
+    Ok((client, secret))
 }
 
 /// A new random client id (192 bits, base64url) that starts with a letter or digit, so
@@ -509,16 +541,53 @@ pub fn rotate_client_secret(
     kek: Option<&KeyEncryptionKey>,
     id: &ClientId,
 ) -> Result<String, ProtocolError> {
+    let secret = idp_crypto::random_secret()?;
+    store_client_secret(store, kek, id, &secret)?;
+    Ok(secret)
+}
+
+/// Gives a confidential client an operator-chosen secret (32–64 alphanumerics, as with
+/// [`NewClient::client_secret`]), e.g. the one another provider issued when its clients
+/// are imported; sealed for storage too when the client's ID tokens are signed with it.
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for unknown or public clients, or a secret that breaks
+/// the rule.
+pub fn set_client_secret(
+    store: &dyn Store,
+    kek: Option<&KeyEncryptionKey>,
+    id: &ClientId,
+    secret: &str,
+) -> Result<(), ProtocolError> {
+    check_custom_credential("client secret", secret).map_err(refused)?;
+    store_client_secret(store, kek, id, secret)
+}
+
+/// Whether `secret` is the client's current secret (digests compared in constant time).
+pub fn client_secret_is(client: &Client, secret: &str) -> bool {
+    client.secret_digest.as_ref().is_some_and(|stored| {
+        idp_crypto::constant_time_eq(
+            digest_of(secret).as_hex().as_bytes(),
+            stored.as_hex().as_bytes(),
+        )
+    })
+}
+
+fn store_client_secret(
+    store: &dyn Store,
+    kek: Option<&KeyEncryptionKey>,
+    id: &ClientId,
+    secret: &str,
+) -> Result<(), ProtocolError> {
     let client = load(store, id)?;
     if client.client_type == ClientType::Public {
         return Err(invalid("client", "public clients have no secret to rotate"));
     }
-    let secret = idp_crypto::random_secret()?;
-    let sealed = sealed_secret(&client, &secret, kek)?;
+    let sealed = sealed_secret(&client, secret, kek)?;
     store
-        .set_client_secret(id, &digest_of(&secret), sealed.as_deref())
+        .set_client_secret(id, &digest_of(secret), sealed.as_deref())
         .map_err(refused)?;
-    Ok(secret)
+    Ok(())
 }
 
 /// Removes a client and everything issued to it.

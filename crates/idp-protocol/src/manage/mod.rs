@@ -9,8 +9,8 @@ mod settings;
 mod users;
 
 pub use clients::{
-    create_client, remove_client, rotate_client_secret, update_client, ClientUpdate, CreatedClient,
-    NewClient, UpdatedClient,
+    client_secret_is, create_client, preview_client, remove_client, rotate_client_secret,
+    set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient, UpdatedClient,
 };
 pub use groups::{add_group_member, create_group, remove_group_member};
 pub use scopes::{create_scope, remove_scope};
