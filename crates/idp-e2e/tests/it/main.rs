@@ -11,6 +11,7 @@ mod database;
 mod fleet;
 mod hostile_input;
 mod implicit;
+mod import;
 mod jwt_access_token;
 mod limits;
 mod logout;
