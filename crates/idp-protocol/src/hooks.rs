@@ -231,7 +231,9 @@ pub(crate) fn protected_changes(
 pub(crate) fn to_claims(value: &impl Serialize) -> Result<Map<String, Value>, ProtocolError> {
     match serde_json::to_value(value).map_err(|e| ProtocolError::Internal(Box::new(e)))? {
         Value::Object(map) => Ok(map),
-        _ => Err(ProtocolError::Internal("claims are not a JSON object".into())),
+        _ => Err(ProtocolError::Internal(
+            "claims are not a JSON object".into(),
+        )),
     }
 }
 
@@ -297,12 +299,11 @@ impl Provider {
 
     /// Runs `after_validate`, if hooks are registered; `false` if a hook refused (the
     /// reason is logged).
-    pub(crate) fn accepted_by_hooks(&self, token: impl FnOnce() -> ValidatedToken) -> bool {
+    pub(crate) fn accepted_by_hooks(&self, token: &ValidatedToken) -> bool {
         let Some(hooks) = self.hooks() else {
             return true;
         };
-        let token = token();
-        match hooks.after_validate(&token) {
+        match hooks.after_validate(token) {
             Ok(()) => true,
             Err(refusal) => {
                 tracing::info!(client = %token.client_id, reason = %refusal, kind = ?token.kind, "a token hook refused a validated token");

@@ -89,7 +89,7 @@ impl Provider {
         };
         if self.hooks().is_some() {
             let validated = self.validated_id_token(&verified, expires_at)?;
-            if !self.accepted_by_hooks(|| validated) {
+            if !self.accepted_by_hooks(&validated) {
                 return Ok(None);
             }
         }

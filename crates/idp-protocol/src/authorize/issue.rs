@@ -61,8 +61,7 @@ impl Provider {
         };
         let lifetimes = self.client_lifetimes(client)?;
         // The user, for the ID token's claims and for token hooks.
-        let user = if response_type.id_token || (response_type.token && self.hooks().is_some())
-        {
+        let user = if response_type.id_token || (response_type.token && self.hooks().is_some()) {
             let user_id = grant.subject.user_id().ok_or_else(expired_request)?;
             Some(
                 self.store

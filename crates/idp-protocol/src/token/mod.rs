@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_auth;
 mod refresh_token;
+mod trusted;
 
 use chrono::{DateTime, Utc};
 use idp_core::{
