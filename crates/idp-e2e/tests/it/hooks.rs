@@ -298,6 +298,25 @@ async fn after_validate_sees_userinfo_calls_and_its_refusal_is_invalid_token() {
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert_eq!(hooks.validated.lock().unwrap().len(), 2);
+
+    // An id_token_hint is validated too; refused, it is not a usable hint.
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", created.client.id.as_str())
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid")
+        .append_pair("state", "st")
+        .append_pair("id_token_hint", mallory["id_token"].as_str().unwrap())
+        .finish();
+    let callback = Browser::new()
+        .open(&server.url(&format!("/authorize?{query}")))
+        .await
+        .client_url();
+    crate::support::assert_error_response(&callback, "invalid_request", "st", &server.base);
+    assert_eq!(
+        hooks.validated.lock().unwrap().last().unwrap(),
+        &(TokenKind::IdToken, Some("mallory".to_owned()))
+    );
 }
 
 async fn trusted_code_issues_tokens_that_work_and_validates_tokens() {
