@@ -150,6 +150,10 @@ pub trait TokenRepo {
     /// Revokes the grant, and so every code and token that references it, including
     /// ones stored after this call by a redemption already under way.
     fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()>;
+    /// Stores a new grant with tokens issued for it directly — no code, nothing redeemed
+    /// (tokens that trusted code of the embedding application asks for) — in one
+    /// transaction: all or nothing.
+    fn insert_grant_with_issued_tokens(&self, grant: &Grant, tokens: &NewTokens) -> Result<()>;
 }
 
 /// JWS signing keys.

@@ -92,6 +92,58 @@ fn server_error(surface: Surface) -> HttpResponse {
     }
 }
 
+/// A rejection under a protocol rule, per its delivery.
+fn rejection(code: ErrorCode, description: &str, delivery: &Delivery) -> HttpResponse {
+    match delivery {
+        Delivery::ErrorPage => {
+            // The person is known but not allowed (a group-restricted
+            // client): 403; everything else is a bad request.
+            let status = if code == ErrorCode::AccessDenied {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            pages::error_page(status, code, description)
+        }
+        Delivery::Redirect(location) => pages::redirect(location),
+        Delivery::PostToClient(form) => match pages::form_post(form) {
+            Ok(response) => response,
+            Err(e) => e.error_response(),
+        },
+        Delivery::Json { .. } => {
+            // RFC 6749 §5.2: invalid_client is 401; a 401 always names the
+            // scheme to use (RFC 9110 §15.5.2), whether or not the client
+            // tried Basic.
+            if code == ErrorCode::InvalidClient {
+                let mut r = json_error(StatusCode::UNAUTHORIZED, code, description);
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, basic_challenge());
+                r
+            } else {
+                json_error(StatusCode::BAD_REQUEST, code, description)
+            }
+        }
+        Delivery::Bearer => {
+            // RFC 6750 §3.1.
+            let status = match code {
+                ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+                ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let challenge = format!(
+                "Bearer error=\"{}\", error_description=\"{}\"",
+                code.as_str(),
+                quoted(description)
+            );
+            let mut r = json_error(status, code, description);
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+    }
+}
+
 impl ResponseError for HttpError {
     fn status_code(&self) -> StatusCode {
         self.error_response().status()
@@ -106,56 +158,17 @@ impl ResponseError for HttpError {
                     delivery,
                 },
                 _,
-            ) => {
-                match delivery {
-                    Delivery::ErrorPage => {
-                        // The person is known but not allowed (a group-restricted
-                        // client): 403; everything else is a bad request.
-                        let status = if *code == ErrorCode::AccessDenied {
-                            StatusCode::FORBIDDEN
-                        } else {
-                            StatusCode::BAD_REQUEST
-                        };
-                        pages::error_page(status, *code, description)
-                    }
-                    Delivery::Redirect(location) => pages::redirect(location),
-                    Delivery::PostToClient(form) => match pages::form_post(form) {
-                        Ok(response) => response,
-                        Err(e) => e.error_response(),
-                    },
-                    Delivery::Json { .. } => {
-                        // RFC 6749 §5.2: invalid_client is 401; a 401 always names the
-                        // scheme to use (RFC 9110 §15.5.2), whether or not the client
-                        // tried Basic.
-                        if *code == ErrorCode::InvalidClient {
-                            let mut r = json_error(StatusCode::UNAUTHORIZED, *code, description);
-                            r.headers_mut()
-                                .insert(header::WWW_AUTHENTICATE, basic_challenge());
-                            r
-                        } else {
-                            json_error(StatusCode::BAD_REQUEST, *code, description)
-                        }
-                    }
-                    Delivery::Bearer => {
-                        // RFC 6750 §3.1.
-                        let status = match code {
-                            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-                            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
-                            _ => StatusCode::UNAUTHORIZED,
-                        };
-                        let challenge = format!(
-                            "Bearer error=\"{}\", error_description=\"{}\"",
-                            code.as_str(),
-                            quoted(description)
-                        );
-                        let mut r = json_error(status, *code, description);
-                        if let Ok(v) = HeaderValue::from_str(&challenge) {
-                            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                        }
-                        r
-                    }
-                }
-            }
+            ) => rejection(*code, description, delivery),
+            // The reason a token hook of the embedding application chose (bounded, RFC 6749
+            // §5.2 characters), delivered like any rejection.
+            HttpError::Protocol(
+                ProtocolError::RefusedByHook {
+                    code,
+                    reason,
+                    delivery,
+                },
+                _,
+            ) => rejection(*code, reason, delivery),
             HttpError::Protocol(
                 ProtocolError::Throttled {
                     retry_after,

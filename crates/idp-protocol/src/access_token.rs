@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use idp_core::{Client, JwsAlgorithm, ScopeSet};
+use idp_core::{Client, JwsAlgorithm, ScopeSet, User};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,8 @@ pub(crate) struct JwtAccessTokenInput<'a> {
     pub expires_at: DateTime<Utc>,
     /// The stored identifier (its digest is what the database keeps).
     pub jti: &'a str,
+    /// The user, for token hooks (`None` when not loaded or there is none).
+    pub user: Option<&'a User>,
 }
 
 /// Whether `token` has the shape of a compact JWS (opaque tokens are base64url without
@@ -106,7 +108,19 @@ impl Provider {
             iat: input.issued_at.timestamp(),
             auth_time: input.auth_time.map(|t| t.timestamp()),
         };
-        let signing_input = format!("{}.{}", encode(&header)?, encode(&claims)?);
+        let payload = match self.hooks() {
+            None => encode(&claims)?,
+            // RFC 9068 §2.2 claims are protected; a hook may add others.
+            Some(hooks) => encode(&Self::before_issue(
+                hooks,
+                crate::TokenKind::AccessToken(crate::AccessTokenFormat::Jwt),
+                input.client,
+                input.user,
+                input.scope,
+                crate::hooks::to_claims(&claims)?,
+            )?)?,
+        };
+        let signing_input = format!("{}.{payload}", encode(&header)?);
         let signature = key
             .sign(&key.algorithm(), signing_input.as_bytes())
             .map_err(|e| ProtocolError::Internal(Box::new(e)))?;

@@ -20,6 +20,10 @@ pub struct GroupClaims {
     /// Released with the `roles` scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// Claims a token hook added to an ID token ([`crate::TokenHooks::before_issue`]);
+    /// empty otherwise, and never filled for UserInfo.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AdditionalClaims for GroupClaims {}
@@ -104,6 +108,7 @@ pub(crate) fn released_claims(
     let extra = GroupClaims {
         groups: scope.contains(Scope::GROUPS).then(names),
         roles: scope.contains(Scope::ROLES).then(names),
+        ..GroupClaims::default()
     };
     (claims, extra)
 }

@@ -111,6 +111,19 @@ pub enum ProtocolError {
         /// How to deliver it.
         delivery: Delivery,
     },
+    /// A token hook of the embedding application refused to issue a token
+    /// ([`crate::TokenHooks::before_issue`]). Unlike [`ProtocolError::Rejected`], the
+    /// description is the hook's reason: bounded, one line of RFC 6749 §5.2 characters,
+    /// chosen by the embedding code and so allowed on the wire.
+    #[error("{code}: refused by a token hook: {reason}")]
+    RefusedByHook {
+        /// Registered error code.
+        code: ErrorCode,
+        /// The hook's reason ([`crate::HookRefusal::reason`]).
+        reason: String,
+        /// How to deliver it.
+        delivery: Delivery,
+    },
     /// An administrative operation was refused: an invalid value, a duplicate, a
     /// missing record. The message is meant for the operator.
     #[error("{0}")]
@@ -170,7 +183,9 @@ impl ProtocolError {
     /// The error code (`server_error` for internal failures).
     pub fn code(&self) -> ErrorCode {
         match self {
-            ProtocolError::Rejected { code, .. } => *code,
+            ProtocolError::Rejected { code, .. } | ProtocolError::RefusedByHook { code, .. } => {
+                *code
+            }
             ProtocolError::Refused(_) => ErrorCode::InvalidRequest,
             ProtocolError::Throttled { .. } | ProtocolError::Busy { .. } => {
                 ErrorCode::TemporarilyUnavailable

@@ -19,6 +19,9 @@ pub(crate) type OurIdToken = IdToken<
     CoreJwsSigningAlgorithm,
 >;
 
+/// The claims of [`OurIdToken`].
+type OurIdTokenClaims = IdTokenClaims<GroupClaims, CoreGenderClaim>;
+
 /// What an ID token says.
 pub(crate) struct IdTokenInput<'a> {
     pub client: &'a Client,
@@ -67,6 +70,10 @@ impl Provider {
         .set_auth_time(Some(input.auth_time))
         .set_nonce(input.nonce.map(|n| Nonce::new(n.to_owned())))
         .set_authorized_party(Some(openidconnect::ClientId::new(client_id)));
+        let claims = match self.hooks() {
+            None => claims,
+            Some(hooks) => Self::hooked_id_token_claims(hooks, input, claims)?,
+        };
         let access_token = input.access_token.map(|t| AccessToken::new(t.to_owned()));
         let code = input.code.map(|c| AuthorizationCode::new(c.to_owned()));
         // The client's algorithm (OIDC Registration §2, id_token_signed_response_alg):
@@ -98,5 +105,30 @@ impl Provider {
         }
         .map_err(|e| ProtocolError::Internal(Box::new(e)))?;
         Ok(token.to_string())
+    }
+
+    /// The claims after the `before_issue` hook edited them. `at_hash` and `c_hash` are
+    /// added after it, when the token is signed; a hook cannot set them (they are
+    /// protected). Claims it adds land in [`GroupClaims::extra`].
+    fn hooked_id_token_claims(
+        hooks: &dyn crate::TokenHooks,
+        input: &IdTokenInput<'_>,
+        claims: OurIdTokenClaims,
+    ) -> Result<OurIdTokenClaims, ProtocolError> {
+        let drafted = crate::hooks::to_claims(&claims)?;
+        let edited = Self::before_issue(
+            hooks,
+            crate::TokenKind::IdToken,
+            input.client,
+            Some(input.user),
+            input.scope,
+            drafted.clone(),
+        )?;
+        if edited == drafted {
+            return Ok(claims);
+        }
+        // A claim the types know must keep its type (`email_verified` a boolean, …).
+        serde_json::from_value(serde_json::Value::Object(edited))
+            .map_err(|e| ProtocolError::Internal(Box::new(e)))
     }
 }

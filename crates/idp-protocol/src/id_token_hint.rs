@@ -7,11 +7,12 @@
 //! checked with the provider's own published keys (RS256, ES256, EdDSA) or, for HS256,
 //! with the secret of the client the token was issued to.
 
+use chrono::{DateTime, Utc};
 use idp_core::{ClientId, ClientType, UserId};
 use serde::Deserialize;
 
 use crate::jws::{decode, split};
-use crate::{ProtocolError, Provider};
+use crate::{ProtocolError, Provider, TokenKind, ValidatedToken};
 
 /// Hints longer than this are refused unread.
 const MAX_HINT_BYTES: usize = 8 * 1024;
@@ -43,6 +44,7 @@ struct Claims {
     iss: String,
     sub: String,
     aud: Audience,
+    exp: Option<i64>,
 }
 
 impl Provider {
@@ -78,7 +80,44 @@ impl Provider {
     /// # Errors
     /// [`ProtocolError::Internal`] only when the keys cannot be loaded or a client's
     /// sealed secret does not open.
+    ///
+    /// Token hooks' `after_validate` sees it (with its user, looked up only when hooks
+    /// are registered); a refusal makes it `None`.
     pub fn verify_id_token(&self, token: &str) -> Result<Option<VerifiedIdToken>, ProtocolError> {
+        let Some((verified, expires_at)) = self.read_id_token(token)? else {
+            return Ok(None);
+        };
+        if self.hooks().is_some() {
+            let validated = self.validated_id_token(&verified, expires_at)?;
+            if !self.accepted_by_hooks(&validated) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(verified))
+    }
+
+    /// What a token hook is told of a verified ID token.
+    pub(crate) fn validated_id_token(
+        &self,
+        verified: &VerifiedIdToken,
+        expires_at: DateTime<Utc>,
+    ) -> Result<ValidatedToken, ProtocolError> {
+        Ok(ValidatedToken {
+            kind: TokenKind::IdToken,
+            client_id: ClientId::new(verified.audiences.first().map_or("", String::as_str)),
+            subject: verified.subject.as_str().to_owned(),
+            user: self.store.user_by_id(&verified.subject)?,
+            scope: None,
+            expires_at,
+        })
+    }
+
+    /// [`Provider::verify_id_token`] without the hooks, with the token's expiry (the
+    /// earliest time there is, if it has no `exp`).
+    pub(crate) fn read_id_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(VerifiedIdToken, DateTime<Utc>)>, ProtocolError> {
         let Some(jws) = split(token, MAX_HINT_BYTES) else {
             return Ok(None);
         };
@@ -98,12 +137,17 @@ impl Provider {
         if claims.iss != self.config.issuer {
             return Ok(None);
         }
-        Ok(Some(VerifiedIdToken {
+        let expires_at = claims
+            .exp
+            .and_then(|exp| DateTime::from_timestamp(exp, 0))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let verified = VerifiedIdToken {
             subject: UserId::new(claims.sub),
             audiences: match claims.aud {
                 Audience::One(a) => vec![a],
                 Audience::Many(a) => a,
             },
-        }))
+        };
+        Ok(Some((verified, expires_at)))
     }
 }

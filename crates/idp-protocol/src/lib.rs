@@ -23,6 +23,7 @@ mod cors;
 mod discovery;
 mod document;
 mod error;
+mod hooks;
 mod id_token;
 mod id_token_hint;
 mod jws;
@@ -45,6 +46,10 @@ pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};
 pub use document::Document;
 pub use error::{Delivery, ErrorCode, ProtocolError};
+pub use hooks::{
+    AccessTokenFormat, HookRefusal, TokenDraft, TokenHooks, TokenKind, ValidatedToken,
+    MAX_REASON_BYTES, PROTECTED_CLAIMS,
+};
 pub use id_token_hint::VerifiedIdToken;
 pub use idp_crypto::KeyEncryptionKey;
 pub use keys::{

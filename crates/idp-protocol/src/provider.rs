@@ -25,6 +25,8 @@ pub struct Provider {
     pub(crate) hashing: HashingLimit,
     pub(crate) metadata: OnceLock<Arc<Document>>,
     pub(crate) settings: SettingsCache,
+    /// Token lifecycle hooks of the embedding application ([`Provider::with_hooks`]).
+    pub(crate) hooks: Option<Arc<dyn crate::TokenHooks>>,
     issuer_url: OnceLock<openidconnect::IssuerUrl>,
 }
 
@@ -50,6 +52,7 @@ impl Provider {
             hashing,
             metadata: OnceLock::new(),
             settings: SettingsCache::default(),
+            hooks: None,
             issuer_url: OnceLock::new(),
         }
     }

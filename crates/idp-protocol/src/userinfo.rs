@@ -1,16 +1,35 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and bearer-token checks (RFC 6750).
 
-use idp_core::{AccessToken, Granted, GroupClaim, Immediate, Scope};
+use idp_core::{AccessToken, Granted, GroupClaim, Immediate, Scope, Subject};
 use openidconnect::core::CoreGenderClaim;
 use openidconnect::UserInfoClaims;
 
 use crate::access_token::looks_like_jwt;
 use crate::claims::{released_claims, wants_groups, GroupClaims};
 use crate::provider::digest_of;
-use crate::{ErrorCode, ProtocolError, Provider};
+use crate::{AccessTokenFormat, ErrorCode, ProtocolError, Provider, TokenKind, ValidatedToken};
 
 /// The claims UserInfo answers with: standard claims plus `groups`/`roles`.
 pub type UserInfo = UserInfoClaims<GroupClaims, CoreGenderClaim>;
+
+/// What a token hook is told of a valid access token.
+pub(crate) fn validated_access_token(found: &Granted<AccessToken>, token: &str) -> ValidatedToken {
+    ValidatedToken {
+        kind: TokenKind::AccessToken(if looks_like_jwt(token) {
+            AccessTokenFormat::Jwt
+        } else {
+            AccessTokenFormat::Opaque
+        }),
+        client_id: found.grant.client_id.clone(),
+        subject: match &found.grant.subject {
+            Subject::User(user) => user.as_str().to_owned(),
+            Subject::Client(client) => client.as_str().to_owned(),
+        },
+        user: found.user.clone(),
+        scope: Some(found.record.scope.clone()),
+        expires_at: found.record.expires_at,
+    }
+}
 
 fn invalid_token() -> ProtocolError {
     ProtocolError::bearer(ErrorCode::InvalidToken, "the access token is invalid")
@@ -34,8 +53,13 @@ impl Provider {
         } else {
             digest_of(token)
         };
-        let found = self.store.access_token(&digest)?;
-        self.usable(found)
+        let found = self.usable(self.store.access_token(&digest)?)?;
+        // A token hook may refuse it (RFC 6750 §3.1: then it is invalid here).
+        if self.hooks().is_some() && !self.accepted_by_hooks(&validated_access_token(&found, token))
+        {
+            return Err(invalid_token());
+        }
+        Ok(found)
     }
 
     fn usable(
@@ -80,8 +104,8 @@ impl Provider {
     /// # Errors
     /// As [`Provider::userinfo`].
     pub fn userinfo_immediate(&self, token: &str) -> Result<Option<UserInfo>, ProtocolError> {
-        if looks_like_jwt(token) {
-            // Checking the signature may need to read the keys.
+        if looks_like_jwt(token) || self.hooks().is_some() {
+            // Checking the signature may need to read the keys; a token hook may block.
             return Ok(None);
         }
         match self.store.access_token_immediate(&digest_of(token))? {

@@ -9,6 +9,7 @@ mod code_flow;
 mod cors;
 mod database;
 mod fleet;
+mod hooks;
 mod hostile_input;
 mod implicit;
 mod import;

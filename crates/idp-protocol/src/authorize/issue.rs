@@ -6,14 +6,14 @@
 use chrono::{DateTime, Duration, Utc};
 use idp_core::{
     AuthorizationCode, AuthorizationRequest, Client, Grant, GrantId, Scope, ScopeSet, Subject,
-    UserId,
+    User, UserId,
 };
 
 use super::interaction::{expired_request, Next};
-use super::response::respond;
+use super::response::{redirect_error_saying, respond};
 use crate::id_token::IdTokenInput;
 use crate::provider::new_secret;
-use crate::{ProtocolError, Provider};
+use crate::{ErrorCode, ProtocolError, Provider};
 
 impl Provider {
     /// Issues what the request's `response_type` asks for, for `user_id` who
@@ -60,28 +60,46 @@ impl Provider {
             None
         };
         let lifetimes = self.client_lifetimes(client)?;
-        let access = if response_type.token {
-            Some(self.new_access_token(
-                client,
-                &grant,
-                &request.scope,
-                now,
-                now + lifetimes.access_token,
-            )?)
+        // The user, for the ID token's claims and for token hooks.
+        let user = if response_type.id_token || (response_type.token && self.hooks().is_some()) {
+            let user_id = grant.subject.user_id().ok_or_else(expired_request)?;
+            Some(
+                self.store
+                    .user_by_id(user_id)?
+                    .ok_or_else(expired_request)?,
+            )
         } else {
             None
         };
-        let id_token = if response_type.id_token {
-            Some(self.front_channel_id_token(
-                request,
-                client,
-                &grant,
-                code.as_ref().map(|(c, _)| c.as_str()),
-                access.as_ref().map(|(t, _)| t.as_str()),
-                lifetimes.id_token,
-            )?)
+        let access = if response_type.token {
+            Some(
+                self.new_access_token(
+                    client,
+                    user.as_ref(),
+                    &grant,
+                    &request.scope,
+                    now,
+                    now + lifetimes.access_token,
+                )
+                .map_err(|e| self.refusal_to_client(request, e))?,
+            )
         } else {
             None
+        };
+        let id_token = match (&user, response_type.id_token) {
+            (Some(user), true) => Some(
+                self.front_channel_id_token(
+                    request,
+                    client,
+                    user,
+                    &grant,
+                    code.as_ref().map(|(c, _)| c.as_str()),
+                    access.as_ref().map(|(t, _)| t.as_str()),
+                    lifetimes.id_token,
+                )
+                .map_err(|e| self.refusal_to_client(request, e))?,
+            ),
+            _ => None,
         };
         if code.is_some() || access.is_some() {
             self.store.insert_grant_with_tokens(
@@ -114,24 +132,43 @@ impl Provider {
         .map(super::response::ToClient::into_next)
     }
 
+    /// A token hook's refusal as the authorization endpoint answers it: `access_denied`
+    /// redirected to the client (RFC 6749 §4.1.2.1, §4.2.2.1) with the hook's reason;
+    /// any other error as it is.
+    fn refusal_to_client(
+        &self,
+        request: &AuthorizationRequest,
+        error: ProtocolError,
+    ) -> ProtocolError {
+        match error {
+            ProtocolError::RefusedByHook { reason, .. } => redirect_error_saying(
+                &request.redirect_uri,
+                request.response_mode,
+                request.state.as_deref(),
+                &self.config.issuer,
+                ErrorCode::AccessDenied,
+                "a token hook refused the request",
+                &reason,
+            ),
+            other => other,
+        }
+    }
+
     /// The ID token of an authorization response (OIDC Core §3.2.2.10, §3.3.2.11): with
     /// the request's `nonce`, `c_hash` for a code and `at_hash` for an access token
     /// issued with it, valid for `lifetime`.
+    #[allow(clippy::too_many_arguments)]
     fn front_channel_id_token(
         &self,
         request: &AuthorizationRequest,
         client: &Client,
+        user: &User,
         grant: &Grant,
         code: Option<&str>,
         access_token: Option<&str>,
         lifetime: Duration,
     ) -> Result<String, ProtocolError> {
-        let user_id = grant.subject.user_id().ok_or_else(expired_request)?;
-        let user = self
-            .store
-            .user_by_id(user_id)?
-            .ok_or_else(expired_request)?;
-        let groups = self.groups_for(client, &user, &request.scope)?;
+        let groups = self.groups_for(client, user, &request.scope)?;
         // OIDC Core §5.4: the scope's claims go in the ID token only when the response
         // type issues no access token at all (`id_token`). With a code, an access token
         // follows from the token endpoint, so they are released at UserInfo — unless the
@@ -147,7 +184,7 @@ impl Provider {
         };
         self.sign_id_token(&IdTokenInput {
             client,
-            user: &user,
+            user,
             scope: claims_scope,
             groups: &groups,
             nonce: request.nonce.as_deref(),

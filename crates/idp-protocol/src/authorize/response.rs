@@ -112,9 +112,23 @@ pub(crate) fn redirect_error(
     code: ErrorCode,
     description: &'static str,
 ) -> ProtocolError {
+    redirect_error_saying(uri, mode, state, issuer, code, description, description)
+}
+
+/// As [`redirect_error`], with `error_description` `said` (text the embedding
+/// application chose, such as a token hook's reason) rather than the fixed `description`.
+pub(crate) fn redirect_error_saying(
+    uri: &RedirectUri,
+    mode: ResponseMode,
+    state: Option<&str>,
+    issuer: &str,
+    code: ErrorCode,
+    description: &'static str,
+    said: &str,
+) -> ProtocolError {
     let params = [
         ("error", Some(code.as_str())),
-        ("error_description", Some(description)),
+        ("error_description", Some(said)),
         ("state", state),
         ("iss", Some(issuer)),
     ];

@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_auth;
 mod refresh_token;
+mod trusted;
 
 use chrono::{DateTime, Utc};
 use idp_core::{
@@ -126,6 +127,7 @@ impl Provider {
         let lifetimes = self.client_lifetimes(issue.client)?;
         let (access_token, access) = self.new_access_token(
             issue.client,
+            Some(issue.user),
             issue.grant,
             issue.scope,
             now,
@@ -181,9 +183,13 @@ impl Provider {
     /// `expires_at`, with its record: opaque, or for clients that ask for one an RFC 9068
     /// JWT whose `jti` is what is stored and checked. The token endpoint and the
     /// authorization endpoint (implicit and hybrid flows) issue them alike.
+    ///
+    /// Token hooks see it before it is issued (`user` is what they are told of the
+    /// user); a hook's refusal is `invalid_grant`.
     pub(crate) fn new_access_token(
         &self,
         client: &Client,
+        user: Option<&User>,
         grant: &Grant,
         scope: &ScopeSet,
         now: DateTime<Utc>,
@@ -204,9 +210,21 @@ impl Provider {
                 issued_at: now,
                 expires_at,
                 jti: &jti,
+                user,
             })?;
             (token, digest)
         } else {
+            if let Some(hooks) = self.hooks() {
+                // No claims to edit, but the hook may refuse.
+                Self::before_issue(
+                    hooks,
+                    crate::TokenKind::AccessToken(crate::AccessTokenFormat::Opaque),
+                    client,
+                    user,
+                    scope,
+                    serde_json::Map::new(),
+                )?;
+            }
             new_secret()?
         };
         let record = AccessToken {

@@ -179,6 +179,17 @@ impl TokenRepo for DieselStore {
         )
     }
 
+    fn insert_grant_with_issued_tokens(&self, grant: &Grant, tokens: &NewTokens) -> Result<()> {
+        run(|| {
+            let grant = GrantRow::from_domain(grant);
+            with_conn!(self, conn => conn.write_transaction(|conn| {
+                diesel::insert_into(grants::table).values(&grant).execute(conn)?;
+                insert_tokens!(conn, tokens);
+                Ok(())
+            }))
+        })
+    }
+
     fn redeem_refresh_token(
         &self,
         digest: &SecretDigest,

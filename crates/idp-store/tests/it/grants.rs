@@ -457,7 +457,39 @@ fn a_failed_insert_of_a_grant_with_tokens_stores_none_of_them() {
     assert!(store.access_token(&d("a1")).unwrap().is_some());
 }
 
+/// Tokens trusted code asks for are stored with their new grant, all or nothing.
+fn a_grant_is_stored_with_directly_issued_tokens_all_or_nothing() {
+    let (store, _db) = setup();
+    let issued = tokens("a1", Some("r1"), "g1");
+    store
+        .insert_grant_with_issued_tokens(&grant("g1"), &issued)
+        .unwrap();
+    let access = store.access_token(&d("a1")).unwrap().unwrap();
+    assert_eq!(access.record, issued.access);
+    assert_eq!(access.grant, grant("g1"));
+    assert_eq!(access.user.unwrap().username, "alice");
+    let refresh = store.refresh_token(&d("r1")).unwrap().unwrap();
+    assert_eq!(Some(refresh.record), issued.refresh);
+    // Refreshing works as for any grant.
+    assert_eq!(
+        store
+            .redeem_refresh_token(&d("r1"), t(2), &tokens("a2", Some("r2"), "g1"))
+            .unwrap(),
+        Redemption::Redeemed
+    );
+    // The refresh token's digest is taken: neither the grant nor the access token stays.
+    assert!(store
+        .insert_grant_with_issued_tokens(&grant("g2"), &tokens("a3", Some("r1"), "g2"))
+        .is_err());
+    assert!(store.access_token(&d("a3")).unwrap().is_none());
+    store
+        .insert_grant_with_issued_tokens(&grant("g2"), &tokens("a3", None, "g2"))
+        .unwrap();
+    assert!(store.access_token(&d("a3")).unwrap().is_some());
+}
+
 idp_testdb::on_both_backends!(
+    a_grant_is_stored_with_directly_issued_tokens_all_or_nothing,
     a_code_is_read_with_its_grant_and_user_and_redeemed_once_with_its_tokens,
     a_failure_inside_the_redemption_leaves_the_code_redeemable,
     of_eight_concurrent_redemptions_of_one_code_exactly_one_wins,
