@@ -155,6 +155,11 @@ pub(crate) struct ClientFlags {
     /// The front-channel logout URI gets `iss` and `sid` parameters.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     frontchannel_logout_session_required: Option<bool>,
+    /// (`update` only) Make a client that registered itself permanent and
+    /// operator-managed: it no longer expires and its registration access token stops
+    /// working.
+    #[arg(long)]
+    permanent: bool,
 }
 
 /// A repeatable flag as an update: not given → unchanged.
@@ -321,6 +326,11 @@ struct ClientView {
     frontchannel_logout_session_required: bool,
     created_at: String,
     updated_at: String,
+    /// Whether the client registered itself (RFC 7591) and is not operator-managed.
+    self_registered: bool,
+    /// When a self-registered client expires (absent: never, or operator-managed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
 }
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -366,6 +376,8 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         frontchannel_logout_session_required: o.frontchannel_logout_session_required,
         created_at: timestamp(c.created_at),
         updated_at: timestamp(c.updated_at),
+        self_registered: c.self_registered.is_some(),
+        expires_at: c.self_registered.and_then(|r| r.expires_at).map(timestamp),
     }
 }
 
@@ -444,6 +456,22 @@ fn describe(v: &ClientView) -> String {
         ),
         ("created_at", v.created_at.clone()),
         ("updated_at", v.updated_at.clone()),
+        (
+            "registered_by",
+            if v.self_registered {
+                "itself (dynamic registration)".to_owned()
+            } else {
+                "operator".to_owned()
+            },
+        ),
+        (
+            "expires_at",
+            match (&v.expires_at, v.self_registered) {
+                (Some(at), _) => at.clone(),
+                (None, true) => "never".to_owned(),
+                (None, false) => "-".to_owned(),
+            },
+        ),
     ];
     let body: Vec<String> = lines
         .iter()
@@ -477,18 +505,24 @@ pub(crate) fn run(
             Ok(Report::new(v, text))
         }
         ClientCommand::Update { client_id, flags } => {
+            let permanent = flags.permanent;
+            let id = ClientId::new(client_id.as_str());
+            if permanent && find(store, &client_id)?.self_registered.is_none() {
+                return Err(Failure::Refused(format!(
+                    "client {client_id} did not register itself: it is operator-managed already"
+                )));
+            }
             let update = flags.into_update()?;
             let kek = (update.id_token_alg == Some(IdTokenAlg::Hs256))
                 .then(kek)
                 .flatten();
-            let updated = manage::update_client(
-                store,
-                &SystemClock,
-                kek.as_ref(),
-                &ClientId::new(client_id.as_str()),
-                update,
-            )?;
-            let v = view(&updated.client, updated.secret);
+            let updated = manage::update_client(store, &SystemClock, kek.as_ref(), &id, update)?;
+            let client = if permanent {
+                manage::make_client_permanent(store, &id)?
+            } else {
+                updated.client
+            };
+            let v = view(&client, updated.secret);
             let text = describe(&v);
             Ok(Report::new(v, text))
         }
@@ -500,12 +534,27 @@ pub(crate) fn run(
                     vec![
                         v.client_id.clone(),
                         v.client_type.to_owned(),
+                        if v.self_registered {
+                            "self"
+                        } else {
+                            "operator"
+                        }
+                        .to_owned(),
                         v.name.clone(),
                         v.redirect_uris.join(" "),
                     ]
                 })
                 .collect();
-            let text = table(&["CLIENT_ID", "TYPE", "NAME", "REDIRECT_URIS"], &rows);
+            let text = table(
+                &[
+                    "CLIENT_ID",
+                    "TYPE",
+                    "REGISTERED_BY",
+                    "NAME",
+                    "REDIRECT_URIS",
+                ],
+                &rows,
+            );
             Ok(Report::new(views, text))
         }
         ClientCommand::Show { client_id } => {

@@ -14,6 +14,7 @@ mod import;
 mod keys;
 mod migrate;
 mod output;
+mod registration_tokens;
 mod scopes;
 mod settings;
 mod users;
@@ -57,6 +58,9 @@ enum Command {
     /// Scopes you define for your own APIs.
     #[command(subcommand)]
     Scope(scopes::ScopeCommand),
+    /// Initial access tokens for dynamic client registration (RFC 7591 §3).
+    #[command(subcommand)]
+    RegistrationToken(registration_tokens::RegistrationTokenCommand),
     /// Settings every instance reads from the database (token lifetimes, ...).
     #[command(subcommand)]
     Settings(settings::SettingsCommand),
@@ -123,6 +127,7 @@ fn run(cli: Cli) -> Result<Report, Failure> {
             clients::run(&store, c, kek)
         }
         Command::Scope(c) => scopes::run(&store()?, c),
+        Command::RegistrationToken(c) => registration_tokens::run(&store()?, c),
         Command::Settings(c) => settings::run(&store()?, c, &idp_server::lifetimes(&settings)),
         Command::Key(c) => keys::run(&store()?, c, &settings),
         Command::Migrate(args) => migrate::run(&args),

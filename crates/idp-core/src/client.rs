@@ -214,6 +214,26 @@ pub struct Client {
     pub created_at: DateTime<Utc>,
     /// When its registration last changed.
     pub updated_at: DateTime<Utc>,
+    /// Set when the client registered itself (RFC 7591) and is not (yet) operator-managed.
+    /// Stored beside the client ([`crate::RegistrationRepo`]); `insert_client` and
+    /// `update_client` ignore it.
+    pub self_registered: Option<SelfRegistration>,
+}
+
+/// How a self-registered client came to be, and when it stops working.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SelfRegistration {
+    /// When it registered.
+    pub registered_at: DateTime<Utc>,
+    /// When it stops working and is purged; `None`: never.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl SelfRegistration {
+    /// Whether the registration has run out at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 impl Client {
@@ -226,6 +246,63 @@ impl Client {
     pub fn registered_redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
         self.redirect_uris.iter().find(|r| r.as_str() == uri)
     }
+
+    /// Whether `uri` is allowed as a redirect URI of this client: equal byte for byte to a
+    /// registered one, or — for a registered `http` loopback IP literal — equal to it but
+    /// for the port (RFC 8252 §7.3: native apps listen on an ephemeral port chosen at
+    /// request time). Returns `uri` itself, the URI actually used, which the token
+    /// request must then repeat.
+    pub fn matching_redirect_uri(&self, uri: &str) -> Option<RedirectUri> {
+        self.redirect_uris
+            .iter()
+            .any(|r| r.as_str() == uri || loopback_matches(r.as_str(), uri))
+            .then(|| RedirectUri(uri.to_owned()))
+    }
+}
+
+/// Whether `requested` differs from `registered` only in the port, both being `http` URIs
+/// on a loopback IP literal (`127.0.0.1` or `[::1]`, RFC 8252 §7.3). The host name
+/// `localhost` is deliberately not loosened: RFC 8252 §8.3 recommends against it (it may
+/// resolve elsewhere, or be listened on by another program on another interface), so
+/// `http://localhost:…` URIs stay exact string matches. `https` loopback URIs are exact
+/// too: they are not the ephemeral listeners §7.3 describes.
+fn loopback_matches(registered: &str, requested: &str) -> bool {
+    let (Some(reg), Some(req)) = (loopback_parts(registered), loopback_parts(requested)) else {
+        return false;
+    };
+    reg == req
+}
+
+/// `http://HOST[:PORT]REST` with HOST `127.0.0.1` or `[::1]` written literally: the host
+/// and everything after the port (path, query), or `None`.
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("http://")?;
+    let (host, after) = if let Some(r) = rest.strip_prefix("127.0.0.1") {
+        ("127.0.0.1", r)
+    } else if let Some(r) = rest.strip_prefix("[::1]") {
+        ("[::1]", r)
+    } else {
+        return None;
+    };
+    // An optional port, then the path (or nothing, or a query).
+    let after = match after.strip_prefix(':') {
+        Some(p) => {
+            let digits = p.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || p[..digits].parse::<u16>().is_err() {
+                return None;
+            }
+            &p[digits..]
+        }
+        None => after,
+    };
+    if !(after.is_empty() || after.starts_with('/') || after.starts_with('?')) {
+        // e.g. "127.0.0.1.evil.example" or "127.0.0.1@evil.example"
+        return None;
+    }
+    if after.contains('#') {
+        return None;
+    }
+    Some((host, after))
 }
 
 #[cfg(test)]
@@ -242,6 +319,115 @@ mod tests {
         assert!(RedirectUri::parse("https://user:pw@rp.example/cb").is_err());
         assert!(RedirectUri::parse("/relative").is_err());
         assert!(RedirectUri::parse("mailto:a@b").is_err());
+    }
+
+    fn client_with(uris: &[&str]) -> Client {
+        let now = DateTime::from_timestamp(0, 0).unwrap();
+        Client {
+            id: ClientId::new("c"),
+            name: "c".into(),
+            client_type: ClientType::Public,
+            secret_digest: None,
+            redirect_uris: uris.iter().map(|u| RedirectUri::from_trusted(*u)).collect(),
+            grant_types: GrantType::SUPPORTED.to_vec(),
+            scopes: ScopeSet::parse("openid").unwrap(),
+            default_scopes: ScopeSet::parse("").unwrap(),
+            first_party: false,
+            refresh_without_offline_access: false,
+            include_user_id: false,
+            options: ClientOptions::default(),
+            secret_sealed: None,
+            created_at: now,
+            updated_at: now,
+            self_registered: None,
+        }
+    }
+
+    fn check(registered: &str, requested: &str, allowed: bool) {
+        let got = client_with(&[registered]).matching_redirect_uri(requested);
+        assert_eq!(
+            got.is_some(),
+            allowed,
+            "registered {registered}, requested {requested}"
+        );
+        if let Some(used) = got {
+            assert_eq!(
+                used.as_str(),
+                requested,
+                "the URI actually used is returned"
+            );
+        }
+    }
+
+    #[test]
+    fn loopback_redirect_uris_match_any_port_and_nothing_else_loosens() {
+        // RFC 8252 §7.3: the port may differ.
+        check("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb", true);
+        check("http://127.0.0.1:8080/cb", "http://127.0.0.1:9/cb", true);
+        check("http://127.0.0.1:8080/cb", "http://127.0.0.1/cb", true);
+        check("http://[::1]:80/cb?x=1", "http://[::1]:4000/cb?x=1", true);
+        check("http://127.0.0.1:8080/cb", "http://127.0.0.1:8080/cb", true);
+        // Path and query must be equal.
+        check(
+            "http://127.0.0.1:8080/cb",
+            "http://127.0.0.1:8080/cb2",
+            false,
+        );
+        check(
+            "http://127.0.0.1:8080/cb",
+            "http://127.0.0.1:9000/other",
+            false,
+        );
+        check(
+            "http://127.0.0.1/cb?a=1",
+            "http://127.0.0.1:80/cb?a=2",
+            false,
+        );
+        check("http://127.0.0.1/cb", "http://127.0.0.1:1/CB", false);
+        // IPv4 and IPv6 loopback are different hosts.
+        check("http://127.0.0.1/cb", "http://[::1]:5/cb", false);
+        // https loopback and localhost stay exact (RFC 8252 §8.3).
+        check(
+            "https://127.0.0.1:8443/cb",
+            "https://127.0.0.1:9443/cb",
+            false,
+        );
+        check(
+            "https://127.0.0.1:8443/cb",
+            "https://127.0.0.1:8443/cb",
+            true,
+        );
+        check(
+            "http://localhost:8080/cb",
+            "http://localhost:9090/cb",
+            false,
+        );
+        check("http://localhost:8080/cb", "http://localhost:8080/cb", true);
+        // Other loopback addresses, other hosts, userinfo and suffix tricks.
+        check("http://127.0.0.1/cb", "http://127.0.0.2:80/cb", false);
+        check(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1.evil.example/cb",
+            false,
+        );
+        check(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1@evil.example/cb",
+            false,
+        );
+        check(
+            "http://127.0.0.1/cb",
+            "http://evil.example@127.0.0.1:80/cb",
+            false,
+        );
+        check(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:80@evil.example/cb",
+            false,
+        );
+        check("http://127.0.0.1/cb", "http://127.0.0.1:99999999/cb", false);
+        check("http://127.0.0.1/cb", "http://127.0.0.1:80/cb#x", false);
+        check("https://rp.example/cb", "https://rp.example:444/cb", false);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod clock;
 mod error;
 mod grant;
 mod key;
+mod registration;
 mod repo;
 mod response;
 mod scope;
@@ -22,7 +23,9 @@ mod settings;
 mod throttle;
 mod user;
 
-pub use client::{check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri};
+pub use client::{
+    check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri, SelfRegistration,
+};
 pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{error_chain, CoreError};
@@ -31,15 +34,16 @@ pub use grant::{
     SecretDigest, Subject,
 };
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
+pub use registration::{InitialAccessToken, RegistrationRecord};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, ScopeRepo, SealedKeyChange, SealedSecretChange, SessionRepo,
-    SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
+    MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange, SealedSecretChange,
+    SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use response::{ResponseMode, ResponseType};
 pub use scope::{Scope, ScopeDefinition, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};
-pub use settings::{Lifetimes, SettingKey};
+pub use settings::{Lifetimes, RegistrationPolicy, SettingKey, SettingKind, Settings};
 pub use throttle::{Backoff, Failures};
 pub use user::{Address, Group, GroupRef, User, UserId, UserProfile, Withholdable};
 

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, Failures, Grant, GrantId,
-    Granted, Group, GroupRef, KeySummary, NewTokens, PendingAuthorization, Redemption,
-    RefreshToken, Result, ScopeDefinition, ScopeSet, SecretDigest, SigningKey, User, UserId,
+    Granted, Group, GroupRef, InitialAccessToken, KeySummary, NewTokens, PendingAuthorization,
+    Redemption, RefreshToken, RegistrationRecord, Result, ScopeDefinition, ScopeSet, SecretDigest,
+    SigningKey, User, UserId,
 };
 
 /// Registered clients.
@@ -33,6 +34,37 @@ pub trait ClientRepo {
         digest: &SecretDigest,
         sealed: Option<&[u8]>,
     ) -> Result<bool>;
+}
+
+/// Dynamic client registration (RFC 7591, RFC 7592): self-registered clients and
+/// initial access tokens. A self-registered client is an ordinary client plus a record
+/// beside it; [`ClientRepo::client`] reports it in [`Client::self_registered`].
+pub trait RegistrationRepo {
+    /// Registers `client` with `record` beside it, in one transaction, unless `max_live`
+    /// self-registered clients are already live at `now` (then `Ok(false)` and nothing
+    /// stored). Concurrent registrations are counted one after the other.
+    /// [`crate::CoreError::Conflict`] if the id is taken.
+    fn insert_registered_client(
+        &self,
+        client: &Client,
+        record: &RegistrationRecord,
+        max_live: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// The record beside a self-registered client (live or expired), or `None` (no such
+    /// client, or an operator-managed one).
+    fn registration_record(&self, id: &ClientId) -> Result<Option<RegistrationRecord>>;
+    /// Makes a self-registered client operator-managed: its record (and so its expiry
+    /// and registration access token) goes; whether there was one.
+    fn end_registration(&self, id: &ClientId) -> Result<bool>;
+    /// Stores an initial access token; [`crate::CoreError::Conflict`] if the id is taken.
+    fn insert_initial_access_token(&self, token: &InitialAccessToken) -> Result<()>;
+    /// The initial access token with this digest.
+    fn initial_access_token(&self, digest: &SecretDigest) -> Result<Option<InitialAccessToken>>;
+    /// Every initial access token, by creation time.
+    fn initial_access_tokens(&self) -> Result<Vec<InitialAccessToken>>;
+    /// Revokes (deletes) an initial access token by id; whether it existed.
+    fn delete_initial_access_token(&self, id: &str) -> Result<bool>;
 }
 
 /// User accounts.
@@ -304,6 +336,9 @@ pub struct PurgeBefore {
 pub trait MaintenanceRepo {
     /// Deletes what `before` says is no longer needed, and grants left with no code or
     /// token; returns how many rows went.
+    ///
+    /// Self-registered clients whose registration expired before `before.now` go too,
+    /// with everything issued to them, and so do expired initial access tokens.
     fn purge_expired(&self, before: &PurgeBefore) -> Result<u64>;
 
     /// Whether the storage answers and its schema is the one this program expects (no
@@ -326,6 +361,7 @@ pub trait Store:
     + MaintenanceRepo
     + ScopeRepo
     + SettingsRepo
+    + RegistrationRepo
     + Send
     + Sync
 {
@@ -345,6 +381,7 @@ impl<T> Store for T where
         + MaintenanceRepo
         + ScopeRepo
         + SettingsRepo
+        + RegistrationRepo
         + Send
         + Sync
 {

@@ -24,18 +24,52 @@ pub enum SettingKey {
     SessionLifetime,
     /// How long a retired signing key stays in the JWKS.
     RetiredKeyGrace,
+    /// Whether clients may register themselves (RFC 7591); off by default.
+    DynamicRegistration,
+    /// How many self-registered clients may be live at once.
+    DynamicRegistrationMaxClients,
+    /// How long a self-registered client lives; `0` or `none`: forever.
+    DynamicRegistrationLifetime,
+    /// Whether registering needs an initial access token (RFC 7591 §3).
+    DynamicRegistrationRequiresToken,
+}
+
+/// What kind of value a setting holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingKind {
+    /// Seconds (given as seconds or with a unit s, m, h, d).
+    Duration,
+    /// `true` or `false` (also `on`/`off`, `yes`/`no`, `1`/`0`).
+    Bool,
+    /// A whole number.
+    Count,
 }
 
 impl SettingKey {
     /// Every setting, in the order `settings get` lists them.
-    pub const ALL: [SettingKey; 6] = [
+    pub const ALL: [SettingKey; 10] = [
         SettingKey::AccessTokenLifetime,
         SettingKey::RefreshTokenLifetime,
         SettingKey::CodeLifetime,
         SettingKey::IdTokenLifetime,
         SettingKey::SessionLifetime,
         SettingKey::RetiredKeyGrace,
+        SettingKey::DynamicRegistration,
+        SettingKey::DynamicRegistrationMaxClients,
+        SettingKey::DynamicRegistrationLifetime,
+        SettingKey::DynamicRegistrationRequiresToken,
     ];
+
+    /// The kind of value the setting holds.
+    pub fn kind(self) -> SettingKind {
+        match self {
+            SettingKey::DynamicRegistration | SettingKey::DynamicRegistrationRequiresToken => {
+                SettingKind::Bool
+            }
+            SettingKey::DynamicRegistrationMaxClients => SettingKind::Count,
+            _ => SettingKind::Duration,
+        }
+    }
 
     /// The setting's name.
     pub fn as_str(self) -> &'static str {
@@ -46,16 +80,29 @@ impl SettingKey {
             SettingKey::IdTokenLifetime => "id_token_lifetime",
             SettingKey::SessionLifetime => "session_lifetime",
             SettingKey::RetiredKeyGrace => "retired_key_grace",
+            SettingKey::DynamicRegistration => "dynamic_registration",
+            SettingKey::DynamicRegistrationMaxClients => "dynamic_registration_max_clients",
+            SettingKey::DynamicRegistrationLifetime => "dynamic_registration_lifetime",
+            SettingKey::DynamicRegistrationRequiresToken => "dynamic_registration_requires_token",
         }
     }
 
-    /// Checks `value` for this setting and gives its canonical stored form (seconds).
+    /// Checks `value` for this setting and gives its canonical stored form (seconds for
+    /// durations, `true`/`false` for switches, digits for counts).
     ///
     /// # Errors
     /// [`CoreError::Invalid`] naming the setting and the rule.
     pub fn normalise(self, value: &str) -> Result<String, CoreError> {
+        match self.kind() {
+            SettingKind::Bool => return self.normalise_bool(value),
+            SettingKind::Count => return self.normalise_count(value),
+            SettingKind::Duration => {}
+        }
         let secs = match (self, value.trim()) {
-            (SettingKey::RefreshTokenLifetime, "none") => 0,
+            (
+                SettingKey::RefreshTokenLifetime | SettingKey::DynamicRegistrationLifetime,
+                "none",
+            ) => 0,
             (_, v) => parse_duration(v).ok_or_else(|| {
                 CoreError::invalid(
                     "setting value",
@@ -67,10 +114,15 @@ impl SettingKey {
             })?,
         };
         let (min, max) = match self {
-            SettingKey::RefreshTokenLifetime | SettingKey::RetiredKeyGrace => (0, 10 * YEAR),
+            SettingKey::RefreshTokenLifetime
+            | SettingKey::RetiredKeyGrace
+            | SettingKey::DynamicRegistrationLifetime => (0, 10 * YEAR),
             SettingKey::CodeLifetime => (1, 600),
             SettingKey::AccessTokenLifetime | SettingKey::IdTokenLifetime => (1, YEAR),
             SettingKey::SessionLifetime => (60, YEAR),
+            SettingKey::DynamicRegistration
+            | SettingKey::DynamicRegistrationMaxClients
+            | SettingKey::DynamicRegistrationRequiresToken => (0, 0),
         };
         if !(min..=max).contains(&secs) {
             return Err(CoreError::invalid(
@@ -80,7 +132,41 @@ impl SettingKey {
         }
         Ok(secs.to_string())
     }
+
+    fn normalise_bool(self, value: &str) -> Result<String, CoreError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Ok("true".to_owned()),
+            "false" | "off" | "no" | "0" => Ok("false".to_owned()),
+            _ => Err(CoreError::invalid(
+                "setting value",
+                format!("{}: {value:?} is not true or false", self.as_str()),
+            )),
+        }
+    }
+
+    fn normalise_count(self, value: &str) -> Result<String, CoreError> {
+        let v = value.trim();
+        let n: u64 = (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| v.parse().ok())
+            .flatten()
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    "setting value",
+                    format!("{}: {value:?} is not a whole number", self.as_str()),
+                )
+            })?;
+        if n > MAX_COUNT {
+            return Err(CoreError::invalid(
+                "setting value",
+                format!("{} must be at most {MAX_COUNT}", self.as_str()),
+            ));
+        }
+        Ok(n.to_string())
+    }
 }
+
+/// The largest count setting.
+const MAX_COUNT: u64 = 10_000_000;
 
 const YEAR: u64 = 366 * 86_400;
 
@@ -155,43 +241,100 @@ impl Default for Lifetimes {
     }
 }
 
-impl Lifetimes {
+/// Who may register clients themselves (RFC 7591), as the operator set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegistrationPolicy {
+    /// Whether the registration endpoint is open at all.
+    pub enabled: bool,
+    /// Live self-registered clients allowed at once.
+    pub max_clients: u64,
+    /// How long a self-registered client lives; `None`: forever.
+    pub lifetime: Option<Duration>,
+    /// Whether registering needs an initial access token.
+    pub requires_token: bool,
+}
+
+impl Default for RegistrationPolicy {
+    /// Off; when turned on: at most 1000 live self-registered clients, each living 30
+    /// days, no initial access token needed.
+    fn default() -> Self {
+        RegistrationPolicy {
+            enabled: false,
+            max_clients: 1000,
+            lifetime: Some(Duration::days(30)),
+            requires_token: false,
+        }
+    }
+}
+
+/// Every setting in force: the configuration's (or built-in) values, overridden by the
+/// database's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Lifetimes of tokens, codes, sessions and retired keys.
+    pub lifetimes: Lifetimes,
+    /// Dynamic client registration.
+    pub registration: RegistrationPolicy,
+}
+
+impl Settings {
     /// Applies one setting (a value from [`SettingKey::normalise`] or the database).
     ///
     /// # Errors
     /// [`CoreError::Invalid`] if the value does not pass [`SettingKey::normalise`].
     pub fn apply(&mut self, key: SettingKey, value: &str) -> Result<(), CoreError> {
-        let secs: i64 = key
-            .normalise(value)?
-            .parse()
-            .map_err(|_| CoreError::invalid("setting value", key.as_str()))?;
-        let d = Duration::seconds(secs);
+        let canonical = key.normalise(value)?;
+        let number = || -> Result<i64, CoreError> {
+            canonical
+                .parse()
+                .map_err(|_| CoreError::invalid("setting value", key.as_str()))
+        };
+        let l = &mut self.lifetimes;
+        let r = &mut self.registration;
         match key {
-            SettingKey::AccessTokenLifetime => self.access_token = d,
-            SettingKey::RefreshTokenLifetime => self.refresh_token = (secs > 0).then_some(d),
-            SettingKey::CodeLifetime => self.code = d,
-            SettingKey::IdTokenLifetime => self.id_token = d,
-            SettingKey::SessionLifetime => self.session = d,
-            SettingKey::RetiredKeyGrace => self.retired_key_grace = d,
+            SettingKey::AccessTokenLifetime => l.access_token = Duration::seconds(number()?),
+            SettingKey::RefreshTokenLifetime => {
+                let secs = number()?;
+                l.refresh_token = (secs > 0).then(|| Duration::seconds(secs));
+            }
+            SettingKey::CodeLifetime => l.code = Duration::seconds(number()?),
+            SettingKey::IdTokenLifetime => l.id_token = Duration::seconds(number()?),
+            SettingKey::SessionLifetime => l.session = Duration::seconds(number()?),
+            SettingKey::RetiredKeyGrace => l.retired_key_grace = Duration::seconds(number()?),
+            SettingKey::DynamicRegistration => r.enabled = canonical == "true",
+            SettingKey::DynamicRegistrationMaxClients => {
+                r.max_clients = u64::try_from(number()?).unwrap_or(0);
+            }
+            SettingKey::DynamicRegistrationLifetime => {
+                let secs = number()?;
+                r.lifetime = (secs > 0).then(|| Duration::seconds(secs));
+            }
+            SettingKey::DynamicRegistrationRequiresToken => r.requires_token = canonical == "true",
         }
         Ok(())
     }
 
-    /// The value of `key` in seconds, as `settings get` prints it (`none` for refresh
-    /// tokens that do not expire).
+    /// The value of `key` as `settings get` prints it: seconds (`none` for what does not
+    /// expire), `true`/`false`, or a count.
     pub fn value(&self, key: SettingKey) -> String {
-        let d = match key {
-            SettingKey::AccessTokenLifetime => self.access_token,
-            SettingKey::RefreshTokenLifetime => match self.refresh_token {
-                Some(d) => d,
-                None => return "none".to_owned(),
-            },
-            SettingKey::CodeLifetime => self.code,
-            SettingKey::IdTokenLifetime => self.id_token,
-            SettingKey::SessionLifetime => self.session,
-            SettingKey::RetiredKeyGrace => self.retired_key_grace,
+        let l = &self.lifetimes;
+        let r = &self.registration;
+        let secs = |d: Option<Duration>| match d {
+            Some(d) => d.num_seconds().to_string(),
+            None => "none".to_owned(),
         };
-        d.num_seconds().to_string()
+        match key {
+            SettingKey::AccessTokenLifetime => secs(Some(l.access_token)),
+            SettingKey::RefreshTokenLifetime => secs(l.refresh_token),
+            SettingKey::CodeLifetime => secs(Some(l.code)),
+            SettingKey::IdTokenLifetime => secs(Some(l.id_token)),
+            SettingKey::SessionLifetime => secs(Some(l.session)),
+            SettingKey::RetiredKeyGrace => secs(Some(l.retired_key_grace)),
+            SettingKey::DynamicRegistration => r.enabled.to_string(),
+            SettingKey::DynamicRegistrationMaxClients => r.max_clients.to_string(),
+            SettingKey::DynamicRegistrationLifetime => secs(r.lifetime),
+            SettingKey::DynamicRegistrationRequiresToken => r.requires_token.to_string(),
+        }
     }
 }
 
@@ -220,12 +363,47 @@ mod tests {
 
     #[test]
     fn a_zero_refresh_lifetime_means_no_expiry() {
-        let mut l = Lifetimes::default();
-        l.apply(SettingKey::RefreshTokenLifetime, "0").unwrap();
-        assert_eq!(l.refresh_token, None);
-        assert_eq!(l.value(SettingKey::RefreshTokenLifetime), "none");
-        l.apply(SettingKey::RefreshTokenLifetime, "1d").unwrap();
-        assert_eq!(l.value(SettingKey::RefreshTokenLifetime), "86400");
+        let mut s = Settings::default();
+        s.apply(SettingKey::RefreshTokenLifetime, "0").unwrap();
+        assert_eq!(s.lifetimes.refresh_token, None);
+        assert_eq!(s.value(SettingKey::RefreshTokenLifetime), "none");
+        s.apply(SettingKey::RefreshTokenLifetime, "1d").unwrap();
+        assert_eq!(s.value(SettingKey::RefreshTokenLifetime), "86400");
+    }
+
+    #[test]
+    fn registration_settings_are_switches_counts_and_durations() {
+        let mut s = Settings::default();
+        assert!(!s.registration.enabled);
+        s.apply(SettingKey::DynamicRegistration, "on").unwrap();
+        assert!(s.registration.enabled);
+        assert_eq!(s.value(SettingKey::DynamicRegistration), "true");
+        assert!(SettingKey::DynamicRegistration.normalise("maybe").is_err());
+        assert_eq!(
+            SettingKey::DynamicRegistrationMaxClients
+                .normalise(" 25 ")
+                .unwrap(),
+            "25"
+        );
+        assert!(SettingKey::DynamicRegistrationMaxClients
+            .normalise("-1")
+            .is_err());
+        assert!(SettingKey::DynamicRegistrationMaxClients
+            .normalise("1h")
+            .is_err());
+        s.apply(SettingKey::DynamicRegistrationLifetime, "none")
+            .unwrap();
+        assert_eq!(s.registration.lifetime, None);
+        assert_eq!(s.value(SettingKey::DynamicRegistrationLifetime), "none");
+        s.apply(SettingKey::DynamicRegistrationLifetime, "2d")
+            .unwrap();
+        assert_eq!(s.value(SettingKey::DynamicRegistrationLifetime), "172800");
+        assert_eq!(
+            SettingKey::DynamicRegistrationRequiresToken
+                .normalise("FALSE")
+                .unwrap(),
+            "false"
+        );
     }
 
     #[test]

@@ -41,6 +41,23 @@ pub(crate) fn public() -> Cors {
         .disable_vary_header()
 }
 
+/// The registration endpoint and client configuration endpoints (RFC 7591, RFC 7592),
+/// called with `methods`: any origin (a browser app registering itself has no registered
+/// redirect URI yet, so no origin to be known by), `*` and never credentials — the
+/// caller authenticates with a bearer token in `Authorization`, not with cookies, so an
+/// origin gains nothing it could not do from a server. Scripts may read
+/// `WWW-Authenticate` and `Retry-After`.
+pub(crate) fn public_api(methods: &[Method]) -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(methods.iter().cloned())
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+        .max_age(PREFLIGHT_MAX_AGE_SECS)
+        .disable_vary_header()
+}
+
 /// The headers of [`public`] on every response, including those to requests without an
 /// `Origin` (which actix-cors leaves alone): Fetch §3.2 "CORS protocol and HTTP caches"
 /// asks a resource that answers `*` to send it always and without `Vary`, so an HTTP

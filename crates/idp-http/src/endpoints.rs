@@ -135,7 +135,13 @@ pub(crate) async fn metadata(
     state: web::Data<HttpState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, HttpError> {
-    let doc = state.provider.metadata_document().map_err(HttpError::api)?;
+    // Whether registration is on is a setting: answered from the settings cache when it
+    // is fresh, else read on the blocking pool.
+    let doc = match state.provider.cached_metadata_document() {
+        Ok(Some(doc)) => doc,
+        Ok(None) => blocking(&state, Surface::Api, Provider::metadata_document).await?,
+        Err(e) => return Err(HttpError::api(e)),
+    };
     Ok(document(&req, doc))
 }
 
@@ -412,4 +418,102 @@ pub(crate) async fn logout_post(
 ) -> Result<HttpResponse, HttpError> {
     let params = form_params(&req, &body, Surface::Browser)?;
     logout(&state, &req, params, true).await
+}
+
+/// A registration answer: JSON, never cached (it carries credentials).
+fn registration_json(
+    status: StatusCode,
+    body: &idp_protocol::RegistrationResponse,
+) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}
+
+/// Whether the request declares a JSON body (RFC 7591 §3.1).
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// `POST /register` (RFC 7591 §3): 201 with the client's credentials and metadata.
+pub(crate) async fn register(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    if !is_json(&req) {
+        return Err(HttpError::api(ProtocolError::InvalidMetadata {
+            code: ErrorCode::InvalidClientMetadata,
+            description: "the body must be application/json".into(),
+        }));
+    }
+    let bearer = bearer_header(&req);
+    let address = state.proxies.client_address(&req);
+    let response = blocking(&state, Surface::Api, move |p| {
+        p.register(&body, bearer.as_deref(), address)
+    })
+    .await?;
+    Ok(registration_json(StatusCode::CREATED, &response))
+}
+
+/// `GET /register/{client_id}` (RFC 7592 §2.1).
+pub(crate) async fn registration_get(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    client_id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let bearer = bearer_header(&req);
+    let id = client_id.into_inner();
+    let response = blocking(&state, Surface::Api, move |p| {
+        p.read_registration(&id, bearer.as_deref())
+    })
+    .await?;
+    Ok(registration_json(StatusCode::OK, &response))
+}
+
+/// `PUT /register/{client_id}` (RFC 7592 §2.2).
+pub(crate) async fn registration_put(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    client_id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let bearer = bearer_header(&req);
+    let id = client_id.into_inner();
+    let json = is_json(&req);
+    let response = blocking(&state, Surface::Api, move |p| {
+        // The token first: without it, say nothing about the body.
+        if !json {
+            p.read_registration(&id, bearer.as_deref())?;
+            return Err(ProtocolError::InvalidMetadata {
+                code: ErrorCode::InvalidClientMetadata,
+                description: "the body must be application/json".into(),
+            });
+        }
+        p.update_registration(&id, bearer.as_deref(), &body)
+    })
+    .await?;
+    Ok(registration_json(StatusCode::OK, &response))
+}
+
+/// `DELETE /register/{client_id}` (RFC 7592 §2.3): 204.
+pub(crate) async fn registration_delete(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    client_id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    let bearer = bearer_header(&req);
+    let id = client_id.into_inner();
+    blocking(&state, Surface::Api, move |p| {
+        p.delete_registration(&id, bearer.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }

@@ -119,6 +119,10 @@ fn rejection(code: ErrorCode, description: &str, delivery: &Delivery) -> HttpRes
                 r.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, basic_challenge());
                 r
+            } else if code == ErrorCode::AccessDenied {
+                // The request is understood but not allowed (registration off, or its
+                // limit reached).
+                json_error(StatusCode::FORBIDDEN, code, description)
             } else {
                 json_error(StatusCode::BAD_REQUEST, code, description)
             }
@@ -195,6 +199,10 @@ impl ResponseError for HttpError {
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
                 r
+            }
+            // RFC 7591 §3.2.2: 400 with the error code and a description.
+            HttpError::Protocol(ProtocolError::InvalidMetadata { code, description }, _) => {
+                json_error(StatusCode::BAD_REQUEST, *code, description)
             }
             HttpError::Protocol(ProtocolError::Busy { retry_after }, surface) => {
                 busy(*surface, *retry_after)

@@ -157,6 +157,15 @@ fn public(path: &'static str) -> Resource<impl Mounted> {
     )
 }
 
+/// The client configuration endpoint (RFC 7592 §2) under [`paths::REGISTER`].
+const REGISTRATION_CLIENT: &str = "/register/{client_id}";
+
+/// An API at `path`, counted, that any origin may call with `methods` and an
+/// `Authorization` header, without cookies ([`cors::public_api`]).
+fn public_api(path: &'static str, methods: &[Method]) -> Resource<impl Mounted> {
+    count(path, web::resource(path).wrap(cors::public_api(methods)))
+}
+
 /// An API at `path`, counted, that browser apps of registered clients call with `methods`
 /// ([`cors::for_clients`]): the one line a new client-facing endpoint needs.
 fn for_clients(
@@ -203,6 +212,19 @@ fn routes(cfg: &mut web::ServiceConfig, state: &HttpState) {
                 .post(endpoints::logout_post),
         )
         .service(for_clients(state, paths::TOKEN, &[Method::POST]).post(endpoints::token))
+        // RFC 7591/7592: called by native apps, and by browser apps (MCP clients) from
+        // any origin — they have no registered redirect URI yet — with no cookies, so
+        // the public CORS policy fits.
+        .service(public_api(paths::REGISTER, &[Method::POST]).post(endpoints::register))
+        .service(
+            public_api(
+                REGISTRATION_CLIENT,
+                &[Method::GET, Method::PUT, Method::DELETE],
+            )
+            .get(endpoints::registration_get)
+            .put(endpoints::registration_put)
+            .delete(endpoints::registration_delete),
+        )
         .service(
             for_clients(state, paths::USERINFO, &[Method::GET, Method::POST])
                 .get(endpoints::userinfo_get)

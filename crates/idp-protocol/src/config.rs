@@ -31,6 +31,9 @@ pub struct ProviderConfig {
     pub login_backoff_per_address: Backoff,
     /// Failed client authentications per client id at the token endpoint.
     pub client_auth_backoff: Backoff,
+    /// Registration attempts (every one, not only failures) per client address at the
+    /// registration endpoint (RFC 7591 §3 leaves abuse limits to the server).
+    pub registration_backoff: Backoff,
     /// Password hashes that may run at once in this process (each holds ~19 MiB).
     pub password_hashing_concurrency: usize,
     /// Seconds a client is told to wait (`Retry-After`) when the provider is busy.
@@ -49,7 +52,7 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// Defaults for an issuer: [`Lifetimes::default`], pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
-    /// client; one password hash per core at a time; no configured CORS origins. Private
+    /// client, registrations after 10 per address and hour; one password hash per core at a time; no configured CORS origins. Private
     /// keys are stored sealed under `key_encryption_key`.
     pub fn new(issuer: impl Into<String>, key_encryption_key: Arc<KeyEncryptionKey>) -> Self {
         let issuer: String = issuer.into();
@@ -75,6 +78,14 @@ impl ProviderConfig {
                 free: 10,
                 base: Duration::seconds(1),
                 max: Duration::minutes(5),
+                window: Duration::hours(1),
+            },
+            // 10 registrations per address per hour; past that the wait starts at a minute
+            // and doubles, up to the hour.
+            registration_backoff: Backoff {
+                free: 10,
+                base: Duration::minutes(1),
+                max: Duration::hours(1),
                 window: Duration::hours(1),
             },
             password_hashing_concurrency: std::thread::available_parallelism()
@@ -120,4 +131,7 @@ pub mod paths {
     pub const CONSENT: &str = "/consent";
     /// End-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2).
     pub const LOGOUT: &str = "/logout";
+    /// Client registration endpoint (RFC 7591 §3); a client's configuration endpoint
+    /// (RFC 7592 §2) is this path followed by `/` and the client id.
+    pub const REGISTER: &str = "/register";
 }

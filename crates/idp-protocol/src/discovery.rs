@@ -28,6 +28,11 @@ pub struct ExtraMetadata {
     prompt_values_supported: Vec<String>,
     /// RP-Initiated Logout 1.0 §2.1: where relying parties send the browser to log out.
     end_session_endpoint: String,
+    /// RFC 8414 §2, OIDC Discovery §3: present only while the operator allows dynamic
+    /// client registration (software statements are not supported, so no
+    /// `signed_metadata` or software-statement members are published).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    registration_endpoint: Option<String>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -79,23 +84,55 @@ pub(crate) const CLAIMS_SUPPORTED: [&str; 26] = [
 ];
 
 impl Provider {
-    /// The metadata, serialised once: it depends only on the configuration.
+    /// The metadata, serialised once in each of its two forms: it depends only on the
+    /// configuration and on whether dynamic registration is on (a setting, read through
+    /// the settings cache, so a change reaches discovery within
+    /// [`crate::SETTINGS_RECHECK`]).
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL;
+    /// [`ProtocolError::Busy`] if the settings cannot be read.
+    pub fn metadata_document(&self) -> Result<Arc<Document>, ProtocolError> {
+        let registration = self.registration_policy()?.enabled;
+        self.metadata_document_for(registration)
+    }
+
+    /// [`Provider::metadata_document`] if it can be answered without storage access (the
+    /// settings were read less than [`crate::SETTINGS_RECHECK`] ago).
     ///
     /// # Errors
     /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL.
-    pub fn metadata_document(&self) -> Result<Arc<Document>, ProtocolError> {
-        if let Some(doc) = self.metadata.get() {
+    pub fn cached_metadata_document(&self) -> Result<Option<Arc<Document>>, ProtocolError> {
+        match self.cached_settings() {
+            Some(s) => self.metadata_document_for(s.registration.enabled).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn metadata_document_for(&self, registration: bool) -> Result<Arc<Document>, ProtocolError> {
+        let cell = if registration {
+            &self.metadata_with_registration
+        } else {
+            &self.metadata
+        };
+        if let Some(doc) = cell.get() {
             return Ok(Arc::clone(doc));
         }
-        let doc = Arc::new(Document::json(&self.metadata()?)?);
-        Ok(Arc::clone(self.metadata.get_or_init(|| doc)))
+        let doc = Arc::new(Document::json(&self.metadata_for(registration)?)?);
+        Ok(Arc::clone(cell.get_or_init(|| doc)))
     }
 
     /// The metadata document served at both well-known locations.
     ///
     /// # Errors
-    /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL.
+    /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL;
+    /// [`ProtocolError::Busy`] if the settings cannot be read.
     pub fn metadata(&self) -> Result<Metadata, ProtocolError> {
+        self.metadata_for(self.registration_policy()?.enabled)
+    }
+
+    /// The metadata, with `registration_endpoint` when `registration` is on.
+    fn metadata_for(&self, registration: bool) -> Result<Metadata, ProtocolError> {
         let c = &self.config;
         let url_err = |e: openidconnect::url::ParseError| ProtocolError::Internal(Box::new(e));
         let grants = GrantType::SUPPORTED
@@ -153,6 +190,7 @@ impl Provider {
                     .map(String::from)
                     .to_vec(),
                 end_session_endpoint: c.endpoint(paths::LOGOUT),
+                registration_endpoint: registration.then(|| c.endpoint(paths::REGISTER)),
             },
         )
         .set_token_endpoint(Some(

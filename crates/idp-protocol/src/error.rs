@@ -41,6 +41,12 @@ pub enum ErrorCode {
     InsufficientScope,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): overloaded or throttled.
     TemporarilyUnavailable,
+    /// `invalid_redirect_uri` (RFC 7591 §3.2.2)
+    InvalidRedirectUri,
+    /// `invalid_client_metadata` (RFC 7591 §3.2.2)
+    InvalidClientMetadata,
+    /// `invalid_software_statement` (RFC 7591 §3.2.2)
+    InvalidSoftwareStatement,
 }
 
 impl ErrorCode {
@@ -64,6 +70,9 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
         }
     }
 }
@@ -128,6 +137,17 @@ pub enum ProtocolError {
     /// missing record. The message is meant for the operator.
     #[error("{0}")]
     Refused(idp_core::CoreError),
+    /// Client metadata refused at the registration endpoint (RFC 7591 §3.2.2): answered
+    /// 400 in JSON with `code` and this description, which names the metadata field and
+    /// the rule (and may quote the value the client sent, never anything internal).
+    #[error("{code}: {description}")]
+    InvalidMetadata {
+        /// `invalid_redirect_uri`, `invalid_client_metadata` or
+        /// `invalid_software_statement`.
+        code: ErrorCode,
+        /// What was wrong.
+        description: String,
+    },
     /// Too many failed attempts for this client, user or address: try again after
     /// `retry_after` seconds (answered 429 with `Retry-After`).
     #[error("throttled for {retry_after} s")]
@@ -183,7 +203,9 @@ impl ProtocolError {
     /// The error code (`server_error` for internal failures).
     pub fn code(&self) -> ErrorCode {
         match self {
-            ProtocolError::Rejected { code, .. } | ProtocolError::RefusedByHook { code, .. } => {
+            ProtocolError::Rejected { code, .. }
+            | ProtocolError::RefusedByHook { code, .. }
+            | ProtocolError::InvalidMetadata { code, .. } => {
                 *code
             }
             ProtocolError::Refused(_) => ErrorCode::InvalidRequest,

@@ -63,7 +63,7 @@ impl Provider {
             Audience::Many(a) if a.len() == 1 => &a[0],
             Audience::Many(_) => return Ok(false),
         };
-        let Some(client) = self.store.client(&ClientId::new(client_id.as_str()))? else {
+        let Some(client) = self.client(&ClientId::new(client_id.as_str()))? else {
             return Ok(false);
         };
         if client.client_type != ClientType::Confidential || client.secret_sealed.is_none() {

@@ -32,6 +32,7 @@ mod logout;
 pub mod manage;
 mod params;
 mod provider;
+mod registration;
 mod settings;
 mod throttle;
 mod token;
@@ -60,7 +61,8 @@ pub use keys::{
 pub use logout::{Logout, LogoutForm, LogoutNext};
 pub use params::Params;
 pub use provider::Provider;
-pub use settings::{lifetimes_in_force, SETTINGS_RECHECK};
+pub use registration::RegistrationResponse;
+pub use settings::{lifetimes_in_force, settings_in_force, SETTINGS_RECHECK};
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;
 pub use webfinger::{Jrd, JrdLink, WebFinger, WebFingerAccounts, ISSUER_REL};

@@ -162,7 +162,6 @@ impl Provider {
                     page("post_logout_redirect_uri needs client_id or id_token_hint")
                 })?;
                 let client = self
-                    .store
                     .client(&ClientId::new(client_id))?
                     .ok_or_else(|| page("unknown client"))?;
                 let registered = client
@@ -182,7 +181,7 @@ impl Provider {
         if redirect.is_none() {
             if let Some(id) = request.client_id.as_deref() {
                 // An unknown client_id is refused even without a redirect.
-                if self.store.client(&ClientId::new(id))?.is_none() {
+                if self.client(&ClientId::new(id))?.is_none() {
                     return Err(page("unknown client"));
                 }
             }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
-use idp_core::{Clock, PurgeBefore, SecretDigest, Store};
+use idp_core::{Client, ClientId, Clock, PurgeBefore, SecretDigest, Store};
 use idp_crypto::HashingLimit;
 
 use crate::cors::OriginCache;
@@ -24,6 +24,8 @@ pub struct Provider {
     pub(crate) origins: OriginCache,
     pub(crate) hashing: HashingLimit,
     pub(crate) metadata: OnceLock<Arc<Document>>,
+    /// The metadata while dynamic registration is on (with `registration_endpoint`).
+    pub(crate) metadata_with_registration: OnceLock<Arc<Document>>,
     pub(crate) settings: SettingsCache,
     /// Token lifecycle hooks of the embedding application ([`Provider::with_hooks`]).
     pub(crate) hooks: Option<Arc<dyn crate::TokenHooks>>,
@@ -51,6 +53,7 @@ impl Provider {
             origins,
             hashing,
             metadata: OnceLock::new(),
+            metadata_with_registration: OnceLock::new(),
             settings: SettingsCache::default(),
             hooks: None,
             issuer_url: OnceLock::new(),
@@ -77,8 +80,9 @@ impl Provider {
         Ok(self.store.schema_is_current()?)
     }
 
-    /// Deletes expired sessions, parked requests and tokens, codes a day after they
-    /// expired, rotated-out refresh tokens once reuse detection no longer needs them,
+    /// Deletes expired sessions, parked requests and tokens, self-registered clients past
+    /// their lifetime (with everything issued to them), expired initial access tokens,
+    /// codes a day after they expired, rotated-out refresh tokens once reuse detection no longer needs them,
     /// stale failure counters, and grants left with nothing; returns how many rows went.
     ///
     /// # Errors
@@ -90,6 +94,7 @@ impl Provider {
             c.login_backoff_per_user.window,
             c.login_backoff_per_address.window,
             c.client_auth_backoff.window,
+            c.registration_backoff.window,
         ]
         .into_iter()
         .max()
@@ -100,6 +105,20 @@ impl Provider {
             used_refresh_tokens: now - c.refresh_reuse_detection,
             failures: now - longest_window,
         })?)
+    }
+
+    /// The client with this id, as every protocol endpoint looks it up: a self-registered
+    /// client whose registration has expired is unknown from that instant on (the purge
+    /// deletes it later).
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub(crate) fn client(&self, id: &ClientId) -> Result<Option<Client>, ProtocolError> {
+        let now = self.now();
+        Ok(self
+            .store
+            .client(id)?
+            .filter(|c| !c.self_registered.is_some_and(|r| r.is_expired(now))))
     }
 
     /// The issuer as `openidconnect` takes it, parsed once.

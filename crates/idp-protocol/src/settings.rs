@@ -1,19 +1,19 @@
-//! The settings in force: the configuration's lifetimes overridden by those stored in the
-//! database (`idp-admin settings set`), re-read at most once per [`SETTINGS_RECHECK`] so
+//! The settings in force: the configuration's lifetimes (and the built-in registration
+//! policy) overridden by those stored in the database (`idp-admin settings set`), re-read at most once per [`SETTINGS_RECHECK`] so
 //! that a change made anywhere reaches every instance within that time.
 
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use idp_core::{Client, Lifetimes, SettingKey, SettingsRepo};
+use idp_core::{Client, Lifetimes, RegistrationPolicy, SettingKey, Settings, SettingsRepo};
 
 use crate::{ProtocolError, Provider};
 
 /// How long a process trusts the settings it last read.
 pub const SETTINGS_RECHECK: Duration = Duration::seconds(1);
 
-/// Lifetimes and when they were read.
-type Read = Arc<(Lifetimes, DateTime<Utc>)>;
+/// Settings and when they were read.
+type Read = Arc<(Settings, DateTime<Utc>)>;
 
 /// The settings as this process last read them.
 #[derive(Debug, Default)]
@@ -44,16 +44,35 @@ pub fn lifetimes_in_force(
     store: &dyn SettingsRepo,
     configured: Lifetimes,
 ) -> Result<Lifetimes, ProtocolError> {
-    let mut lifetimes = configured;
+    Ok(settings_in_force(
+        store,
+        Settings {
+            lifetimes: configured,
+            registration: RegistrationPolicy::default(),
+        },
+    )?
+    .lifetimes)
+}
+
+/// Every setting in force: `configured`, overridden by the settings stored in the
+/// database. A stored value this release cannot read is logged and skipped.
+///
+/// # Errors
+/// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+pub fn settings_in_force(
+    store: &dyn SettingsRepo,
+    configured: Settings,
+) -> Result<Settings, ProtocolError> {
+    let mut settings = configured;
     for (name, value) in store.settings()? {
         let Ok(key) = name.parse::<SettingKey>() else {
             continue; // a setting this release does not use
         };
-        if let Err(e) = lifetimes.apply(key, &value) {
+        if let Err(e) = settings.apply(key, &value) {
             tracing::warn!(setting = %name, error = %e, "stored setting ignored");
         }
     }
-    Ok(lifetimes)
+    Ok(settings)
 }
 
 impl Provider {
@@ -63,23 +82,50 @@ impl Provider {
     /// # Errors
     /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
     pub fn lifetimes(&self) -> Result<Lifetimes, ProtocolError> {
+        Ok(self.settings()?.lifetimes)
+    }
+
+    /// Who may register clients themselves, as the operator set it (read through the same
+    /// cache as the lifetimes: no database read per request).
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub fn registration_policy(&self) -> Result<RegistrationPolicy, ProtocolError> {
+        Ok(self.settings()?.registration)
+    }
+
+    /// The settings as last read, if that was less than [`SETTINGS_RECHECK`] ago (no
+    /// storage access, so callable on an async executor).
+    pub(crate) fn cached_settings(&self) -> Option<Settings> {
         let now = self.now();
-        let cached = self
-            .settings
+        self.settings
             .current
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        if let Some(c) = cached.filter(|c| now >= c.1 && now - c.1 < SETTINGS_RECHECK) {
-            return Ok(c.0);
+            .as_ref()
+            .filter(|c| now >= c.1 && now - c.1 < SETTINGS_RECHECK)
+            .map(|c| c.0)
+    }
+
+    /// Every setting in force, re-read at most once per [`SETTINGS_RECHECK`].
+    fn settings(&self) -> Result<Settings, ProtocolError> {
+        let now = self.now();
+        if let Some(settings) = self.cached_settings() {
+            return Ok(settings);
         }
-        let lifetimes = lifetimes_in_force(&*self.store, self.config.lifetimes)?;
+        let settings = settings_in_force(
+            &*self.store,
+            Settings {
+                lifetimes: self.config.lifetimes,
+                registration: RegistrationPolicy::default(),
+            },
+        )?;
         *self
             .settings
             .current
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new((lifetimes, now)));
-        Ok(lifetimes)
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new((settings, now)));
+        Ok(settings)
     }
 
     /// The lifetimes of `client`'s tokens.

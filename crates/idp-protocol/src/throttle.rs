@@ -33,6 +33,15 @@ pub(crate) fn address_key(address: IpAddr) -> String {
     }
 }
 
+/// The counter key of a client address at the registration endpoint (IPv6 by /64, as
+/// for logins).
+pub(crate) fn registration_key(address: IpAddr) -> String {
+    format!(
+        "register-{}",
+        address_key(address).trim_start_matches("login-")
+    )
+}
+
 /// The counter key of a client id at the token endpoint.
 pub(crate) fn client_key(client_id: &str) -> String {
     format!("client-auth:{client_id}")

@@ -17,13 +17,13 @@ use diesel_migrations::MigrationHarness;
 
 use crate::pool::{WriteTransaction, POSTGRES_MIGRATIONS};
 use crate::rows::{
-    AccessTokenRow, ClientRow, CodeRow, GrantRow, PendingRow, RefreshTokenRow, SessionRow,
-    SigningKeyRow, UserRow,
+    AccessTokenRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow, PendingRow,
+    RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow, UserRow,
 };
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, clients, consents, failure_counters,
-    grants, group_members, pending_authorizations, refresh_tokens, scopes, settings, signing_keys,
-    user_groups, users,
+    access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,
+    failure_counters, grants, group_members, initial_access_tokens, pending_authorizations,
+    refresh_tokens, scopes, settings, signing_keys, user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
@@ -55,6 +55,8 @@ macro_rules! tables {
             failure_counters: FailureCounterRow [counter_key],
             scopes: ScopeRow [name],
             settings: SettingRow [name],
+            client_registrations: RegistrationRow [client_id],
+            initial_access_tokens: InitialAccessTokenRow [id],
         )
     };
 }

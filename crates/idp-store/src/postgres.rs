@@ -23,6 +23,10 @@ diesel::define_sql_function! {
     /// Releases the session-level advisory lock `key`.
     fn pg_advisory_unlock(key: BigInt) -> Bool;
 }
+diesel::define_sql_function! {
+    /// Waits for the transaction-level advisory lock `key` (released at commit or rollback).
+    fn pg_advisory_xact_lock(key: BigInt);
+}
 
 /// Advisory-lock keys. Arbitrary constants, distinct per job ("idp" plus a number).
 pub(crate) mod lock_keys {
@@ -30,6 +34,32 @@ pub(crate) mod lock_keys {
     pub const MIGRATIONS: i64 = 0x6964_7000_0001;
     /// Held while expired rows are purged, so only one instance purges at a time.
     pub const PURGE: i64 = 0x6964_7000_0002;
+    /// Held by a transaction that counts self-registered clients and adds one, so that
+    /// concurrent registrations are counted one after the other.
+    pub const REGISTRATION: i64 = 0x6964_7000_0003;
+}
+
+/// Transactions that must run one after the other (count, then insert), across instances.
+pub(crate) trait SerialTransaction: Sized {
+    /// Inside a write transaction: waits until no other transaction holds `key`, and holds
+    /// it until this one ends.
+    fn serialise(&mut self, key: i64) -> Result<(), StoreError>;
+}
+
+/// SQLite's write transactions (`BEGIN IMMEDIATE`) already run one at a time.
+impl SerialTransaction for diesel::sqlite::SqliteConnection {
+    fn serialise(&mut self, _key: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Under `READ COMMITTED` two transactions could each count before the other's insert;
+/// a transaction-level advisory lock orders them.
+impl SerialTransaction for PgConnection {
+    fn serialise(&mut self, key: i64) -> Result<(), StoreError> {
+        diesel::select(pg_advisory_xact_lock(key)).execute(self)?;
+        Ok(())
+    }
 }
 
 /// A pooled connection and whether it is known to be broken.

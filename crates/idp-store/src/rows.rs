@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, Grant, GrantId,
-    GrantType, Granted, KeySummary, PendingAuthorization, RedirectUri, RefreshToken, ScopeSet,
-    SecretDigest, SigningKey, Subject, User, UserId,
+    GrantType, Granted, InitialAccessToken, KeySummary, PendingAuthorization, RedirectUri,
+    RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration, SigningKey,
+    Subject, User, UserId,
 };
 
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, clients, grants, pending_authorizations,
-    refresh_tokens, signing_keys, users,
+    access_tokens, authorization_codes, browser_sessions, client_registrations, clients, grants,
+    initial_access_tokens, pending_authorizations, refresh_tokens, signing_keys, users,
 };
 use crate::StoreError;
 
@@ -149,6 +150,86 @@ impl ClientRow {
             secret_sealed: self.secret_sealed,
             created_at: from_unix(self.created_at)?,
             updated_at: from_unix(self.updated_at)?,
+            self_registered: None,
+        })
+    }
+
+    /// The client with its self-registration record, if it has one (a left join).
+    pub fn with_registration(
+        self,
+        registration: Option<RegistrationRow>,
+    ) -> Result<Client, StoreError> {
+        let mut client = self.into_domain()?;
+        client.self_registered = registration
+            .map(|r| r.into_domain().map(|r| r.registration))
+            .transpose()?;
+        Ok(client)
+    }
+}
+
+/// The record beside a self-registered client.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = client_registrations)]
+pub(crate) struct RegistrationRow {
+    pub client_id: String,
+    pub registered_at: i64,
+    pub expires_at: Option<i64>,
+    pub access_token_digest: String,
+    pub application_type: String,
+    pub token_endpoint_auth_method: String,
+}
+
+impl RegistrationRow {
+    pub fn from_domain(id: &ClientId, r: &RegistrationRecord) -> Self {
+        RegistrationRow {
+            client_id: id.as_str().to_owned(),
+            registered_at: to_unix(r.registration.registered_at),
+            expires_at: r.registration.expires_at.map(to_unix),
+            access_token_digest: r.access_token_digest.as_hex().to_owned(),
+            application_type: r.application_type.clone(),
+            token_endpoint_auth_method: r.token_endpoint_auth_method.clone(),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<RegistrationRecord, StoreError> {
+        Ok(RegistrationRecord {
+            registration: SelfRegistration {
+                registered_at: from_unix(self.registered_at)?,
+                expires_at: self.expires_at.map(from_unix).transpose()?,
+            },
+            access_token_digest: SecretDigest::from_hex(self.access_token_digest),
+            application_type: self.application_type,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+        })
+    }
+}
+
+/// An initial access token (RFC 7591 §3), by digest.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = initial_access_tokens)]
+pub(crate) struct InitialAccessTokenRow {
+    pub id: String,
+    pub token_digest: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl InitialAccessTokenRow {
+    pub fn from_domain(t: &InitialAccessToken) -> Self {
+        InitialAccessTokenRow {
+            id: t.id.clone(),
+            token_digest: t.digest.as_hex().to_owned(),
+            created_at: to_unix(t.created_at),
+            expires_at: t.expires_at.map(to_unix),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<InitialAccessToken, StoreError> {
+        Ok(InitialAccessToken {
+            id: self.id,
+            digest: SecretDigest::from_hex(self.token_digest),
+            created_at: from_unix(self.created_at)?,
+            expires_at: self.expires_at.map(from_unix).transpose()?,
         })
     }
 }

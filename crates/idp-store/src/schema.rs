@@ -165,12 +165,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_registrations (client_id) {
+        client_id -> Text,
+        registered_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        access_token_digest -> Text,
+        application_type -> Text,
+        token_endpoint_auth_method -> Text,
+    }
+}
+
+diesel::table! {
+    initial_access_tokens (id) {
+        id -> Text,
+        token_digest -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 diesel::joinable!(access_tokens -> grants (grant_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(grants -> users (user_id));
+diesel::joinable!(client_registrations -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -188,4 +209,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     failure_counters,
     scopes,
     settings,
+    client_registrations,
+    initial_access_tokens,
 );

@@ -20,9 +20,41 @@ fn settings_show_their_source_and_are_checked_before_they_are_stored() {
             "code_lifetime",
             "id_token_lifetime",
             "session_lifetime",
-            "retired_key_grace"
+            "retired_key_grace",
+            "dynamic_registration",
+            "dynamic_registration_max_clients",
+            "dynamic_registration_lifetime",
+            "dynamic_registration_requires_token"
         ]
     );
+    // Switches and counts, not only durations.
+    assert_eq!(
+        admin
+            .run(&["settings", "set", "dynamic_registration", "yes"])
+            .stdout
+            .trim(),
+        "dynamic_registration = true"
+    );
+    assert_ne!(
+        admin
+            .run(&["settings", "set", "dynamic_registration", "maybe"])
+            .code,
+        0
+    );
+    assert_ne!(
+        admin
+            .run(&["settings", "set", "dynamic_registration_max_clients", "1h"])
+            .code,
+        0
+    );
+    assert_eq!(
+        admin
+            .run(&["settings", "get", "dynamic_registration_lifetime"])
+            .stdout
+            .trim(),
+        "2592000"
+    );
+    admin.run(&["settings", "unset", "dynamic_registration"]);
     assert!(all
         .as_array()
         .unwrap()

@@ -18,6 +18,7 @@ mod limits;
 mod logout;
 mod negative;
 mod operations;
+mod registration;
 mod signing;
 mod support;
 mod webfinger;

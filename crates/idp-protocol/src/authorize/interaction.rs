@@ -624,7 +624,6 @@ impl Provider {
             .pending(id, self.now())?
             .ok_or_else(expired_request)?;
         let client = self
-            .store
             .client(&pending.request.client_id)?
             .ok_or_else(expired_request)?;
         Ok((pending, client))

@@ -11,15 +11,22 @@ use super::pkce::{encode_challenge, PkceProblem};
 use super::response::redirect_error;
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
-/// Whether `requested` equals one of the client's registered redirect URIs, compared as
-/// exact strings (RFC 9700 §4.1.3; oxide-auth's `ExactUrl` matching).
-fn matching_redirect_uri<'c>(client: &'c Client, requested: &str) -> Option<&'c RedirectUri> {
-    let requested = ExactUrl::new(requested.to_owned()).ok()?;
-    client.redirect_uris.iter().find(|registered| {
+/// The redirect URI to use if `requested` equals one of the client's registered redirect
+/// URIs, compared as exact strings (RFC 9700 §4.1.3; oxide-auth's `ExactUrl` matching) —
+/// or, for an `http` loopback IP literal, equal but for the port (RFC 8252 §7.3,
+/// [`Client::matching_redirect_uri`]). The URI returned is the one requested: the code
+/// remembers it and the token request must repeat it.
+fn matching_redirect_uri(client: &Client, requested: &str) -> Option<RedirectUri> {
+    let exact = ExactUrl::new(requested.to_owned()).ok()?;
+    let registered_exactly = client.redirect_uris.iter().any(|registered| {
         ExactUrl::new(registered.as_str().to_owned())
             .map(RegisteredUrl::from)
-            .is_ok_and(|r| r == requested)
-    })
+            .is_ok_and(|r| r == exact)
+    });
+    if registered_exactly {
+        return Some(RedirectUri::from_trusted(requested));
+    }
+    client.matching_redirect_uri(requested)
 }
 
 /// Longest accepted values of the parameters that are stored with a parked request or a
@@ -142,7 +149,6 @@ impl Provider {
             .get("client_id")
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "the request has no client_id"))?;
         let client = self
-            .store
             .client(&ClientId::new(client_id))?
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "the client is not registered"))?;
         // Whether this is an OpenID Connect request follows from the effective scope
@@ -159,7 +165,7 @@ impl Provider {
                         "the redirect_uri is not registered for this client",
                     )
                 })?;
-                (registered.clone(), true)
+                (registered, true)
             }
             // OIDC Core §3.1.2.1: redirect_uri is required in OpenID Connect requests.
             None if openid_requested => {

@@ -324,12 +324,25 @@ pub fn create_client(
     kek: Option<&KeyEncryptionKey>,
     new: NewClient,
 ) -> Result<CreatedClient, ProtocolError> {
+    let created = build_client(store, clock, kek, new)?;
+    store.insert_client(&created.client).map_err(refused)?;
+    Ok(created)
+}
+
+/// The client [`create_client`] would register, checked by the same rules, with its
+/// secret (sealed too for HS256), but not stored: dynamic registration stores it with its
+/// registration record.
+pub(crate) fn build_client(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+    new: NewClient,
+) -> Result<CreatedClient, ProtocolError> {
     let (mut client, secret) = assemble_client(store, clock, new)?;
     if let Some(s) = &secret {
         client.secret_digest = Some(digest_of(s));
         client.secret_sealed = sealed_secret(&client, s, kek)?;
     }
-    store.insert_client(&client).map_err(refused)?;
     Ok(CreatedClient { client, secret })
 }
 
@@ -397,6 +410,7 @@ fn assemble_client(
         secret_sealed: None,
         created_at: now,
         updated_at: now,
+        self_registered: None,
     };
     check_client(store, &client, None)?;
     Ok((client, secret))
@@ -588,6 +602,23 @@ fn store_client_secret(
         .set_client_secret(id, &digest_of(secret), sealed.as_deref())
         .map_err(refused)?;
     Ok(())
+}
+
+/// Makes a self-registered client permanent and operator-managed (`idp-admin client
+/// update ID --permanent`): it no longer expires, and its registration access token stops
+/// working (RFC 7592 management ends).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for an unknown client or one that did not register itself.
+pub fn make_client_permanent(store: &dyn Store, id: &ClientId) -> Result<Client, ProtocolError> {
+    let client = load(store, id)?;
+    if client.self_registered.is_none() || !store.end_registration(id).map_err(refused)? {
+        return Err(invalid(
+            "client",
+            format!("{id} did not register itself: it is operator-managed already"),
+        ));
+    }
+    load(store, id)
 }
 
 /// Removes a client and everything issued to it.

@@ -4,15 +4,21 @@
 
 mod clients;
 mod groups;
+mod registration_tokens;
 mod scopes;
 mod settings;
 mod users;
 
+pub(crate) use clients::build_client;
 pub use clients::{
-    client_secret_is, create_client, preview_client, remove_client, rotate_client_secret,
-    set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient, UpdatedClient,
+    client_secret_is, create_client, make_client_permanent, preview_client, remove_client,
+    rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient,
+    NewClient, UpdatedClient,
 };
 pub use groups::{add_group_member, create_group, remove_group_member};
+pub use registration_tokens::{
+    create_registration_token, registration_tokens, revoke_registration_token, NewRegistrationToken,
+};
 pub use scopes::{create_scope, remove_scope};
 pub use settings::{set_setting, setting_values, unset_setting, SettingSource, SettingValue};
 pub use users::{

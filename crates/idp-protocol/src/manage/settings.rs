@@ -1,6 +1,6 @@
 //! Settings stored in the database (`idp-admin settings`).
 
-use idp_core::{Clock, Lifetimes, SettingKey, Store};
+use idp_core::{Clock, Lifetimes, RegistrationPolicy, SettingKey, Settings, Store};
 
 use super::{not_found, refused};
 use crate::ProtocolError;
@@ -12,7 +12,7 @@ pub enum SettingSource {
     /// Set with `idp-admin settings set`: every instance uses it.
     Database,
     /// The configuration (file, environment or built-in default), while the database
-    /// has no value.
+    /// has no value. (The registration settings have built-in defaults only.)
     Configuration,
 }
 
@@ -21,7 +21,7 @@ pub enum SettingSource {
 pub struct SettingValue {
     /// The setting's name.
     pub name: &'static str,
-    /// Its value (seconds; `none` for refresh tokens that do not expire).
+    /// Its value (seconds, `none` for what does not expire; `true`/`false`; a count).
     pub value: String,
     /// Where the value comes from.
     pub source: SettingSource,
@@ -36,16 +36,19 @@ pub fn setting_values(
     configured: &Lifetimes,
 ) -> Result<Vec<SettingValue>, ProtocolError> {
     let stored = store.settings().map_err(refused)?;
-    let mut lifetimes = *configured;
+    let mut settings = Settings {
+        lifetimes: *configured,
+        registration: RegistrationPolicy::default(),
+    };
     let mut values = Vec::new();
     for key in SettingKey::ALL {
         let from_db = stored
             .iter()
             .find(|(n, _)| n == key.as_str())
-            .is_some_and(|(_, v)| lifetimes.apply(key, v).is_ok());
+            .is_some_and(|(_, v)| settings.apply(key, v).is_ok());
         values.push(SettingValue {
             name: key.as_str(),
-            value: lifetimes.value(key),
+            value: settings.value(key),
             source: if from_db {
                 SettingSource::Database
             } else {

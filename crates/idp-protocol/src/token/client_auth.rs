@@ -98,7 +98,6 @@ impl Provider {
             },
         };
         let client = self
-            .store
             .client(&ClientId::new(client_id))?
             .ok_or_else(|| invalid_client(used_basic, "client authentication failed"))?;
         match (client.client_type, &client.secret_digest, secret) {

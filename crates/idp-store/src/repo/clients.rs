@@ -2,8 +2,8 @@ use diesel::prelude::*;
 use idp_core::{Client, ClientId, ClientRepo, Result, SecretDigest};
 
 use super::run;
-use crate::rows::ClientRow;
-use crate::schema::clients;
+use crate::rows::{ClientRow, RegistrationRow};
+use crate::schema::{client_registrations, clients};
 use crate::{DieselStore, StoreError};
 
 impl ClientRepo for DieselStore {
@@ -11,11 +11,12 @@ impl ClientRepo for DieselStore {
         run(|| {
             with_conn!(self, conn => {
                 clients::table
-                    .find(id.as_str())
-                    .load::<ClientRow>(conn)?
+                    .left_join(client_registrations::table)
+                    .filter(clients::client_id.eq(id.as_str()))
+                    .load::<(ClientRow, Option<RegistrationRow>)>(conn)?
                     .into_iter()
                     .next()
-                    .map(ClientRow::into_domain)
+                    .map(|(c, r)| c.with_registration(r))
                     .transpose()
             })
         })
@@ -38,10 +39,11 @@ impl ClientRepo for DieselStore {
         run(|| {
             with_conn!(self, conn => {
                 clients::table
+                    .left_join(client_registrations::table)
                     .order(clients::client_id)
-                    .load::<ClientRow>(conn)?
+                    .load::<(ClientRow, Option<RegistrationRow>)>(conn)?
                     .into_iter()
-                    .map(ClientRow::into_domain)
+                    .map(|(c, r)| c.with_registration(r))
                     .collect()
             })
         })

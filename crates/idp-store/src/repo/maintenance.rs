@@ -7,8 +7,8 @@ use crate::pool::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::rows::to_unix;
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, failure_counters, grants,
-    pending_authorizations, refresh_tokens,
+    access_tokens, authorization_codes, browser_sessions, client_registrations, clients,
+    failure_counters, grants, initial_access_tokens, pending_authorizations, refresh_tokens,
 };
 use crate::{DieselStore, StoreError};
 use diesel_migrations::MigrationHarness;
@@ -45,6 +45,23 @@ impl MaintenanceRepo for DieselStore {
                 n += diesel::delete(
                     failure_counters::table
                         .filter(failure_counters::last_failure_at.le(to_unix(before.failures))),
+                )
+                .execute(conn)?;
+                // Self-registered clients past their lifetime, with everything issued to
+                // them (the foreign keys cascade), and expired initial access tokens.
+                n += diesel::delete(
+                    clients::table.filter(
+                        clients::client_id.eq_any(
+                            client_registrations::table
+                                .filter(client_registrations::expires_at.le(now))
+                                .select(client_registrations::client_id),
+                        ),
+                    ),
+                )
+                .execute(conn)?;
+                n += diesel::delete(
+                    initial_access_tokens::table
+                        .filter(initial_access_tokens::expires_at.le(now)),
                 )
                 .execute(conn)?;
                 n += diesel::delete(

@@ -4,6 +4,7 @@ mod clients;
 mod grants;
 mod keys;
 mod maintenance;
+mod registration;
 mod scopes;
 mod sessions;
 mod settings;

@@ -26,6 +26,7 @@ pub fn client(id: &str) -> Client {
         secret_sealed: None,
         created_at: t(5),
         updated_at: t(5),
+        self_registered: None,
     }
 }
 

@@ -5,8 +5,9 @@
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
     AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, GrantId,
-    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, ScopeDefinition, ScopeRepo, ScopeSet,
-    SessionRepo, SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
+    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, RegistrationRepo, ScopeDefinition,
+    ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo,
+    UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -56,6 +57,30 @@ fn fill(store: &DieselStore, many: usize) {
     let mut public = crate::clients::client("c2");
     (public.client_type, public.secret_digest) = (ClientType::Public, None);
     store.insert_client(&public).unwrap();
+    store
+        .insert_registered_client(
+            &crate::clients::client("c3"),
+            &idp_core::RegistrationRecord {
+                registration: idp_core::SelfRegistration {
+                    registered_at: t(1),
+                    expires_at: Some(t(99_999)),
+                },
+                access_token_digest: idp_core::SecretDigest::from_hex("ef".repeat(32)),
+                application_type: "web".into(),
+                token_endpoint_auth_method: "client_secret_post".into(),
+            },
+            10,
+            t(1),
+        )
+        .unwrap();
+    store
+        .insert_initial_access_token(&idp_core::InitialAccessToken {
+            id: "iat1".into(),
+            digest: idp_core::SecretDigest::from_hex("12".repeat(32)),
+            created_at: t(2),
+            expires_at: None,
+        })
+        .unwrap();
     store
         .save_consent(
             &UserId::new("u1"),
@@ -127,6 +152,11 @@ fn contents(store: &DieselStore) -> Vec<String> {
     let mut clients = store.clients().unwrap();
     clients.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     out.push(format!("{clients:?}"));
+    out.push(format!(
+        "{:?} {:?}",
+        store.registration_record(&ClientId::new("c3")).unwrap(),
+        store.initial_access_tokens().unwrap()
+    ));
     let consent = store.consent(&UserId::new("u1"), &ClientId::new("c1"));
     out.push(format!("{:?}", consent.unwrap()));
     for c in ["c-g1", "c-g2", "c-g3"] {

@@ -8,6 +8,7 @@ mod copy;
 mod fixtures;
 mod grants;
 mod migrations;
+mod registration;
 mod sessions;
 mod settings;
 mod users;
