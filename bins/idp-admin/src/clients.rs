@@ -264,7 +264,8 @@ impl CreateArgs {
                 .filter(|u| !u.is_empty()),
             frontchannel_logout_session_required: u
                 .frontchannel_logout_session_required
-                .unwrap_or(false),
+                .unwrap_or(false), // Only a self-registered client pins one (RFC 7591 §2).
+            token_endpoint_auth_method: None,
         };
         let mut new = NewClient {
             client_type: match self.client_type {
@@ -324,6 +325,9 @@ struct ClientView {
     backchannel_logout_session_required: bool,
     frontchannel_logout_uri: Option<String>,
     frontchannel_logout_session_required: bool,
+    /// The one way the client may present its secret (absent: either).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_endpoint_auth_method: Option<&'static str>,
     created_at: String,
     updated_at: String,
     /// Whether the client registered itself (RFC 7591) and is not operator-managed.
@@ -374,6 +378,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         backchannel_logout_session_required: o.backchannel_logout_session_required,
         frontchannel_logout_uri: o.frontchannel_logout_uri.clone(),
         frontchannel_logout_session_required: o.frontchannel_logout_session_required,
+        token_endpoint_auth_method: o.token_endpoint_auth_method.map(|m| m.as_str()),
         created_at: timestamp(c.created_at),
         updated_at: timestamp(c.updated_at),
         self_registered: c.self_registered.is_some(),
@@ -453,6 +458,15 @@ fn describe(v: &ClientView) -> String {
                 &v.frontchannel_logout_uri,
                 v.frontchannel_logout_session_required,
             ),
+        ),
+        (
+            "token_endpoint_auth_method",
+            match (v.client_type, v.token_endpoint_auth_method) {
+                ("public", _) => "none",
+                (_, Some(method)) => method,
+                (_, None) => "client_secret_basic or client_secret_post",
+            }
+            .to_owned(),
         ),
         ("created_at", v.created_at.clone()),
         ("updated_at", v.updated_at.clone()),

@@ -106,6 +106,28 @@ impl FromStr for GroupClaim {
     }
 }
 
+/// The one way a confidential client that registered a `token_endpoint_auth_method`
+/// (RFC 7591 §2) must authenticate at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretMethod {
+    /// HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1).
+    #[serde(rename = "client_secret_basic")]
+    Basic,
+    /// In the request body (`client_secret_post`, RFC 6749 §2.3.1).
+    #[serde(rename = "client_secret_post")]
+    Post,
+}
+
+impl SecretMethod {
+    /// The method's registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretMethod::Basic => "client_secret_basic",
+            SecretMethod::Post => "client_secret_post",
+        }
+    }
+}
+
 /// A client's options. Lifetimes are seconds and override the provider's settings for
 /// this client only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +169,9 @@ pub struct ClientOptions {
     /// That page needs the `iss` and `sid` query parameters
     /// (`frontchannel_logout_session_required`).
     pub frontchannel_logout_session_required: bool,
+    /// When set, the only way this confidential client may present its secret (a
+    /// self-registered client's `token_endpoint_auth_method`); unset: either way.
+    pub token_endpoint_auth_method: Option<SecretMethod>,
 }
 
 impl ClientOptions {

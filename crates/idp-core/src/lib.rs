@@ -26,7 +26,7 @@ mod user;
 pub use client::{
     check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri, SelfRegistration,
 };
-pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg};
+pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{error_chain, CoreError};
 pub use grant::{

@@ -205,9 +205,7 @@ impl ProtocolError {
         match self {
             ProtocolError::Rejected { code, .. }
             | ProtocolError::RefusedByHook { code, .. }
-            | ProtocolError::InvalidMetadata { code, .. } => {
-                *code
-            }
+            | ProtocolError::InvalidMetadata { code, .. } => *code,
             ProtocolError::Refused(_) => ErrorCode::InvalidRequest,
             ProtocolError::Throttled { .. } | ProtocolError::Busy { .. } => {
                 ErrorCode::TemporarilyUnavailable

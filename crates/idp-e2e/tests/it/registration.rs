@@ -8,7 +8,7 @@ use idp_protocol::manage;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, PkceCodeChallenge,
-    RedirectUrl, TokenResponse,
+    RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::{json, Value};
 
@@ -192,7 +192,10 @@ async fn a_confidential_web_client_registers_and_runs_the_code_flow() {
 
     let client = oidc_client(&server, id, Some(secret), WEB_REDIRECT).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _, nonce) = auth(&client).set_pkce_challenge(challenge).url();
+    let (url, _, nonce) = auth(&client)
+        .add_scope(Scope::new("offline_access".into()))
+        .set_pkce_challenge(challenge)
+        .url();
     let callback = drive(&Browser::new(), url.as_str(), WEB_REDIRECT, "alice").await;
     let code = query_param(&callback, "code").unwrap();
     let tokens = client
@@ -210,6 +213,35 @@ async fn a_confidential_web_client_registers_and_runs_the_code_flow() {
     assert_eq!(claims.subject().as_str(), user.id.as_str());
     let (status, info) = server.userinfo(tokens.access_token().secret()).await;
     assert_eq!(status, 200, "{info}");
+
+    // RFC 7591 §2: the client registered client_secret_basic, so the same secret in
+    // the body is refused; in the Basic header it works.
+    let refresh = tokens.refresh_token().unwrap().secret().clone();
+    let in_body = api_http()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_body.status(), 401);
+    let body: Value = in_body.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
+    let in_header = api_http()
+        .post(server.url("/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_header.status(), 200);
 }
 
 async fn a_native_public_client_uses_any_loopback_port() {

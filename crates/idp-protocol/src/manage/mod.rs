@@ -12,8 +12,8 @@ mod users;
 pub(crate) use clients::build_client;
 pub use clients::{
     client_secret_is, create_client, make_client_permanent, preview_client, remove_client,
-    rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient,
-    NewClient, UpdatedClient,
+    rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient,
+    UpdatedClient,
 };
 pub use groups::{add_group_member, create_group, remove_group_member};
 pub use registration_tokens::{

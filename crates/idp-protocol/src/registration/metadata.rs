@@ -2,7 +2,7 @@
 //! Client Registration 1.0 §2): parsing, the rules a self-registered client must meet on
 //! top of those of every client (`manage::check_client`), and the response.
 
-use idp_core::{ClientOptions, ClientType, CoreError, IdTokenAlg, RedirectUri};
+use idp_core::{ClientOptions, ClientType, CoreError, IdTokenAlg, RedirectUri, SecretMethod};
 use serde_json::{Map, Value};
 
 use crate::{ErrorCode, ProtocolError};
@@ -73,6 +73,12 @@ impl Metadata {
             backchannel_logout_session_required: self.backchannel_logout_session_required,
             frontchannel_logout_uri: self.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: self.frontchannel_logout_session_required,
+            // RFC 7591 §2: the registered method is the one the token endpoint accepts.
+            token_endpoint_auth_method: match self.token_endpoint_auth_method {
+                "client_secret_basic" => Some(SecretMethod::Basic),
+                "client_secret_post" => Some(SecretMethod::Post),
+                _ => None,
+            },
             ..ClientOptions::default()
         }
     }

@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use idp_core::{Client, ClientId, ClientType};
+use idp_core::{Client, ClientId, ClientType, SecretMethod};
 use idp_crypto::constant_time_eq;
 
 use crate::provider::digest_of;
@@ -102,6 +102,22 @@ impl Provider {
             .ok_or_else(|| invalid_client(used_basic, "client authentication failed"))?;
         match (client.client_type, &client.secret_digest, secret) {
             (ClientType::Confidential, Some(stored), Some(secret)) => {
+                // RFC 7591 §2: a client that registered a method uses that one.
+                let method = if used_basic {
+                    SecretMethod::Basic
+                } else {
+                    SecretMethod::Post
+                };
+                if client
+                    .options
+                    .token_endpoint_auth_method
+                    .is_some_and(|registered| registered != method)
+                {
+                    return Err(invalid_client(
+                        used_basic,
+                        "this client authenticates with its registered token_endpoint_auth_method",
+                    ));
+                }
                 // RFC 6749 §10.10: guesses are limited per client; while one waits, no
                 // secret is even compared.
                 let key = client_key(client.id.as_str());
