@@ -469,6 +469,15 @@ async fn every_validation_rule_is_refused_with_its_code() {
             with(json!({"token_endpoint_auth_method": "private_key_jwt"})),
             "invalid_client_metadata",
         ),
+        // The provider POSTs to back-channel logout URIs: not into its own network.
+        (
+            with(json!({"backchannel_logout_uri": "https://169.254.169.254/latest"})),
+            "invalid_client_metadata",
+        ),
+        (
+            with(json!({"backchannel_logout_uri": "http://rp.example/bc"})),
+            "invalid_client_metadata",
+        ),
         (
             with(json!({"grant_types": ["refresh_token"]})),
             "invalid_client_metadata",

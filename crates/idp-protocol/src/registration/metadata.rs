@@ -188,6 +188,65 @@ fn is_local(host: Option<&url::Host<&str>>) -> bool {
     }
 }
 
+/// Whether an IP address is one the provider must not be made to call on a
+/// self-registered client's behalf: loopback, private (RFC 1918, RFC 4193), link-local,
+/// shared (RFC 6598), unspecified, multicast or broadcast.
+fn is_internal_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+                || a == 0
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal_ip(std::net::IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+            }
+        },
+    }
+}
+
+/// The rules for a URI the provider itself calls or frames for a self-registered client
+/// (`backchannel_logout_uri`, `frontchannel_logout_uri`): `https` (OIDC Back-Channel
+/// Logout 1.0 §2.2 and Front-Channel Logout 1.0 §2 say it SHOULD be), no fragment, and
+/// never a local name or an internal address literal: anyone may register, so the
+/// provider's back-channel POSTs must not reach its own network (server-side request
+/// forgery). Clients the operator creates may use any http(s) URI.
+fn check_logout_uri(field: &str, uri: &str) -> Result<(), ProtocolError> {
+    let url = url::Url::parse(uri)
+        .map_err(|_| metadata_error(format!("{field}: {uri:?} is not an absolute URL")))?;
+    if url.scheme() != "https" {
+        return Err(metadata_error(format!("{field}: {uri:?} must use https")));
+    }
+    if uri.contains('#') {
+        return Err(metadata_error(format!(
+            "{field}: {uri:?} must not contain a fragment"
+        )));
+    }
+    let internal = match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_internal_ip(ip.into()),
+        Some(url::Host::Ipv6(ip)) => is_internal_ip(ip.into()),
+        host => is_local(host.as_ref()),
+    };
+    if internal {
+        return Err(metadata_error(format!(
+            "{field}: {uri:?} names a local or internal address"
+        )));
+    }
+    Ok(())
+}
+
 /// The rules for a redirect URI registered by a client itself.
 ///
 /// - absolute, no fragment, no user information (RFC 6749 §3.1.2, RFC 7591 §2);
@@ -351,6 +410,13 @@ pub(crate) fn parse(body: &[u8]) -> Result<Metadata, ProtocolError> {
         }
         Ok(v)
     };
+    let logout_uri = |field: &str| -> Result<Option<String>, ProtocolError> {
+        let v = bounded(field)?;
+        if let Some(uri) = &v {
+            check_logout_uri(field, uri)?;
+        }
+        Ok(v)
+    };
     Ok(Metadata {
         application_type,
         token_endpoint_auth_method,
@@ -360,9 +426,9 @@ pub(crate) fn parse(body: &[u8]) -> Result<Metadata, ProtocolError> {
         scopes,
         id_token_alg,
         post_logout_redirect_uris,
-        backchannel_logout_uri: bounded("backchannel_logout_uri")?,
+        backchannel_logout_uri: logout_uri("backchannel_logout_uri")?,
         backchannel_logout_session_required: boolean(&m, "backchannel_logout_session_required")?,
-        frontchannel_logout_uri: bounded("frontchannel_logout_uri")?,
+        frontchannel_logout_uri: logout_uri("frontchannel_logout_uri")?,
         frontchannel_logout_session_required: boolean(&m, "frontchannel_logout_session_required")?,
         client_id: string(&m, "client_id")?,
         client_secret: string(&m, "client_secret")?,
@@ -447,6 +513,29 @@ mod tests {
         check(
             r#"{"redirect_uris":["https://rp.example/cb"],"software_statement":"eyJ.x.y"}"#,
             Err(ErrorCode::InvalidSoftwareStatement),
+        );
+        let logout = |uri: &str| {
+            format!(
+                r#"{{"redirect_uris":["https://rp.example/cb"],"backchannel_logout_uri":"{uri}","frontchannel_logout_uri":"https://rp.example/fc"}}"#
+            )
+        };
+        check(&logout("https://rp.example/bc"), Ok(()));
+        check(&logout("https://203.0.113.9/bc"), Ok(()));
+        check(&logout("http://rp.example/bc"), Err(Meta));
+        check(&logout("https://rp.example/bc#x"), Err(Meta));
+        check(&logout("https://localhost/bc"), Err(Meta));
+        check(&logout("https://127.0.0.1/bc"), Err(Meta));
+        check(&logout("https://10.1.2.3/bc"), Err(Meta));
+        check(&logout("https://192.168.0.1/bc"), Err(Meta));
+        check(&logout("https://169.254.169.254/latest"), Err(Meta));
+        check(&logout("https://100.64.0.1/bc"), Err(Meta));
+        check(&logout("https://[::1]/bc"), Err(Meta));
+        check(&logout("https://[fd00::1]/bc"), Err(Meta));
+        check(&logout("https://[fe80::1]/bc"), Err(Meta));
+        check(&logout("https://[::ffff:10.0.0.1]/bc"), Err(Meta));
+        check(
+            r#"{"redirect_uris":["https://rp.example/cb"],"frontchannel_logout_uri":"javascript:alert(1)"}"#,
+            Err(Meta),
         );
         check("not json", Err(Meta));
         check("[1,2]", Err(Meta));
