@@ -38,6 +38,17 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
+    /// The algorithm a registered `alg` name stands for, if it is one of these three
+    /// (case-sensitive, RFC 7515 §4.1.1).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "RS256" => Some(KeyAlgorithm::Rs256),
+            "ES256" => Some(KeyAlgorithm::Es256),
+            "EdDSA" => Some(KeyAlgorithm::EdDsa),
+            _ => None,
+        }
+    }
+
     /// The registered `alg` name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +91,42 @@ pub enum PublicJwk<'a> {
 }
 
 impl PublicJwk<'_> {
+    /// Whether `signature` is this public key's signature of `message`, with the one
+    /// algorithm the key type has (RS256 for RSA keys of 2048 to 8192 bits, ES256 for
+    /// P-256, EdDSA for Ed25519). A key whose parameters are malformed verifies nothing.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match *self {
+            PublicJwk::Rsa { n, e } => ring::signature::RsaPublicKeyComponents { n, e }
+                .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
+                .is_ok(),
+            PublicJwk::P256 { x, y } => {
+                if x.len() != P256_COORDINATE_LEN || y.len() != P256_COORDINATE_LEN {
+                    return false;
+                }
+                // SEC 1 §2.3.3: the uncompressed point, 0x04 ‖ x ‖ y.
+                let mut point = [0u8; 1 + 2 * P256_COORDINATE_LEN];
+                point[0] = 4;
+                point[1..=P256_COORDINATE_LEN].copy_from_slice(x);
+                point[1 + P256_COORDINATE_LEN..].copy_from_slice(y);
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                    .verify(message, signature)
+                    .is_ok()
+            }
+            PublicJwk::Ed25519 { x } => UnparsedPublicKey::new(&ED25519, x)
+                .verify(message, signature)
+                .is_ok(),
+        }
+    }
+
+    /// The algorithm this kind of key signs with.
+    pub fn alg(&self) -> KeyAlgorithm {
+        match self {
+            PublicJwk::Rsa { .. } => KeyAlgorithm::Rs256,
+            PublicJwk::P256 { .. } => KeyAlgorithm::Es256,
+            PublicJwk::Ed25519 { .. } => KeyAlgorithm::EdDsa,
+        }
+    }
+
     /// RFC 7638 §3.2: the base64url SHA-256 of the required members in lexicographic
     /// order without white space — `{"e","kty","n"}` for RSA, `{"crv","kty","x","y"}`
     /// for EC, `{"crv","kty","x"}` for OKP (RFC 8037 §2).
@@ -229,11 +276,7 @@ impl JwsSigningKey {
 
     /// The algorithm the key signs with.
     pub fn alg(&self) -> KeyAlgorithm {
-        match self.pair {
-            Pair::Rsa { .. } => KeyAlgorithm::Rs256,
-            Pair::P256 { .. } => KeyAlgorithm::Es256,
-            Pair::Ed25519 { .. } => KeyAlgorithm::EdDsa,
-        }
+        self.public_jwk().alg()
     }
 
     /// The public parameters, as the JWK publishes them.
@@ -276,20 +319,7 @@ impl JwsSigningKey {
 
     /// Whether `signature` is this key's signature of `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.pair {
-            Pair::Rsa { public, .. } => ring::signature::RsaPublicKeyComponents {
-                n: &public.n,
-                e: &public.e,
-            }
-            .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
-            .is_ok(),
-            Pair::P256 { public, .. } => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public)
-                .verify(message, signature)
-                .is_ok(),
-            Pair::Ed25519 { public, .. } => UnparsedPublicKey::new(&ED25519, public)
-                .verify(message, signature)
-                .is_ok(),
-        }
+        self.public_jwk().verify(message, signature)
     }
 }
 

@@ -19,6 +19,7 @@ mod logout;
 mod negative;
 mod operations;
 mod registration;
+mod resource;
 mod signing;
 mod support;
 mod webfinger;

@@ -117,7 +117,7 @@ async fn jwks(server: &TestServer) -> serde_json::Value {
         .unwrap()
 }
 
-async fn jwks_kids(server: &TestServer) -> Vec<String> {
+pub(crate) async fn jwks_kids(server: &TestServer) -> Vec<String> {
     jwks(server).await["keys"]
         .as_array()
         .unwrap()
@@ -127,7 +127,7 @@ async fn jwks_kids(server: &TestServer) -> Vec<String> {
 }
 
 /// Waits (up to `limit`) until `check` holds, re-evaluating it every 100 ms.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -140,7 +140,7 @@ where
 }
 
 /// The kid of the active key of `alg` per `idp-admin key list`.
-fn active_kid(server: &TestServer, alg: &str) -> String {
+pub(crate) fn active_kid(server: &TestServer, alg: &str) -> String {
     let keys = server.admin(&["key", "list", "--json"]).json();
     let active: Vec<&serde_json::Value> = keys
         .as_array()
