@@ -94,7 +94,9 @@ pub(crate) struct ClientFlags {
     /// none, so such requests are refused with invalid_scope). Must be allowed scopes.
     #[arg(long = "default-scope", value_name = "S")]
     default_scopes: Vec<String>,
-    /// Allowed grant type; repeatable (default: authorization_code, refresh_token).
+    /// Allowed grant type: authorization_code, refresh_token, client_credentials
+    /// (confidential clients only); repeatable (default: authorization_code,
+    /// refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,
     /// Issue refresh tokens even when offline_access is not requested
@@ -114,6 +116,10 @@ pub(crate) struct ClientFlags {
     /// Issue RFC 9068 JWT access tokens instead of opaque ones.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     jwt_access_token: Option<bool>,
+    /// A resource server (an API): may introspect any token (RFC 7662); other clients
+    /// only their own.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    resource_server: Option<bool>,
     /// Resource identifier (RFC 8707) the client's access tokens are for; the first is
     /// the `aud` of its JWT access tokens (default: the issuer); repeatable.
     #[arg(long = "resource", value_name = "URI")]
@@ -209,6 +215,7 @@ impl ClientFlags {
                 .map(|a| a.parse::<IdTokenAlg>())
                 .transpose()?,
             jwt_access_token: self.jwt_access_token,
+            resource_server: self.resource_server,
             resources: list(self.resources),
             access_token_lifetime: lifetime(
                 SettingKey::AccessTokenLifetime,
@@ -246,6 +253,7 @@ impl CreateArgs {
             implicit: u.implicit.unwrap_or(defaults.implicit),
             id_token_alg: u.id_token_alg.unwrap_or(defaults.id_token_alg),
             jwt_access_token: u.jwt_access_token.unwrap_or(defaults.jwt_access_token),
+            resource_server: u.resource_server.unwrap_or(defaults.resource_server),
             resources: nonempty(u.resources),
             access_token_lifetime: u.access_token_lifetime.flatten(),
             refresh_token_lifetime: u.refresh_token_lifetime.flatten(),
@@ -313,6 +321,7 @@ struct ClientView {
     implicit: bool,
     id_token_alg: &'static str,
     jwt_access_token: bool,
+    resource_server: bool,
     resources: Vec<String>,
     access_token_lifetime: Option<u64>,
     refresh_token_lifetime: Option<u64>,
@@ -362,6 +371,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         implicit: o.implicit,
         id_token_alg: o.id_token_alg.as_str(),
         jwt_access_token: o.jwt_access_token,
+        resource_server: o.resource_server,
         resources: o.resources.clone(),
         access_token_lifetime: o.access_token_lifetime,
         refresh_token_lifetime: o.refresh_token_lifetime,
@@ -413,6 +423,7 @@ fn describe(v: &ClientView) -> String {
         v.token_response_user_id.then_some("token-response-user-id"),
         v.implicit.then_some("implicit"),
         v.jwt_access_token.then_some("jwt-access-token"),
+        v.resource_server.then_some("resource-server"),
         v.claims_in_id_token.then_some("claims-in-id-token"),
     ]
     .into_iter()

@@ -148,17 +148,28 @@ pub enum GrantType {
     AuthorizationCode,
     /// `refresh_token` (RFC 6749 §6).
     RefreshToken,
+    /// `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
+    ClientCredentials,
 }
 
 impl GrantType {
     /// Every grant type the provider supports.
-    pub const SUPPORTED: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+    pub const SUPPORTED: [GrantType; 3] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+
+    /// What a client may use when it names no grant type: the code flow and refreshing.
+    /// `client_credentials` must be asked for, and only confidential clients may.
+    pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
 
     /// The registered name of the grant type.
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
         }
     }
 }
@@ -172,7 +183,9 @@ impl FromStr for GrantType {
             .ok_or_else(|| {
                 CoreError::invalid(
                     "grant type",
-                    format!("{s:?} (supported: authorization_code, refresh_token)"),
+                    format!(
+                        "{s:?} (supported: authorization_code, refresh_token, client_credentials)"
+                    ),
                 )
             })
     }
@@ -329,7 +342,7 @@ mod tests {
             client_type: ClientType::Public,
             secret_digest: None,
             redirect_uris: uris.iter().map(|u| RedirectUri::from_trusted(*u)).collect(),
-            grant_types: GrantType::SUPPORTED.to_vec(),
+            grant_types: GrantType::DEFAULT.to_vec(),
             scopes: ScopeSet::parse("openid").unwrap(),
             default_scopes: ScopeSet::parse("").unwrap(),
             first_party: false,

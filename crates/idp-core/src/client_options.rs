@@ -172,6 +172,9 @@ pub struct ClientOptions {
     /// When set, the only way this confidential client may present its secret (a
     /// self-registered client's `token_endpoint_auth_method`); unset: either way.
     pub token_endpoint_auth_method: Option<SecretMethod>,
+    /// A resource server (an API): it may introspect any token of this provider
+    /// (RFC 7662 §2.1); other clients learn only about their own tokens.
+    pub resource_server: bool,
 }
 
 impl ClientOptions {

@@ -182,6 +182,10 @@ pub trait TokenRepo {
     /// Revokes the grant, and so every code and token that references it, including
     /// ones stored after this call by a redemption already under way.
     fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()>;
+
+    /// Revokes one access token (RFC 7009 §2.1), leaving its grant and the grant's other
+    /// tokens alone. `false` if no such token exists.
+    fn revoke_access_token(&self, digest: &SecretDigest) -> Result<bool>;
     /// Stores a new grant with tokens issued for it directly — no code, nothing redeemed
     /// (tokens that trusted code of the embedding application asks for) — in one
     /// transaction: all or nothing.

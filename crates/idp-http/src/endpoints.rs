@@ -284,11 +284,7 @@ pub(crate) async fn token(
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
     let params = form_params(&req, &body, Surface::Api)?;
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let authorization = authorization_header(&req);
     let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
     let response = blocking(&state, Surface::Api, move |p| {
         p.token(&params, authorization.as_deref())
@@ -296,6 +292,46 @@ pub(crate) async fn token(
     .await?;
     state.metrics.token_issued(&grant_type);
     Ok(json_no_store(&response))
+}
+
+/// The `Authorization` header, for client authentication (RFC 6749 §2.3.1).
+fn authorization_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `POST /introspect` (RFC 7662 §2): the token's state as JSON, never cached.
+pub(crate) async fn introspect(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let params = form_params(&req, &body, Surface::Api)?;
+    let authorization = authorization_header(&req);
+    let response = blocking(&state, Surface::Api, move |p| {
+        p.introspect(&params, authorization.as_deref())
+    })
+    .await?;
+    Ok(json_no_store(&response))
+}
+
+/// `POST /revoke` (RFC 7009 §2): `200` with an empty body, also for unknown tokens.
+pub(crate) async fn revoke(
+    state: web::Data<HttpState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let params = form_params(&req, &body, Surface::Api)?;
+    let authorization = authorization_header(&req);
+    blocking(&state, Surface::Api, move |p| {
+        p.revoke(&params, authorization.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 /// The bearer token of an `Authorization` header (RFC 6750 §2.1).

@@ -212,6 +212,10 @@ fn routes(cfg: &mut web::ServiceConfig, state: &HttpState) {
                 .post(endpoints::logout_post),
         )
         .service(for_clients(state, paths::TOKEN, &[Method::POST]).post(endpoints::token))
+        // RFC 7009: browser apps revoke their tokens when the user signs out.
+        .service(for_clients(state, paths::REVOKE, &[Method::POST]).post(endpoints::revoke))
+        // RFC 7662: called by resource servers, server to server; no CORS.
+        .service(counted(paths::INTROSPECT).post(endpoints::introspect))
         // RFC 7591/7592: called by native apps, and by browser apps (MCP clients) from
         // any origin — they have no registered redirect URI yet — with no cookies, so
         // the public CORS policy fits.

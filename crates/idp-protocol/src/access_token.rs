@@ -70,7 +70,7 @@ pub(crate) fn looks_like_jwt(token: &str) -> bool {
 impl Provider {
     /// The audience of a client's JWT access tokens: its first resource, else the issuer
     /// (RFC 9068 §3).
-    fn access_token_audience(&self, client: &Client) -> String {
+    pub(crate) fn access_token_audience(&self, client: &Client) -> String {
         client
             .options
             .resources

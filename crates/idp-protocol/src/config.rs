@@ -134,4 +134,8 @@ pub mod paths {
     /// Client registration endpoint (RFC 7591 §3); a client's configuration endpoint
     /// (RFC 7592 §2) is this path followed by `/` and the client id.
     pub const REGISTER: &str = "/register";
+    /// Token introspection (RFC 7662 §2).
+    pub const INTROSPECT: &str = "/introspect";
+    /// Token revocation (RFC 7009 §2).
+    pub const REVOKE: &str = "/revoke";
 }

@@ -33,6 +33,15 @@ pub struct ExtraMetadata {
     /// `signed_metadata` or software-statement members are published).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     registration_endpoint: Option<String>,
+    /// RFC 8414 §2 / RFC 7662 §4: where resource servers and clients introspect tokens.
+    introspection_endpoint: String,
+    /// How callers of the introspection endpoint authenticate (RFC 8414 §2).
+    introspection_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8414 §2 / RFC 7009: where clients revoke tokens.
+    revocation_endpoint: String,
+    /// How callers of the revocation endpoint authenticate (`none`: public clients
+    /// with `client_id` alone, RFC 7009 §2.1).
+    revocation_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -140,6 +149,7 @@ impl Provider {
             .map(|g| match g {
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
+                GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
             })
             // OIDC Discovery §3: `implicit` covers the implicit and hybrid flows, for
             // clients registered with the implicit option.
@@ -191,6 +201,21 @@ impl Provider {
                     .to_vec(),
                 end_session_endpoint: c.endpoint(paths::LOGOUT),
                 registration_endpoint: registration.then(|| c.endpoint(paths::REGISTER)),
+                introspection_endpoint: c.endpoint(paths::INTROSPECT),
+                introspection_endpoint_auth_methods_supported: [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ]
+                .map(String::from)
+                .to_vec(),
+                revocation_endpoint: c.endpoint(paths::REVOKE),
+                revocation_endpoint_auth_methods_supported: [
+                    "client_secret_basic",
+                    "client_secret_post",
+                    "none",
+                ]
+                .map(String::from)
+                .to_vec(),
             },
         )
         .set_token_endpoint(Some(

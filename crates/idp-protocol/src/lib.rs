@@ -26,6 +26,7 @@ mod error;
 mod hooks;
 mod id_token;
 mod id_token_hint;
+mod introspection;
 mod jws;
 mod keys;
 mod logout;
@@ -53,6 +54,7 @@ pub use hooks::{
 };
 pub use id_token_hint::VerifiedIdToken;
 pub use idp_crypto::KeyEncryptionKey;
+pub use introspection::Introspection;
 pub use keys::{
     check_signing_keys, ensure_signing_key, import_signing_key, key_statuses, retire_signing_key,
     rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,

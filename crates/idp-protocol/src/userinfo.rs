@@ -125,14 +125,19 @@ impl Provider {
         groups: Option<(Vec<idp_core::GroupRef>, GroupClaim)>,
     ) -> Result<UserInfo, ProtocolError> {
         let Granted { record, user, .. } = found;
+        // A client acting for itself (client_credentials) has no user to describe.
+        let user = user.ok_or_else(|| {
+            ProtocolError::bearer(
+                ErrorCode::InvalidToken,
+                "the access token has no end-user (UserInfo describes a person)",
+            )
+        })?;
         if !record.scope.contains(Scope::OPENID) {
             return Err(ProtocolError::bearer(
                 ErrorCode::InsufficientScope,
                 "the access token was not granted the openid scope",
             ));
         }
-        // A client acting for itself has no user to describe.
-        let user = user.ok_or_else(invalid_token)?;
         let (groups, naming) = groups.unwrap_or((Vec::new(), GroupClaim::Names));
         let (standard, extra) = released_claims(&user, &record.scope, &groups, naming);
         Ok(UserInfo::new(standard, extra))

@@ -12,7 +12,7 @@
 //! Invariants, stated as absences: this crate needs neither the provider's store nor
 //! actix for its core; it holds no token state (a JWT is valid until its `exp` unless
 //! its key leaves the JWKS — tokens that must be revocable sooner belong to remote
-//! introspection, which is not here yet); it never accepts `alg` `none` or an HMAC
+//! the provider's introspection endpoint, which this crate has no client for yet); it never accepts `alg` `none` or an HMAC
 //! algorithm, and never fetches keys from a URL a token names.
 
 mod challenge;

@@ -541,7 +541,12 @@ async fn discovery_lists_exactly_the_supported_response_types_modes_and_grants()
         );
         assert_eq!(
             meta["grant_types_supported"],
-            json!(["authorization_code", "refresh_token", "implicit"])
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "implicit"
+            ])
         );
     }
 }

@@ -16,6 +16,7 @@ mod import;
 mod jwt_access_token;
 mod limits;
 mod logout;
+mod machine_tokens;
 mod negative;
 mod operations;
 mod registration;

@@ -98,6 +98,8 @@ pub struct ClientUpdate {
     pub id_token_alg: Option<IdTokenAlg>,
     /// RFC 9068 JWT access tokens.
     pub jwt_access_token: Option<bool>,
+    /// May introspect any token (a resource server, RFC 7662 §2.1).
+    pub resource_server: Option<bool>,
     /// Resource identifiers.
     pub resources: Option<Vec<String>>,
     /// Access token lifetime, seconds.
@@ -144,7 +146,7 @@ fn parse_redirect_uris(uris: &[String]) -> Result<Vec<RedirectUri>, ProtocolErro
 
 fn parse_grant_types(names: &[String]) -> Result<Vec<GrantType>, ProtocolError> {
     if names.iter().all(String::is_empty) {
-        return Ok(GrantType::SUPPORTED.to_vec());
+        return Ok(GrantType::DEFAULT.to_vec());
     }
     let mut g = Vec::new();
     for t in names.iter().filter(|t| !t.is_empty()) {
@@ -230,6 +232,13 @@ fn check_client(
     }
     if c.scopes.is_empty() {
         return Err(invalid("scope", "at least one is required"));
+    }
+    // RFC 6749 §4.4: only a client that can authenticate may act for itself.
+    if c.allows_grant(GrantType::ClientCredentials) && c.client_type == ClientType::Public {
+        return Err(invalid(
+            "grant type",
+            "client_credentials is for confidential clients only (a public client cannot authenticate)",
+        ));
     }
     let defined = store.scope_definitions().map_err(refused)?;
     if let Some(unknown) = c.scopes.iter().find(|s| {
@@ -477,6 +486,7 @@ pub fn update_client(
     let o = &mut c.options;
     set(&mut o.implicit, update.implicit);
     set(&mut o.jwt_access_token, update.jwt_access_token);
+    set(&mut o.resource_server, update.resource_server);
     set(&mut o.claims_in_id_token, update.claims_in_id_token);
     if let Some(alg) = update.id_token_alg {
         o.id_token_alg = alg;

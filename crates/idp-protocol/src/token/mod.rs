@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod client_auth;
+mod client_credentials;
 mod refresh_token;
 mod trusted;
 
@@ -99,6 +100,7 @@ impl Provider {
         match grant {
             GrantType::AuthorizationCode => self.exchange_code(&client, params),
             GrantType::RefreshToken => self.refresh(&client, params),
+            GrantType::ClientCredentials => self.client_credentials(&client, params),
         }
     }
 

@@ -223,4 +223,15 @@ impl TokenRepo for DieselStore {
             })
         })
     }
+
+    fn revoke_access_token(&self, digest: &SecretDigest) -> Result<bool> {
+        run(|| {
+            with_conn!(self, conn => {
+                let n = diesel::update(access_tokens::table.find(digest.as_hex()))
+                    .set(access_tokens::revoked.eq(true))
+                    .execute(conn)?;
+                Ok::<_, StoreError>(n > 0)
+            })
+        })
+    }
 }

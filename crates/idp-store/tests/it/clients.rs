@@ -50,6 +50,7 @@ pub fn client_with_options(id: &str) -> Client {
             frontchannel_logout_uri: Some("https://app.example/fcl".into()),
             frontchannel_logout_session_required: true,
             token_endpoint_auth_method: Some(idp_core::SecretMethod::Post),
+            resource_server: true,
         },
         secret_sealed: Some(vec![0, 1, 2, 255]),
         updated_at: t(8),

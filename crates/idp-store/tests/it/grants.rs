@@ -157,6 +157,32 @@ fn a_revoked_grant_refuses_redemption_and_shows_on_every_token() {
     );
 }
 
+fn revoking_one_access_token_leaves_its_grant_and_the_other_tokens() {
+    let (store, _db) = setup();
+    issued(&store, "g1");
+    issued(&store, "g2");
+    assert!(store.revoke_access_token(&d("a-g1")).unwrap());
+    assert!(!store.revoke_access_token(&d("unknown")).unwrap());
+    let a1 = store.access_token(&d("a-g1")).unwrap().unwrap();
+    assert!(a1.record.revoked);
+    assert!(a1.grant.revoked_at.is_none());
+    assert!(
+        !store
+            .access_token(&d("a-g2"))
+            .unwrap()
+            .unwrap()
+            .record
+            .revoked
+    );
+    // The refresh token of the same grant still rotates.
+    assert_eq!(
+        store
+            .redeem_refresh_token(&d("r-g1"), t(6), &tokens("a5", None, "g1"))
+            .unwrap(),
+        Redemption::Redeemed
+    );
+}
+
 fn refresh_tokens_rotate_once() {
     let (store, _db) = setup();
     issued(&store, "g1");
@@ -494,6 +520,7 @@ idp_testdb::on_both_backends!(
     a_failure_inside_the_redemption_leaves_the_code_redeemable,
     of_eight_concurrent_redemptions_of_one_code_exactly_one_wins,
     a_revoked_grant_refuses_redemption_and_shows_on_every_token,
+    revoking_one_access_token_leaves_its_grant_and_the_other_tokens,
     refresh_tokens_rotate_once,
     deleting_a_client_or_user_deletes_what_was_issued_to_them,
     purging_keeps_what_is_needed_and_drops_the_rest,
