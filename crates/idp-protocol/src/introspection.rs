@@ -70,7 +70,7 @@ fn subject_of(subject: &Subject) -> String {
 
 impl Provider {
     /// The `token` parameter, once (RFC 7662 §2.1, RFC 7009 §2.1).
-    fn presented_token<'p>(params: &'p Params) -> Result<&'p str, ProtocolError> {
+    fn presented_token(params: &Params) -> Result<&str, ProtocolError> {
         if params.has_duplicates() {
             return Err(ProtocolError::json(
                 ErrorCode::InvalidRequest,
