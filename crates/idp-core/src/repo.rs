@@ -362,6 +362,7 @@ pub trait Store:
     + ScopeRepo
     + SettingsRepo
     + RegistrationRepo
+    + crate::LogoutRepo
     + Send
     + Sync
 {
@@ -382,6 +383,7 @@ impl<T> Store for T where
         + ScopeRepo
         + SettingsRepo
         + RegistrationRepo
+        + crate::LogoutRepo
         + Send
         + Sync
 {

@@ -17,6 +17,7 @@
 
 mod access_token;
 mod authorize;
+mod backchannel_logout;
 mod claims;
 mod config;
 mod cors;
@@ -33,6 +34,7 @@ pub mod manage;
 mod params;
 mod provider;
 mod registration;
+mod session_end;
 mod settings;
 mod throttle;
 mod token;
@@ -58,7 +60,9 @@ pub use keys::{
     rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,
     SealedKeysCheck, KEY_RECHECK,
 };
+pub use backchannel_logout::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use logout::{Logout, LogoutForm, LogoutNext};
+pub use session_end::EndedSessionReport;
 pub use params::Params;
 pub use provider::Provider;
 pub use registration::RegistrationResponse;
