@@ -95,3 +95,97 @@ impl Provider {
         )))
     }
 }
+
+/// How often and how patiently a logout token is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogoutRetry {
+    /// Wait before the first retry; each further retry waits twice as long.
+    pub first_delay: std::time::Duration,
+    /// Attempts in all before the token is given up.
+    pub attempts: u32,
+}
+
+impl Default for LogoutRetry {
+    /// Five attempts, 30 s before the first retry (then 1, 2, 4 minutes).
+    fn default() -> Self {
+        LogoutRetry {
+            first_delay: std::time::Duration::from_secs(30),
+            attempts: 5,
+        }
+    }
+}
+
+/// A claimed delivery with its freshly signed logout token.
+#[derive(Debug)]
+pub struct DueLogout {
+    /// The delivery (its `attempts` counts the one now under way).
+    pub delivery: LogoutDelivery,
+    /// The logout token to POST (a secret of sorts: never log it).
+    pub token: String,
+}
+
+impl Provider {
+    /// Claims up to `limit` logout deliveries that are due, leased for `lease` (another
+    /// instance takes one over only after its lease ran out: an instance that died
+    /// mid-send delays it, never loses it), and signs their tokens. A delivery whose
+    /// client has gone is dropped.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] on storage or key failure.
+    pub fn claim_due_logouts(
+        &self,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<DueLogout>, ProtocolError> {
+        let now = self.now();
+        let lease = Duration::from_std(lease).unwrap_or(Duration::minutes(1));
+        let claimed = self
+            .store
+            .claim_logout_deliveries(now, now + lease, limit)?;
+        let mut due = Vec::with_capacity(claimed.len());
+        for delivery in claimed {
+            match self.logout_token(&delivery)? {
+                Some(token) => due.push(DueLogout { delivery, token }),
+                None => {
+                    self.store.delete_logout_delivery(&delivery.id)?;
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    /// Records the outcome of one attempt: delivered (forgotten), or failed — retried
+    /// after `retry`'s back-off, or given up (and forgotten, logged) after its last
+    /// attempt. Returns whether it will be retried.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Internal`] on storage failure.
+    pub fn record_logout_attempt(
+        &self,
+        delivery: &LogoutDelivery,
+        delivered: bool,
+        retry: LogoutRetry,
+    ) -> Result<bool, ProtocolError> {
+        if delivered {
+            self.store.delete_logout_delivery(&delivery.id)?;
+            tracing::info!(client_id = %delivery.client_id, "back-channel logout delivered");
+            return Ok(false);
+        }
+        if delivery.attempts >= retry.attempts {
+            self.store.delete_logout_delivery(&delivery.id)?;
+            tracing::warn!(
+                client_id = %delivery.client_id,
+                uri = %delivery.uri,
+                attempts = delivery.attempts,
+                "back-channel logout given up: the client never accepted the logout token"
+            );
+            return Ok(false);
+        }
+        let doublings = delivery.attempts.saturating_sub(1).min(20);
+        let first = Duration::from_std(retry.first_delay).unwrap_or(Duration::minutes(1));
+        let wait = first * (1i32 << doublings);
+        self.store
+            .retry_logout_delivery(&delivery.id, self.now() + wait)?;
+        Ok(true)
+    }
+}

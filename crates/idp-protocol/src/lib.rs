@@ -60,7 +60,7 @@ pub use keys::{
     rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,
     SealedKeysCheck, KEY_RECHECK,
 };
-pub use backchannel_logout::{BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
+pub use backchannel_logout::{DueLogout, LogoutRetry, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use logout::{Logout, LogoutForm, LogoutNext};
 pub use session_end::EndedSessionReport;
 pub use params::Params;
