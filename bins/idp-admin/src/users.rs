@@ -237,7 +237,11 @@ impl From<&idp_protocol::EndedSessionReport> for EndedView {
             sid: r.sid.clone(),
             clients: r.clients.iter().map(|c| c.id.as_str().to_owned()).collect(),
             revoked_grants: r.revoked_grants,
-            backchannel_logout: r.backchannel.iter().map(|c| c.as_str().to_owned()).collect(),
+            backchannel_logout: r
+                .backchannel
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
         }
     }
 }

@@ -367,7 +367,10 @@ impl Raw {
             ));
         }
         if !(1..=20).contains(&self.backchannel_logout_attempts) {
-            return Err(bad("backchannel_logout_attempts", "must be between 1 and 20"));
+            return Err(bad(
+                "backchannel_logout_attempts",
+                "must be between 1 and 20",
+            ));
         }
         if !(1..=60_000).contains(&self.backchannel_logout_timeout_ms) {
             return Err(bad(

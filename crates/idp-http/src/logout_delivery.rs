@@ -106,7 +106,11 @@ async fn send(client: &reqwest::Client, uri: &str, token: &str) -> bool {
     {
         Ok(response) if response.status().is_success() => true,
         Ok(response) => {
-            tracing::info!(uri, status = response.status().as_u16(), "back-channel logout refused");
+            tracing::info!(
+                uri,
+                status = response.status().as_u16(),
+                "back-channel logout refused"
+            );
             false
         }
         Err(e) => {

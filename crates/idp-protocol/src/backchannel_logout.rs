@@ -61,8 +61,8 @@ impl Provider {
         let Some(client) = self.client(&delivery.client_id)? else {
             return Ok(None);
         };
-        let alg = JwsAlgorithm::for_id_tokens(client.options.id_token_alg)
-            .unwrap_or(JwsAlgorithm::Rs256);
+        let alg =
+            JwsAlgorithm::for_id_tokens(client.options.id_token_alg).unwrap_or(JwsAlgorithm::Rs256);
         let key = self.active_signing_key(alg)?;
         let kid = key
             .public_jwk()

@@ -44,6 +44,7 @@ mod webfinger;
 pub use authorize::{
     ConsentForm, FormPost, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
 };
+pub use backchannel_logout::{DueLogout, LogoutRetry, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use claims::GroupClaims;
 pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};
@@ -60,12 +61,11 @@ pub use keys::{
     rewrap_signing_keys, rotate_signing_key, seal_plaintext_keys, KeyStatus, Rewrapped,
     SealedKeysCheck, KEY_RECHECK,
 };
-pub use backchannel_logout::{DueLogout, LogoutRetry, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use logout::{Logout, LogoutForm, LogoutNext};
-pub use session_end::EndedSessionReport;
 pub use params::Params;
 pub use provider::Provider;
 pub use registration::RegistrationResponse;
+pub use session_end::EndedSessionReport;
 pub use settings::{lifetimes_in_force, settings_in_force, SETTINGS_RECHECK};
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;

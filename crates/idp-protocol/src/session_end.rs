@@ -13,7 +13,9 @@
 //!   iframes (Front-Channel Logout 1.0 §2, §4).
 
 use chrono::{DateTime, Utc};
-use idp_core::{Client, ClientId, EndedSession, LogoutClaims, LogoutDelivery, Scope, Store, UserId};
+use idp_core::{
+    Client, ClientId, EndedSession, LogoutClaims, LogoutDelivery, Scope, Store, UserId,
+};
 
 use crate::ProtocolError;
 

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, Grant, GrantId,
-    GrantType, Granted, InitialAccessToken, KeySummary, LogoutDelivery, PendingAuthorization, RedirectUri,
-    RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration, SigningKey,
-    Subject, User, UserId,
+    GrantType, Granted, InitialAccessToken, KeySummary, LogoutDelivery, PendingAuthorization,
+    RedirectUri, RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration,
+    SigningKey, Subject, User, UserId,
 };
 
 use crate::schema::{

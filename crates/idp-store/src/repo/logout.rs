@@ -1,13 +1,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use idp_core::{
-    EndedSession, Grant, LogoutDelivery, LogoutRepo, Result, SecretDigest, UserId,
-};
+use idp_core::{EndedSession, Grant, LogoutDelivery, LogoutRepo, Result, SecretDigest, UserId};
 
 use super::run;
+use crate::pool::WriteTransaction;
 use crate::rows::{to_unix, GrantRow, LogoutDeliveryRow};
 use crate::schema::{browser_sessions, grants, logout_deliveries};
-use crate::pool::WriteTransaction;
 use crate::DieselStore;
 
 impl LogoutRepo for DieselStore {
