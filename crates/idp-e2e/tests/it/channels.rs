@@ -261,7 +261,16 @@ async fn rp_initiated_logout_posts_a_verifiable_logout_token_to_each_client_of_t
     let alice = server.create_user("alice");
     let receiver = Receiver::start();
     let a = backchannel_client(&server, &receiver.url("/ok-a"));
-    let b = backchannel_client(&server, &receiver.url("/ok-b"));
+    // A client whose ID tokens are HS256 gets an RS256 logout token, verifiable with
+    // the JWKS (checked below).
+    let b = {
+        let uri = receiver.url("/ok-b");
+        server.create_client(move |c| {
+            c.first_party = true;
+            c.options.id_token_alg = idp_core::IdTokenAlg::Hs256;
+            c.options.backchannel_logout_uri = Some(uri);
+        })
+    };
     // A client the user never used in this session hears nothing.
     let _c = backchannel_client(&server, &receiver.url("/ok-c"));
     let browser = Browser::new();
