@@ -63,6 +63,12 @@ pub(crate) enum UserCommand {
         /// Username.
         username: String,
     },
+    /// End every browser session of a user: clients that took part are told (back-channel
+    /// logout, sent by the running server) and grants without offline_access are revoked.
+    Logout {
+        /// Username.
+        username: String,
+    },
     /// Set a user's password; the password is read from stdin.
     SetPassword {
         /// Username.
@@ -213,6 +219,33 @@ fn describe(v: &UserView) -> String {
         .join("\n")
 }
 
+/// One ended session as `user logout --json` prints it.
+#[derive(Serialize)]
+struct EndedView {
+    sid: String,
+    /// The clients that took part in the session.
+    clients: Vec<String>,
+    /// Session-bound grants revoked (no offline_access).
+    revoked_grants: usize,
+    /// Clients a back-channel logout token was queued for.
+    backchannel_logout: Vec<String>,
+}
+
+impl From<&idp_protocol::EndedSessionReport> for EndedView {
+    fn from(r: &idp_protocol::EndedSessionReport) -> Self {
+        EndedView {
+            sid: r.sid.clone(),
+            clients: r.clients.iter().map(|c| c.id.as_str().to_owned()).collect(),
+            revoked_grants: r.revoked_grants,
+            backchannel_logout: r
+                .backchannel
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
 fn find(store: &DieselStore, username: &str) -> Result<User, Failure> {
     store
         .user_by_username(username)?
@@ -299,10 +332,23 @@ pub(crate) fn run(store: &DieselStore, command: UserCommand) -> Result<Report, F
             Ok(Report::new(v, text))
         }
         UserCommand::Remove { username } => {
-            manage::remove_user(store, &username)?;
+            let ended = manage::remove_user(store, &SystemClock, &username)?;
             Ok(Report::new(
-                serde_json::json!({ "removed": username }),
+                serde_json::json!({ "removed": username, "sessions_ended": ended.len() }),
                 format!("removed user {username}"),
+            ))
+        }
+        UserCommand::Logout { username } => {
+            let ended = manage::logout_user(store, &SystemClock, &username)?;
+            let sessions: Vec<EndedView> = ended.iter().map(EndedView::from).collect();
+            let notified: usize = sessions.iter().map(|s| s.backchannel_logout.len()).sum();
+            let text = format!(
+                "ended {} session(s) of {username}; {notified} back-channel logout(s) queued",
+                sessions.len()
+            );
+            Ok(Report::new(
+                serde_json::json!({ "username": username, "sessions": sessions }),
+                text,
             ))
         }
         UserCommand::SetPassword {
@@ -310,9 +356,13 @@ pub(crate) fn run(store: &DieselStore, command: UserCommand) -> Result<Report, F
             password_stdin: _,
         } => {
             let password = password_from_stdin()?;
-            manage::set_password(store, &username, &password)?;
+            let ended = manage::set_password(store, &SystemClock, &username, &password)?;
             Ok(Report::new(
-                serde_json::json!({ "username": username, "password_changed": true }),
+                serde_json::json!({
+                    "username": username,
+                    "password_changed": true,
+                    "sessions_ended": ended.len(),
+                }),
                 format!("changed the password of {username}"),
             ))
         }

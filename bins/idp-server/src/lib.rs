@@ -77,6 +77,19 @@ pub fn provider_config(
     config
 }
 
+/// How the back-channel logout sender works, as [`Settings`] say.
+pub fn logout_delivery_options(settings: &Settings) -> idp_http::LogoutDeliveryOptions {
+    let ms = std::time::Duration::from_millis;
+    idp_http::LogoutDeliveryOptions {
+        poll_interval: ms(settings.backchannel_logout_poll_ms),
+        timeout: ms(settings.backchannel_logout_timeout_ms),
+        retry: idp_protocol::LogoutRetry {
+            first_delay: ms(settings.backchannel_logout_retry_ms),
+            attempts: settings.backchannel_logout_attempts,
+        },
+    }
+}
+
 /// The storage options a [`Settings`] describes.
 pub fn store_options(settings: &Settings) -> StoreOptions {
     StoreOptions {
@@ -345,6 +358,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
         provider_config(settings, kek),
     ));
     start_housekeeping(Arc::clone(&provider));
+    idp_http::start_logout_delivery(Arc::clone(&provider), logout_delivery_options(settings))?;
     if let Some(addr) = settings.metrics_listen {
         start_metrics_listener(addr, Arc::clone(&metrics))?;
     }

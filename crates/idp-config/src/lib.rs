@@ -124,6 +124,16 @@ pub struct Settings {
     /// apps may call the token endpoint and UserInfo, besides the origins of the clients'
     /// registered redirect URIs.
     pub cors_allowed_origins: Vec<String>,
+    /// Back-channel logout (OIDC Back-Channel Logout 1.0): milliseconds between two
+    /// looks for logout tokens due to be sent.
+    pub backchannel_logout_poll_ms: u64,
+    /// Milliseconds before the first retry of a logout token a client did not accept;
+    /// each further retry waits twice as long.
+    pub backchannel_logout_retry_ms: u64,
+    /// Attempts per logout token before it is given up.
+    pub backchannel_logout_attempts: u32,
+    /// Milliseconds a client's back-channel logout endpoint has to answer.
+    pub backchannel_logout_timeout_ms: u64,
 }
 
 impl Settings {
@@ -152,6 +162,10 @@ impl Settings {
             key_encryption_key: None,
             webfinger_existing_users_only: false,
             cors_allowed_origins: Vec::new(),
+            backchannel_logout_poll_ms: raw.backchannel_logout_poll_ms,
+            backchannel_logout_retry_ms: raw.backchannel_logout_retry_ms,
+            backchannel_logout_attempts: raw.backchannel_logout_attempts,
+            backchannel_logout_timeout_ms: raw.backchannel_logout_timeout_ms,
         }
     }
 }
@@ -209,6 +223,10 @@ struct Raw {
     key_encryption_key: Option<String>,
     webfinger_existing_users_only: bool,
     cors_allowed_origins: List,
+    backchannel_logout_poll_ms: u64,
+    backchannel_logout_retry_ms: u64,
+    backchannel_logout_attempts: u32,
+    backchannel_logout_timeout_ms: u64,
 }
 
 impl Default for Raw {
@@ -233,6 +251,10 @@ impl Default for Raw {
             key_encryption_key: None,
             webfinger_existing_users_only: false,
             cors_allowed_origins: List::default(),
+            backchannel_logout_poll_ms: 1000,
+            backchannel_logout_retry_ms: 30_000,
+            backchannel_logout_attempts: 5,
+            backchannel_logout_timeout_ms: 5000,
         }
     }
 }
@@ -332,6 +354,30 @@ impl Raw {
         if !(1..=1024).contains(&self.blocking_threads) {
             return Err(bad("blocking_threads", "must be between 1 and 1024"));
         }
+        if !(10..=60_000).contains(&self.backchannel_logout_poll_ms) {
+            return Err(bad(
+                "backchannel_logout_poll_ms",
+                "must be between 10 and 60000 milliseconds",
+            ));
+        }
+        if !(1..=86_400_000).contains(&self.backchannel_logout_retry_ms) {
+            return Err(bad(
+                "backchannel_logout_retry_ms",
+                "must be between 1 and 86400000 milliseconds",
+            ));
+        }
+        if !(1..=20).contains(&self.backchannel_logout_attempts) {
+            return Err(bad(
+                "backchannel_logout_attempts",
+                "must be between 1 and 20",
+            ));
+        }
+        if !(1..=60_000).contains(&self.backchannel_logout_timeout_ms) {
+            return Err(bad(
+                "backchannel_logout_timeout_ms",
+                "must be between 1 and 60000 milliseconds",
+            ));
+        }
         let mut trusted_proxies = Vec::new();
         for item in self.trusted_proxies.items() {
             // A bare address means just that host.
@@ -393,6 +439,10 @@ impl Raw {
             key_encryption_key,
             webfinger_existing_users_only: self.webfinger_existing_users_only,
             cors_allowed_origins,
+            backchannel_logout_poll_ms: self.backchannel_logout_poll_ms,
+            backchannel_logout_retry_ms: self.backchannel_logout_retry_ms,
+            backchannel_logout_attempts: self.backchannel_logout_attempts,
+            backchannel_logout_timeout_ms: self.backchannel_logout_timeout_ms,
         })
     }
 }

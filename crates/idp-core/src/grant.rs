@@ -87,6 +87,11 @@ pub struct Grant {
     pub created_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The `sid` of the browser session it was issued in (None: issued outside a
+    /// session, by trusted code or for a client acting for itself). Ending that session
+    /// notifies the client and, unless the grant includes `offline_access`, revokes it
+    /// (OIDC Core §11, Back-Channel Logout 1.0 §2.7).
+    pub sid: Option<String>,
 }
 
 impl Grant {

@@ -14,6 +14,7 @@ mod clock;
 mod error;
 mod grant;
 mod key;
+mod logout;
 mod registration;
 mod repo;
 mod response;
@@ -34,6 +35,7 @@ pub use grant::{
     SecretDigest, Subject,
 };
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
+pub use logout::{EndedSession, LogoutClaims, LogoutDelivery, LogoutRepo};
 pub use registration::{InitialAccessToken, RegistrationRecord};
 pub use repo::{
     AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,

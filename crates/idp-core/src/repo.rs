@@ -366,6 +366,7 @@ pub trait Store:
     + ScopeRepo
     + SettingsRepo
     + RegistrationRepo
+    + crate::LogoutRepo
     + Send
     + Sync
 {
@@ -386,6 +387,7 @@ impl<T> Store for T where
         + ScopeRepo
         + SettingsRepo
         + RegistrationRepo
+        + crate::LogoutRepo
         + Send
         + Sync
 {

@@ -418,8 +418,10 @@ async fn logout(
     })
     .await?;
     let mut response = match &logout.next {
-        LogoutNext::Redirect(url) => pages::redirect(url),
-        LogoutNext::SignedOut => pages::signed_out()?,
+        LogoutNext::Redirect(url) if logout.frontchannel.is_empty() => pages::redirect(url),
+        // Front-Channel Logout §4: the iframes first, then on to the client.
+        LogoutNext::Redirect(url) => pages::signed_out(&logout.frontchannel, Some(url))?,
+        LogoutNext::SignedOut => pages::signed_out(&logout.frontchannel, None)?,
         LogoutNext::Confirm(form) => {
             pages::logout_confirm(&state.provider.config().endpoint(paths::LOGOUT), form)?
         }

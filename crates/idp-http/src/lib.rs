@@ -16,6 +16,7 @@ mod cors;
 mod endpoints;
 mod error;
 mod health;
+mod logout_delivery;
 pub mod metrics;
 mod pages;
 mod webfinger;
@@ -31,6 +32,7 @@ use idp_protocol::{paths, Provider};
 
 pub use client_address::TrustedProxies;
 pub use error::HttpError;
+pub use logout_delivery::{start_logout_delivery, LogoutDeliveryOptions};
 pub use metrics::Metrics;
 
 /// Largest request body accepted by any endpoint; bigger ones get 413.

@@ -40,7 +40,18 @@ struct LogoutPage<'a> {
 
 #[derive(Template)]
 #[template(path = "signed_out.html")]
-struct SignedOutPage;
+struct SignedOutPage<'a> {
+    /// Front-Channel Logout 1.0 §2 iframes.
+    frames: &'a [String],
+    /// Where the browser continues (the post-logout redirection), if anywhere.
+    next: Option<&'a str>,
+    /// Seconds the page stays before continuing, so the iframes can load.
+    delay: u32,
+}
+
+/// Seconds the signed-out page waits for the front-channel iframes before it continues to
+/// the post-logout redirection URI.
+const FRONTCHANNEL_DELAY_SECS: u32 = 2;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -76,14 +87,14 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
     html_with_policy(status, body, PAGE_CSP)
 }
 
-fn html_with_policy(status: StatusCode, body: String, policy: &'static str) -> HttpResponse {
+fn html_with_policy(status: StatusCode, body: String, policy: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_FRAME_OPTIONS, "DENY"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy.to_owned()))
         .body(body)
 }
 
@@ -126,9 +137,33 @@ pub(crate) fn logout_confirm(action: &str, form: &LogoutForm) -> Result<HttpResp
     Ok(html(StatusCode::OK, page.render()?))
 }
 
-/// The page after a logout without a post-logout redirection.
-pub(crate) fn signed_out() -> Result<HttpResponse, HttpError> {
-    Ok(html(StatusCode::OK, SignedOutPage.render()?))
+/// The page after a logout without a post-logout redirection, or — when clients must be
+/// told through the browser — before it: it frames each client's front-channel logout URL
+/// (Front-Channel Logout 1.0 §2, §4) and then continues to `next` with a meta refresh and
+/// a link (no script). Its policy allows framing exactly those URLs' origins.
+pub(crate) fn signed_out(frames: &[String], next: Option<&str>) -> Result<HttpResponse, HttpError> {
+    let frames: Vec<String> = frames
+        .iter()
+        .filter(|f| idp_protocol::web_origin(f).is_some())
+        .cloned()
+        .collect();
+    let page = SignedOutPage {
+        frames: &frames,
+        next,
+        delay: FRONTCHANNEL_DELAY_SECS,
+    };
+    let body = page.render()?;
+    if frames.is_empty() {
+        return Ok(html(StatusCode::OK, body));
+    }
+    let mut origins: Vec<String> = frames
+        .iter()
+        .filter_map(|f| idp_protocol::web_origin(f))
+        .collect();
+    origins.sort();
+    origins.dedup();
+    let policy = format!("{PAGE_CSP}; frame-src {}", origins.join(" "));
+    Ok(html_with_policy(StatusCode::OK, body, &policy))
 }
 
 pub(crate) fn error_page(status: StatusCode, code: ErrorCode, description: &str) -> HttpResponse {

@@ -20,6 +20,10 @@ pub struct GroupClaims {
     /// Released with the `roles` scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
+    /// The `sid` of the browser session an ID token was issued in (Front-Channel Logout
+    /// 1.0 §3); never in UserInfo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Claims a token hook added to an ID token ([`crate::TokenHooks::before_issue`]);
     /// empty otherwise, and never filled for UserInfo.
     #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]

@@ -28,6 +28,16 @@ pub struct ExtraMetadata {
     prompt_values_supported: Vec<String>,
     /// RP-Initiated Logout 1.0 §2.1: where relying parties send the browser to log out.
     end_session_endpoint: String,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens are POSTed to clients'
+    /// `backchannel_logout_uri`s.
+    backchannel_logout_supported: bool,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens carry `sid`, and ID tokens do too.
+    backchannel_logout_session_supported: bool,
+    /// Front-Channel Logout 1.0 §3: the signed-out page frames clients'
+    /// `frontchannel_logout_uri`s.
+    frontchannel_logout_supported: bool,
+    /// Front-Channel Logout 1.0 §3: with `iss` and `sid` when a client asks.
+    frontchannel_logout_session_supported: bool,
     /// RFC 8414 §2, OIDC Discovery §3: present only while the operator allows dynamic
     /// client registration (software statements are not supported, so no
     /// `signed_metadata` or software-statement members are published).
@@ -63,7 +73,7 @@ pub type Metadata = ProviderMetadata<
 >;
 
 /// Claims the provider can release (claims.rs decides which, per scope).
-pub(crate) const CLAIMS_SUPPORTED: [&str; 26] = [
+pub(crate) const CLAIMS_SUPPORTED: [&str; 27] = [
     "sub",
     "iss",
     "aud",
@@ -74,6 +84,7 @@ pub(crate) const CLAIMS_SUPPORTED: [&str; 26] = [
     "azp",
     "at_hash",
     "c_hash",
+    "sid",
     "name",
     "given_name",
     "family_name",
@@ -200,6 +211,10 @@ impl Provider {
                     .map(String::from)
                     .to_vec(),
                 end_session_endpoint: c.endpoint(paths::LOGOUT),
+                backchannel_logout_supported: true,
+                backchannel_logout_session_supported: true,
+                frontchannel_logout_supported: true,
+                frontchannel_logout_session_supported: true,
                 registration_endpoint: registration.then(|| c.endpoint(paths::REGISTER)),
                 introspection_endpoint: c.endpoint(paths::INTROSPECT),
                 introspection_endpoint_auth_methods_supported: [

@@ -36,6 +36,9 @@ pub(crate) struct IdTokenInput<'a> {
     /// The code issued with it in a hybrid response, for `c_hash` (OIDC Core §3.3.2.11).
     pub code: Option<&'a str>,
     pub lifetime: Duration,
+    /// The `sid` of the browser session the grant was issued in (Front-Channel Logout
+    /// §3, Back-Channel Logout §2.1).
+    pub sid: Option<&'a str>,
 }
 
 impl Provider {
@@ -53,12 +56,13 @@ impl Provider {
         } else {
             ScopeSet::default()
         };
-        let (standard, extra) = released_claims(
+        let (standard, mut extra) = released_claims(
             input.user,
             &scope,
             input.groups,
             input.client.options.group_claim,
         );
+        extra.sid = input.sid.map(str::to_owned);
         let claims = IdTokenClaims::new(
             issuer,
             vec![Audience::new(client_id.clone())],

@@ -17,6 +17,7 @@
 
 mod access_token;
 mod authorize;
+mod backchannel_logout;
 mod claims;
 mod config;
 mod cors;
@@ -34,6 +35,7 @@ pub mod manage;
 mod params;
 mod provider;
 mod registration;
+mod session_end;
 mod settings;
 mod throttle;
 mod token;
@@ -43,6 +45,7 @@ mod webfinger;
 pub use authorize::{
     ConsentForm, FormPost, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
 };
+pub use backchannel_logout::{DueLogout, LogoutRetry, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use claims::GroupClaims;
 pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};
@@ -64,6 +67,7 @@ pub use logout::{Logout, LogoutForm, LogoutNext};
 pub use params::Params;
 pub use provider::Provider;
 pub use registration::RegistrationResponse;
+pub use session_end::EndedSessionReport;
 pub use settings::{lifetimes_in_force, settings_in_force, SETTINGS_RECHECK};
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;

@@ -11,6 +11,7 @@ use idp_core::{BrowserSession, ClientId};
 use idp_crypto::constant_time_eq;
 
 use crate::authorize::{redirect_with, SessionCookie};
+use crate::session_end::conclude_sessions;
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
 /// The logout parameters posted back by the confirmation form, in order.
@@ -30,6 +31,9 @@ pub struct Logout {
     pub set_session: Option<SessionCookie>,
     /// Whether to clear the session cookie: the session was ended.
     pub clear_session: bool,
+    /// Front-Channel Logout 1.0 §2: the URLs to load in hidden iframes (one per client of
+    /// the ended session with a `frontchannel_logout_uri`) before the browser moves on.
+    pub frontchannel: Vec<String>,
 }
 
 /// The next step of a logout.
@@ -212,11 +216,19 @@ impl Provider {
                 }),
                 set_session,
                 clear_session: false,
+                frontchannel: Vec::new(),
             });
         }
+        let mut frontchannel = Vec::new();
         if let Some(s) = &session {
-            self.store.delete_session(&s.digest)?;
-            tracing::info!(sid = %s.sid, "session ended by RP-initiated logout");
+            // Only the request that actually ended it tells the clients (a concurrent
+            // second logout finds it gone).
+            if let Some(ended) = self.store.end_session(&s.digest)? {
+                tracing::info!(sid = %ended.sid, "session ended by RP-initiated logout");
+                for report in conclude_sessions(&*self.store, self.now(), vec![ended])? {
+                    frontchannel.extend(report.frontchannel_urls(&self.config.issuer));
+                }
+            }
         }
         Ok(Logout {
             next: match redirect {
@@ -225,6 +237,7 @@ impl Provider {
             },
             set_session: None,
             clear_session: true,
+            frontchannel,
         })
     }
 }

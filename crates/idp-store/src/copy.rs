@@ -17,13 +17,13 @@ use diesel_migrations::MigrationHarness;
 
 use crate::pool::{WriteTransaction, POSTGRES_MIGRATIONS};
 use crate::rows::{
-    AccessTokenRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow, PendingRow,
-    RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow, UserRow,
+    AccessTokenRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow, LogoutDeliveryRow,
+    PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow, UserRow,
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,
-    failure_counters, grants, group_members, initial_access_tokens, pending_authorizations,
-    refresh_tokens, scopes, settings, signing_keys, user_groups, users,
+    failure_counters, grants, group_members, initial_access_tokens, logout_deliveries,
+    pending_authorizations, refresh_tokens, scopes, settings, signing_keys, user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
@@ -57,6 +57,7 @@ macro_rules! tables {
             settings: SettingRow [name],
             client_registrations: RegistrationRow [client_id],
             initial_access_tokens: InitialAccessTokenRow [id],
+            logout_deliveries: LogoutDeliveryRow [id],
         )
     };
 }

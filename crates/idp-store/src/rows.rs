@@ -4,14 +4,15 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
     AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, Grant, GrantId,
-    GrantType, Granted, InitialAccessToken, KeySummary, PendingAuthorization, RedirectUri,
-    RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration, SigningKey,
-    Subject, User, UserId,
+    GrantType, Granted, InitialAccessToken, KeySummary, LogoutDelivery, PendingAuthorization,
+    RedirectUri, RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration,
+    SigningKey, Subject, User, UserId,
 };
 
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, grants,
-    initial_access_tokens, pending_authorizations, refresh_tokens, signing_keys, users,
+    initial_access_tokens, logout_deliveries, pending_authorizations, refresh_tokens, signing_keys,
+    users,
 };
 use crate::StoreError;
 
@@ -244,6 +245,7 @@ pub(crate) struct GrantRow {
     pub auth_time: i64,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub sid: Option<String>,
 }
 
 impl GrantRow {
@@ -256,6 +258,7 @@ impl GrantRow {
             auth_time: to_unix(g.auth_time),
             created_at: to_unix(g.created_at),
             revoked_at: g.revoked_at.map(to_unix),
+            sid: g.sid.clone(),
         }
     }
 
@@ -272,6 +275,7 @@ impl GrantRow {
             auth_time: from_unix(self.auth_time)?,
             created_at: from_unix(self.created_at)?,
             revoked_at: self.revoked_at.map(from_unix).transpose()?,
+            sid: self.sid,
         })
     }
 }
@@ -529,6 +533,47 @@ impl PendingRow {
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
             browser_sid: self.browser_sid,
+        })
+    }
+}
+
+/// A back-channel logout token waiting to be delivered.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = logout_deliveries)]
+pub(crate) struct LogoutDeliveryRow {
+    pub id: String,
+    pub client_id: String,
+    pub uri: String,
+    pub claims: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+}
+
+impl LogoutDeliveryRow {
+    pub fn from_domain(d: &LogoutDelivery) -> Result<Self, StoreError> {
+        Ok(LogoutDeliveryRow {
+            id: d.id.clone(),
+            client_id: d.client_id.as_str().to_owned(),
+            uri: d.uri.clone(),
+            claims: serde_json::to_string(&d.claims)
+                .map_err(|_| StoreError::Corrupt("logout claims"))?,
+            attempts: i64::from(d.attempts),
+            next_attempt_at: to_unix(d.next_attempt_at),
+            created_at: to_unix(d.created_at),
+        })
+    }
+
+    pub fn into_domain(self) -> Result<LogoutDelivery, StoreError> {
+        Ok(LogoutDelivery {
+            id: self.id,
+            client_id: ClientId::new(self.client_id),
+            uri: self.uri,
+            claims: serde_json::from_str(&self.claims)
+                .map_err(|_| StoreError::Corrupt("logout claims"))?,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            next_attempt_at: from_unix(self.next_attempt_at)?,
+            created_at: from_unix(self.created_at)?,
         })
     }
 }

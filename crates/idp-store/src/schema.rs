@@ -68,6 +68,7 @@ diesel::table! {
         auth_time -> BigInt,
         created_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -185,6 +186,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    logout_deliveries (id) {
+        id -> Text,
+        client_id -> Text,
+        uri -> Text,
+        claims -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -192,6 +205,7 @@ diesel::joinable!(access_tokens -> grants (grant_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(client_registrations -> clients (client_id));
+diesel::joinable!(logout_deliveries -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -211,4 +225,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     client_registrations,
     initial_access_tokens,
+    logout_deliveries,
 );

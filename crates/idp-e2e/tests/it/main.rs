@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod channels;
 mod claims;
 mod clients;
 mod code_flow;

@@ -114,6 +114,8 @@ enum Step {
     Issue {
         user_id: UserId,
         auth_time: DateTime<Utc>,
+        /// The session's `sid`, recorded on the grant and put in ID tokens.
+        sid: String,
     },
 }
 
@@ -155,9 +157,11 @@ impl Provider {
         let session = self.load_session(session_cookie)?;
         let step = self.step(&request, &client, session.as_ref(), None, false)?;
         let next = match step {
-            Step::Issue { user_id, auth_time } => {
-                self.issue(&request, &client, user_id, auth_time)?
-            }
+            Step::Issue {
+                user_id,
+                auth_time,
+                sid,
+            } => self.issue(&request, &client, user_id, auth_time, sid)?,
             // OIDC Core §3.1.2.6: prompt=none must not show a page.
             Step::Login if request.prompt.none => {
                 return Err(self.error_to_client(
@@ -507,8 +511,8 @@ impl Provider {
         login_since: Option<DateTime<Utc>>,
         consented: bool,
     ) -> Result<Step, ProtocolError> {
-        let Some((user_id, auth_time)) =
-            session.and_then(|s| Some((s.user_id.clone()?, s.auth_time?)))
+        let Some((user_id, auth_time, sid)) =
+            session.and_then(|s| Some((s.user_id.clone()?, s.auth_time?, s.sid.clone())))
         else {
             return Ok(Step::Login);
         };
@@ -557,7 +561,11 @@ impl Provider {
         Ok(if needs_consent {
             Step::Consent
         } else {
-            Step::Issue { user_id, auth_time }
+            Step::Issue {
+                user_id,
+                auth_time,
+                sid,
+            }
         })
     }
 
@@ -570,12 +578,16 @@ impl Provider {
         Ok(match step {
             Step::Login => Next::GoToLogin(pending.id),
             Step::Consent => Next::GoToConsent(pending.id),
-            Step::Issue { user_id, auth_time } => {
+            Step::Issue {
+                user_id,
+                auth_time,
+                sid,
+            } => {
                 // Exactly one completion per parked request.
                 if !self.store.delete_pending(&pending.id)? {
                     return Err(expired_request());
                 }
-                self.issue(&pending.request, client, user_id, auth_time)?
+                self.issue(&pending.request, client, user_id, auth_time, sid)?
             }
         })
     }

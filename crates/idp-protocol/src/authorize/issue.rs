@@ -17,18 +17,23 @@ use crate::{ErrorCode, ProtocolError, Provider};
 
 impl Provider {
     /// Issues what the request's `response_type` asks for, for `user_id` who
-    /// authenticated at `auth_time`, and returns the response to the client.
+    /// authenticated at `auth_time` in the browser session `sid`, and returns the response
+    /// to the client.
     ///
     /// The code and the access token belong to one new grant, stored with them in one
     /// transaction: a replayed code revokes the grant and with it the access token the
     /// authorization endpoint issued (RFC 6749 §4.1.2). `id_token` alone issues nothing
-    /// that is stored, so no grant is kept for it.
+    /// that is stored, but its grant is kept all the same (with no code or token), as the
+    /// record that the client took part in the session: ending the session notifies it
+    /// (Front-/Back-Channel Logout). Housekeeping keeps such a grant while its session
+    /// lives.
     pub(super) fn issue(
         &self,
         request: &AuthorizationRequest,
         client: &Client,
         user_id: UserId,
         auth_time: DateTime<Utc>,
+        sid: String,
     ) -> Result<Next, ProtocolError> {
         let response_type = request.response_type;
         let now = self.now();
@@ -40,6 +45,7 @@ impl Provider {
             auth_time,
             created_at: now,
             revoked_at: None,
+            sid: Some(sid),
         };
         let code = if response_type.code {
             let (code, digest) = new_secret()?;
@@ -101,13 +107,11 @@ impl Provider {
             ),
             _ => None,
         };
-        if code.is_some() || access.is_some() {
-            self.store.insert_grant_with_tokens(
-                &grant,
-                code.as_ref().map(|(_, r)| r),
-                access.as_ref().map(|(_, r)| r),
-            )?;
-        }
+        self.store.insert_grant_with_tokens(
+            &grant,
+            code.as_ref().map(|(_, r)| r),
+            access.as_ref().map(|(_, r)| r),
+        )?;
 
         let access_token = access.as_ref().map(|(t, _)| t.as_str());
         let expires_in = lifetimes.access_token.num_seconds().to_string();
@@ -192,6 +196,7 @@ impl Provider {
             access_token,
             code,
             lifetime,
+            sid: grant.sid.as_deref(),
         })
     }
 }

@@ -22,7 +22,8 @@ pub use registration_tokens::{
 pub use scopes::{create_scope, remove_scope};
 pub use settings::{set_setting, setting_values, unset_setting, SettingSource, SettingValue};
 pub use users::{
-    create_user, remove_user, set_password, update_user, NewUser, ProfileUpdate, UserUpdate,
+    create_user, logout_user, remove_user, set_password, update_user, NewUser, ProfileUpdate,
+    UserUpdate,
 };
 
 use idp_core::CoreError;

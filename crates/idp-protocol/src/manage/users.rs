@@ -3,6 +3,7 @@
 use idp_core::{Address, Clock, CoreError, Store, User, UserId, UserProfile, Withholdable};
 
 use super::{check_web_url, invalid, not_found, refused};
+use crate::session_end::{conclude_sessions, EndedSessionReport};
 use crate::ProtocolError;
 
 /// A user to create.
@@ -66,16 +67,18 @@ fn check_password(password: &str) -> Result<(), ProtocolError> {
 }
 
 /// Sets a new password and ends the user's browser sessions, so the next sign-in at the
-/// provider asks for the new password. (Tokens already issued to applications stay valid
-/// until they expire; `user remove` revokes everything.)
+/// provider asks for the new password; ending them notifies their clients and revokes
+/// their session-bound grants (see [`logout_user`]). Grants with `offline_access` stay
+/// valid; `user remove` revokes everything.
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for a weak password or an unknown user.
 pub fn set_password(
     store: &dyn Store,
+    clock: &dyn Clock,
     username: &str,
     password: &str,
-) -> Result<(), ProtocolError> {
+) -> Result<Vec<EndedSessionReport>, ProtocolError> {
     check_password(password)?;
     let user = store
         .user_by_username(username)
@@ -87,20 +90,57 @@ pub fn set_password(
             "user {username}"
         ))));
     }
-    store.delete_sessions_of(&user.id).map_err(refused)?;
-    Ok(())
+    end_sessions_of(store, clock, &user.id)
 }
 
-/// Removes a user and everything issued for them (grants, codes, tokens, sessions,
-/// consents).
+/// Ends every browser session of a user (`idp-admin user logout`): each client that
+/// took part in one is told by back-channel logout (queued; sent by the server), and the
+/// grants issued in them without `offline_access` are revoked (OIDC Core §11). Returns
+/// what ended.
 ///
 /// # Errors
 /// [`ProtocolError::Refused`] for an unknown user.
-pub fn remove_user(store: &dyn Store, username: &str) -> Result<(), ProtocolError> {
+pub fn logout_user(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    username: &str,
+) -> Result<Vec<EndedSessionReport>, ProtocolError> {
+    let user = store
+        .user_by_username(username)
+        .map_err(refused)?
+        .ok_or_else(|| not_found(format!("user {username}")))?;
+    end_sessions_of(store, clock, &user.id)
+}
+
+fn end_sessions_of(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    user: &UserId,
+) -> Result<Vec<EndedSessionReport>, ProtocolError> {
+    let ended = store.end_sessions_of(user).map_err(refused)?;
+    conclude_sessions(store, clock.now(), ended)
+}
+
+/// Removes a user and everything issued for them (grants, codes, tokens, sessions,
+/// consents). Their sessions are ended first, so the clients that took part are told by
+/// back-channel logout (the queued tokens outlive the user).
+///
+/// # Errors
+/// [`ProtocolError::Refused`] for an unknown user.
+pub fn remove_user(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    username: &str,
+) -> Result<Vec<EndedSessionReport>, ProtocolError> {
+    let user = store
+        .user_by_username(username)
+        .map_err(refused)?
+        .ok_or_else(|| not_found(format!("user {username}")))?;
+    let ended = end_sessions_of(store, clock, &user.id)?;
     if !store.delete_user(username).map_err(refused)? {
         return Err(not_found(format!("user {username}")));
     }
-    Ok(())
+    Ok(ended)
 }
 
 /// A random UUID (version 4 layout) as the user's stable subject identifier.

@@ -56,6 +56,8 @@ impl Provider {
             id: GrantId::new(idp_crypto::random_id(16)?),
             client_id: client.id.clone(),
             subject: Subject::Client(client.id.clone()),
+            // No browser session: the client acts for itself.
+            sid: None,
             scope: scope.clone(),
             auth_time: now,
             created_at: now,

@@ -162,6 +162,8 @@ impl Provider {
                 access_token: Some(&access_token),
                 code: None,
                 lifetime: lifetimes.id_token,
+                // The grant's session: a refreshed ID token keeps the sid of the first.
+                sid: issue.grant.sid.as_deref(),
             })?)
         } else {
             None

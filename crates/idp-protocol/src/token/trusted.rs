@@ -55,6 +55,8 @@ impl Provider {
             auth_time: now,
             created_at: now,
             revoked_at: None,
+            // Issued by trusted code, outside any browser session.
+            sid: None,
         };
         // As for a code (RFC 6749 §6, OIDC Core §11): a refresh token only to a client
         // that may refresh, for offline_access or a client flagged to get one anyway.

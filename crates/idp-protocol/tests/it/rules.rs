@@ -220,10 +220,19 @@ fn a_new_password_ends_the_users_sessions() {
         h.authorize(&[]).unwrap(),
         Next::RedirectToClient(_)
     ));
-    idp_protocol::manage::set_password(h.provider.store(), "alice", "a brand new password")
-        .unwrap();
+    idp_protocol::manage::set_password(
+        h.provider.store(),
+        &*h.clock,
+        "alice",
+        "a brand new password",
+    )
+    .unwrap();
     assert!(matches!(h.authorize(&[]).unwrap(), Next::GoToLogin(_)));
-    assert!(
-        idp_protocol::manage::set_password(h.provider.store(), "nobody", "long enough!").is_err()
-    );
+    assert!(idp_protocol::manage::set_password(
+        h.provider.store(),
+        &*h.clock,
+        "nobody",
+        "long enough!"
+    )
+    .is_err());
 }

@@ -64,8 +64,16 @@ impl MaintenanceRepo for DieselStore {
                         .filter(initial_access_tokens::expires_at.le(now)),
                 )
                 .execute(conn)?;
+                // A grant with nothing left goes too, unless it was issued in a browser
+                // session that is still live: then it records that its client took part
+                // in the session, for Front-/Back-Channel Logout.
                 n += diesel::delete(
                     grants::table
+                        .filter(not(exists(
+                            browser_sessions::table
+                                .filter(browser_sessions::sid.nullable().eq(grants::sid))
+                                .filter(browser_sessions::expires_at.gt(now)),
+                        )))
                         .filter(not(exists(
                             authorization_codes::table
                                 .filter(authorization_codes::grant_id.eq(grants::id)),

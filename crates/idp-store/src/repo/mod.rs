@@ -3,6 +3,7 @@
 mod clients;
 mod grants;
 mod keys;
+mod logout;
 mod maintenance;
 mod registration;
 mod scopes;

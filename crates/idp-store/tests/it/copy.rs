@@ -5,9 +5,9 @@
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
     AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, GrantId,
-    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, RegistrationRepo, ScopeDefinition,
-    ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo,
-    UserId, UserRepo,
+    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo, Redemption, RegistrationRepo,
+    ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey, Subject,
+    ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -74,6 +74,21 @@ fn fill(store: &DieselStore, many: usize) {
         )
         .unwrap();
     store
+        .insert_logout_deliveries(&[idp_core::LogoutDelivery {
+            id: "ld1".into(),
+            client_id: ClientId::new("c1"),
+            uri: "https://rp.example/logout".into(),
+            claims: idp_core::LogoutClaims {
+                sub: Some("u1".into()),
+                sid: Some("sid-\u{e9}".into()),
+                jti: "j1".into(),
+            },
+            attempts: 2,
+            next_attempt_at: t(9),
+            created_at: t(3),
+        }])
+        .unwrap();
+    store
         .insert_initial_access_token(&idp_core::InitialAccessToken {
             id: "iat1".into(),
             digest: idp_core::SecretDigest::from_hex("12".repeat(32)),
@@ -93,7 +108,13 @@ fn fill(store: &DieselStore, many: usize) {
     // g1: a code redeemed, its refresh token rotated once (so used).
     let alice = || Subject::User(UserId::new("u1"));
     store
-        .insert_code(&grant("g1", alice()), &code("c-g1", "g1"))
+        .insert_code(
+            &idp_core::Grant {
+                sid: Some("sid-1".into()),
+                ..grant("g1", alice())
+            },
+            &code("c-g1", "g1"),
+        )
         .unwrap();
     let redeemed = |r| assert_eq!(r, Redemption::Redeemed);
     redeemed(
@@ -157,6 +178,7 @@ fn contents(store: &DieselStore) -> Vec<String> {
         store.registration_record(&ClientId::new("c3")).unwrap(),
         store.initial_access_tokens().unwrap()
     ));
+    out.push(format!("{:?}", store.logout_deliveries().unwrap()));
     let consent = store.consent(&UserId::new("u1"), &ClientId::new("c1"));
     out.push(format!("{:?}", consent.unwrap()));
     for c in ["c-g1", "c-g2", "c-g3"] {

@@ -22,6 +22,7 @@ pub fn grant(id: &str, subject: Subject) -> Grant {
         auth_time: t(0),
         created_at: t(1),
         revoked_at: None,
+        sid: None,
     }
 }
 

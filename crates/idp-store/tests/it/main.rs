@@ -7,6 +7,7 @@ mod clients;
 mod copy;
 mod fixtures;
 mod grants;
+mod logout;
 mod migrations;
 mod registration;
 mod sessions;
