@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use idp_core::SettingKey;
 use serde::{Deserialize, Serialize};
 
+mod declared;
 mod key_encryption;
 
+pub use declared::load_declared;
 pub use key_encryption::{key_encryption_key, key_file_path, write_key_file, KeyOrigin};
 
 /// A secret setting's value: never printed by `Debug` or serialised.
@@ -124,6 +126,9 @@ pub struct Settings {
     /// apps may call the token endpoint and UserInfo, besides the origins of the clients'
     /// registered redirect URIs.
     pub cors_allowed_origins: Vec<String>,
+    /// The configuration file (`--config`), whose `[[clients]]`, `[[scopes]]` and
+    /// `[[groups]]` `idp-server` applies at start ([`load_declared`]).
+    pub config_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -152,6 +157,7 @@ impl Settings {
             key_encryption_key: None,
             webfinger_existing_users_only: false,
             cors_allowed_origins: Vec::new(),
+            config_file: None,
         }
     }
 }
@@ -209,6 +215,10 @@ struct Raw {
     key_encryption_key: Option<String>,
     webfinger_existing_users_only: bool,
     cors_allowed_origins: List,
+    // Declarations, read by `load_declared` (the `toml` crate), not settings.
+    clients: Option<serde::de::IgnoredAny>,
+    scopes: Option<serde::de::IgnoredAny>,
+    groups: Option<serde::de::IgnoredAny>,
 }
 
 impl Default for Raw {
@@ -233,6 +243,9 @@ impl Default for Raw {
             key_encryption_key: None,
             webfinger_existing_users_only: false,
             cors_allowed_origins: List::default(),
+            clients: None,
+            scopes: None,
+            groups: None,
         }
     }
 }
@@ -393,6 +406,7 @@ impl Raw {
             key_encryption_key,
             webfinger_existing_users_only: self.webfinger_existing_users_only,
             cors_allowed_origins,
+            config_file: None,
         })
     }
 }
@@ -496,7 +510,9 @@ pub fn load(
         .map_err(src)?
         .try_deserialize()
         .map_err(src)?;
-    raw.check()
+    let mut settings = raw.check()?;
+    settings.config_file.clone_from(&args.config);
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -526,6 +542,15 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn declarations_in_the_file_are_not_unknown_settings() {
+        let s = from_file(
+            "listen = \"127.0.0.1:9000\"\n[[scopes]]\nname = \"a\"\ndescription = \"A\"\n\n[[clients]]\nclient_id = \"x\"\nname = \"X\"\n\n[[groups]]\nname = \"g\"\n",
+        );
+        assert_eq!(s.listen.port(), 9000);
+        assert!(s.config_file.is_some());
     }
 
     #[test]

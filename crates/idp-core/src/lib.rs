@@ -11,6 +11,7 @@
 mod client;
 mod client_options;
 mod clock;
+mod declared;
 mod error;
 mod grant;
 mod key;
@@ -28,6 +29,10 @@ pub use client::{
 };
 pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use declared::{
+    ClientDeclaration, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret, Declarations,
+    GroupDeclaration, ScopeDeclaration,
+};
 pub use error::{error_chain, CoreError};
 pub use grant::{
     AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,
@@ -36,7 +41,7 @@ pub use grant::{
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use registration::{InitialAccessToken, RegistrationRecord};
 pub use repo::{
-    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, DeclaredRepo, GroupRepo, Immediate, KeyRepo,
     MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange, SealedSecretChange,
     SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };

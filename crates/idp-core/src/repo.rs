@@ -7,7 +7,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, Failures, Grant, GrantId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, DeclaredChanges, DeclaredItem,
+    Failures, Grant, GrantId,
     Granted, Group, GroupRef, InitialAccessToken, KeySummary, NewTokens, PendingAuthorization,
     Redemption, RefreshToken, RegistrationRecord, Result, ScopeDefinition, ScopeSet, SecretDigest,
     SigningKey, User, UserId,
@@ -346,6 +347,17 @@ pub trait MaintenanceRepo {
     fn schema_is_current(&self) -> Result<bool>;
 }
 
+/// Ownership of what configuration files declared (`idp-admin config apply`, and
+/// `idp-server` at start).
+pub trait DeclaredRepo {
+    /// The items a declaration created (and that a later `--prune` may delete).
+    fn declared_items(&self) -> Result<Vec<DeclaredItem>>;
+    /// Writes `changes` in one write transaction, one application at a time across
+    /// instances; all or nothing. [`crate::CoreError::Conflict`] if an item to insert
+    /// exists (another instance applied it first: plan again).
+    fn apply_declared(&self, changes: &DeclaredChanges, now: DateTime<Utc>) -> Result<()>;
+}
+
 /// Everything the provider stores, as one object.
 pub trait Store:
     ClientRepo
@@ -362,6 +374,7 @@ pub trait Store:
     + ScopeRepo
     + SettingsRepo
     + RegistrationRepo
+    + DeclaredRepo
     + Send
     + Sync
 {
@@ -382,6 +395,7 @@ impl<T> Store for T where
         + ScopeRepo
         + SettingsRepo
         + RegistrationRepo
+        + DeclaredRepo
         + Send
         + Sync
 {
