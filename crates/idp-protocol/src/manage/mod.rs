@@ -3,6 +3,7 @@
 //! registration.
 
 mod clients;
+mod declared;
 mod groups;
 mod registration_tokens;
 mod scopes;
@@ -10,6 +11,7 @@ mod settings;
 mod users;
 
 pub(crate) use clients::build_client;
+pub use declared::{apply, apply_declarations, plan, Plan};
 pub use clients::{
     client_secret_is, create_client, make_client_permanent, preview_client, remove_client,
     rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient,
