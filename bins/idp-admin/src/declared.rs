@@ -54,7 +54,13 @@ fn names(items: &[DeclaredItem]) -> Vec<serde_json::Value> {
 
 fn report(plan: &Plan, dry_run: bool, checked: bool) -> Report {
     let mut lines = Vec::new();
-    let verb = |done: &'static str, would: &'static str| if dry_run { would } else { done };
+    let verb = |done: &'static str, would: &'static str| {
+        if dry_run || checked {
+            would
+        } else {
+            done
+        }
+    };
     for (items, word) in [
         (&plan.created, verb("created", "would create")),
         (&plan.updated, verb("updated", "would update")),
@@ -68,7 +74,11 @@ fn report(plan: &Plan, dry_run: bool, checked: bool) -> Report {
         plan.updated.len(),
         plan.unchanged.len(),
         plan.pruned.len(),
-        if dry_run { " (dry run: nothing written)" } else { "" }
+        if dry_run && !checked {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
     );
     if checked {
         lines.push(format!("ok: {summary}"));
@@ -120,5 +130,5 @@ pub(crate) fn run(
         manage::apply_declarations(store, &SystemClock, kek.as_ref(), &declared, prune)
             .map_err(failure)?
     };
-    Ok(report(&plan, dry_run && !check, check))
+    Ok(report(&plan, dry_run, check))
 }
