@@ -335,20 +335,16 @@ fn sealed_values(kids: &[String], clients: &[String]) -> String {
 /// (never deleting any: that is `idp-admin config apply --prune`). Instances starting
 /// together apply them one after the other, and the later ones find nothing to change.
 fn apply_declared(
-    settings: &Settings,
+    declared: &idp_core::Declarations,
     store: &DieselStore,
     clock: &dyn idp_core::Clock,
     kek: &KeyEncryptionKey,
 ) -> Result<(), ServerError> {
-    let Some(path) = &settings.config_file else {
-        return Ok(());
-    };
-    let declared = idp_config::load_declared(path, None)?;
     if declared.is_empty() {
         return Ok(());
     }
     let plan =
-        idp_protocol::manage::apply_declarations(store, clock, Some(kek), &declared, false)
+        idp_protocol::manage::apply_declarations(store, clock, Some(kek), declared, false)
             .map_err(|e| match e {
                 e @ (idp_protocol::ProtocolError::Declaration { .. }
                 | idp_protocol::ProtocolError::Refused(_)) => {
@@ -372,6 +368,11 @@ fn apply_declared(
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
+    // Read (and the file's own mistakes reported) before anything is created.
+    let declared = match &settings.config_file {
+        Some(path) => idp_config::load_declared(path, None)?,
+        None => idp_core::Declarations::default(),
+    };
     let (kek, origin) = find_key_encryption_key(settings)?;
     let store = open_store(settings)?;
     check_key_encryption_key(&store, &kek, &origin)?;
@@ -380,7 +381,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     for key in ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
-    apply_declared(settings, &store, &*clock, &kek)?;
+    apply_declared(&declared, &store, &*clock, &kek)?;
     let metrics = Arc::new(server_metrics(&store));
     let provider = Arc::new(Provider::new(
         Arc::new(store),
