@@ -108,6 +108,9 @@ fn instances_starting_together_apply_the_declarations_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = idp_testdb::TestDb::fresh();
     let config = config(dir.path());
+    // Migrated first: two processes creating one SQLite file's schema at once is another
+    // matter (PostgreSQL's migrations take an advisory lock).
+    let store = idp_store::DieselStore::open(db.url()).unwrap();
     let mut first = start(&config, &db);
     let mut second = start(&config, &db);
     let a = first.listening_address(Duration::from_secs(60));
@@ -115,7 +118,6 @@ fn instances_starting_together_apply_the_declarations_once() {
     for addr in [&a, &b] {
         assert!(exchange(addr, SECRET).contains("invalid_grant"));
     }
-    let store = idp_store::DieselStore::open(db.url()).unwrap();
     assert_eq!(store.clients().unwrap().len(), 1);
     assert_eq!(store.groups().unwrap().len(), 1);
     assert_eq!(store.declared_items().unwrap().len(), 3);
