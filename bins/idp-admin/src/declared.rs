@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use idp_core::{DeclaredItem, Declarations, IdTokenAlg, SystemClock};
+use idp_core::{Declarations, DeclaredItem, IdTokenAlg, SystemClock};
 use idp_protocol::manage::{self, Plan};
 use idp_protocol::{KeyEncryptionKey, ProtocolError};
 use idp_store::DieselStore;

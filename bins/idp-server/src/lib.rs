@@ -343,15 +343,14 @@ fn apply_declared(
     if declared.is_empty() {
         return Ok(());
     }
-    let plan =
-        idp_protocol::manage::apply_declarations(store, clock, Some(kek), declared, false)
-            .map_err(|e| match e {
-                e @ (idp_protocol::ProtocolError::Declaration { .. }
-                | idp_protocol::ProtocolError::Refused(_)) => {
-                    ServerError::Declaration(idp_core::error_chain(&e))
-                }
-                other => ServerError::Apply(other),
-            })?;
+    let plan = idp_protocol::manage::apply_declarations(store, clock, Some(kek), declared, false)
+        .map_err(|e| match e {
+        e @ (idp_protocol::ProtocolError::Declaration { .. }
+        | idp_protocol::ProtocolError::Refused(_)) => {
+            ServerError::Declaration(idp_core::error_chain(&e))
+        }
+        other => ServerError::Apply(other),
+    })?;
     tracing::info!(
         created = plan.created.len(),
         updated = plan.updated.len(),

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use idp_core::{
-    ClientDeclaration, DeclaredSecret, Declarations, GroupDeclaration, ScopeDeclaration,
+    ClientDeclaration, Declarations, DeclaredSecret, GroupDeclaration, ScopeDeclaration,
 };
 use serde::Deserialize;
 
@@ -114,15 +114,9 @@ fn secret(
             "give client_secret_file or client_secret_env, not both",
         )),
         (Some(file), None) => {
-            let file = config
-                .parent()
-                .unwrap_or_else(|| Path::new("."))
-                .join(file);
+            let file = config.parent().unwrap_or_else(|| Path::new(".")).join(file);
             let text = std::fs::read_to_string(&file).map_err(|e| {
-                declaration(
-                    entry,
-                    format!("client_secret_file {}: {e}", file.display()),
-                )
+                declaration(entry, format!("client_secret_file {}: {e}", file.display()))
             })?;
             let secret = text.trim_end_matches(['\n', '\r']);
             if secret.is_empty() {
@@ -162,7 +156,11 @@ mod tests {
 
     fn check(contents: &str) -> Result<Declarations, String> {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "secret.txt", "s3cretS3cretS3cretS3cretS3cret0123\n");
+        write(
+            dir.path(),
+            "secret.txt",
+            "s3cretS3cretS3cretS3cretS3cret0123\n",
+        );
         let file = write(dir.path(), "idp.toml", contents);
         let env = HashMap::from([(
             "APP_SECRET".to_owned(),
@@ -212,7 +210,10 @@ client_secret_env = "APP_SECRET"
         )
         .unwrap();
         assert_eq!(d.scopes[0].name, "calendar");
-        assert_eq!(d.groups[0].members.as_deref(), Some(&["alice".to_owned()][..]));
+        assert_eq!(
+            d.groups[0].members.as_deref(),
+            Some(&["alice".to_owned()][..])
+        );
         assert_eq!(d.groups[1].members, None);
         let cloud = &d.clients[0];
         assert_eq!(cloud.access_token_lifetime, Some(600));
@@ -236,10 +237,8 @@ client_secret_env = "APP_SECRET"
 
     #[test]
     fn an_inline_secret_is_refused_naming_the_entry() {
-        let e = check(
-            "[[clients]]\nclient_id = \"abc\"\nname = \"A\"\nclient_secret = \"x\"\n",
-        )
-        .unwrap_err();
+        let e = check("[[clients]]\nclient_id = \"abc\"\nname = \"A\"\nclient_secret = \"x\"\n")
+            .unwrap_err();
         assert!(e.contains("clients[0] (client_id abc)"), "{e}");
         assert!(e.contains("client_secret_file"), "{e}");
     }
@@ -254,7 +253,10 @@ client_secret_env = "APP_SECRET"
         assert!(e.contains("colour"), "{e}");
         let e = check("[[clients]]\nclient_id = \"abc\"\nname = \"A\"\nredirect_uri = \"x\"\n")
             .unwrap_err();
-        assert!(e.contains("clients[0] (client_id abc)") && e.contains("redirect_uri"), "{e}");
+        assert!(
+            e.contains("clients[0] (client_id abc)") && e.contains("redirect_uri"),
+            "{e}"
+        );
     }
 
     #[test]

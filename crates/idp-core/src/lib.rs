@@ -30,7 +30,7 @@ pub use client::{
 pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use declared::{
-    ClientDeclaration, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret, Declarations,
+    ClientDeclaration, Declarations, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret,
     GroupDeclaration, ScopeDeclaration,
 };
 pub use error::{error_chain, CoreError};
@@ -41,9 +41,9 @@ pub use grant::{
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use registration::{InitialAccessToken, RegistrationRecord};
 pub use repo::{
-    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, DeclaredRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange, SealedSecretChange,
-    SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, DeclaredRepo, GroupRepo,
+    Immediate, KeyRepo, MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange,
+    SealedSecretChange, SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use response::{ResponseMode, ResponseType};
 pub use scope::{Scope, ScopeDefinition, ScopeSet};

@@ -7,11 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, DeclaredChanges, DeclaredItem,
-    Failures, Grant, GrantId,
-    Granted, Group, GroupRef, InitialAccessToken, KeySummary, NewTokens, PendingAuthorization,
-    Redemption, RefreshToken, RegistrationRecord, Result, ScopeDefinition, ScopeSet, SecretDigest,
-    SigningKey, User, UserId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, DeclaredChanges,
+    DeclaredItem, Failures, Grant, GrantId, Granted, Group, GroupRef, InitialAccessToken,
+    KeySummary, NewTokens, PendingAuthorization, Redemption, RefreshToken, RegistrationRecord,
+    Result, ScopeDefinition, ScopeSet, SecretDigest, SigningKey, User, UserId,
 };
 
 /// Registered clients.

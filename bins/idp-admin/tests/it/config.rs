@@ -66,7 +66,13 @@ fn listed(report: &Value, list: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| format!("{} {}", i["kind"].as_str().unwrap(), i["name"].as_str().unwrap()))
+        .map(|i| {
+            format!(
+                "{} {}",
+                i["kind"].as_str().unwrap(),
+                i["name"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -108,7 +114,11 @@ fn check_validates_without_writing_and_exits_2_naming_the_entry() {
     ));
     let run = admin.run(&["config", "check", &inline]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("client_secret is not allowed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("client_secret is not allowed"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains(SECRET), "{}", run.stderr);
     let unknown = files.write("[[scopes]]\nname = \"a\"\ndescription = \"A\"\nowner = \"x\"\n");
     let run = admin.run(&["config", "check", &unknown]);
@@ -167,7 +177,10 @@ fn apply_creates_then_changes_nothing_then_updates_what_changed() {
     // A changed field and a changed secret file update the client.
     let new_secret = "n3wS3cretn3wS3cretn3wS3cretn3wS3cret";
     std::fs::write(files.dir.path().join("cloud.secret"), new_secret).unwrap();
-    let file = files.write(&format!("{SCOPE_AND_GROUP}{}{SPA_CLIENT}", cloud("Cloud 2")));
+    let file = files.write(&format!(
+        "{SCOPE_AND_GROUP}{}{SPA_CLIENT}",
+        cloud("Cloud 2")
+    ));
     let third = admin.run(&["config", "apply", &file, "--json"]).json();
     assert_eq!(listed(&third, "updated"), [format!("client {CLOUD}")]);
     let updated = store.client(&ClientId::new(CLOUD)).unwrap().unwrap();
@@ -183,7 +196,8 @@ fn prune_deletes_only_declared_items_no_longer_listed() {
     let files = Files::new();
     let file = files.write(&format!("{SCOPE_AND_GROUP}{}{SPA_CLIENT}", cloud("Cloud")));
     admin.run(&["config", "apply", &file, "--json"]).json();
-    let by_hand = admin.create_client(&["--name", "Hand", "--redirect-uri", "https://h.example/cb"]);
+    let by_hand =
+        admin.create_client(&["--name", "Hand", "--redirect-uri", "https://h.example/cb"]);
     let by_hand = by_hand["client_id"].as_str().unwrap().to_owned();
 
     // Without the SPA: not deleted without --prune ...
@@ -204,11 +218,21 @@ fn prune_deletes_only_declared_items_no_longer_listed() {
     assert_eq!(listed(&pruned, "pruned"), [format!("client {SPA}")]);
     let ids = client_ids(&admin);
     assert!(!ids.contains(&SPA.to_owned()), "{ids:?}");
-    assert!(ids.contains(&by_hand) && ids.contains(&CLOUD.to_owned()), "{ids:?}");
+    assert!(
+        ids.contains(&by_hand) && ids.contains(&CLOUD.to_owned()),
+        "{ids:?}"
+    );
 
     // A hand-made scope taken up by a file is updated but stays the operator's.
     admin
-        .run(&["scope", "create", "files", "--description", "Files", "--json"])
+        .run(&[
+            "scope",
+            "create",
+            "files",
+            "--description",
+            "Files",
+            "--json",
+        ])
         .json();
     let file = files.write(&format!(
         "{SCOPE_AND_GROUP}{}\n[[scopes]]\nname = \"files\"\ndescription = \"Your files\"\n",

@@ -93,7 +93,10 @@ fn declared_items_are_applied_at_start_and_the_client_authenticates() {
         .lines()
         .find(|l| l.contains("applied the configuration file"))
         .unwrap_or_else(|| panic!("{log}"));
-    assert!(line.contains("created=0") && line.contains("updated=0"), "{line}");
+    assert!(
+        line.contains("created=0") && line.contains("updated=0"),
+        "{line}"
+    );
     assert_eq!(
         store
             .client(&ClientId::new(CLIENT_ID))
@@ -162,11 +165,7 @@ fn a_mistake_in_the_file_is_one_line_naming_the_entry_and_exit_2() {
         &[],
         "clients[0] (client_id abc): client_secret is not allowed",
     );
-    std::fs::write(
-        &file,
-        "[[groups]]\nname = \"staff\"\nowner = \"alice\"\n",
-    )
-    .unwrap();
+    std::fs::write(&file, "[[groups]]\nname = \"staff\"\nowner = \"alice\"\n").unwrap();
     fails_with_exit_2(
         &["--config", file.to_str().unwrap()],
         &[],

@@ -293,9 +293,7 @@ fn check_client(
         if let Some(missing) = o
             .allowed_groups
             .iter()
-            .find(|g| {
-                !groups.iter().any(|known| known.name == **g) && !pending.groups.contains(g)
-            })
+            .find(|g| !groups.iter().any(|known| known.name == **g) && !pending.groups.contains(g))
         {
             return Err(not_found(format!("group {missing}")));
         }

@@ -12,9 +12,9 @@
 use std::collections::BTreeSet;
 
 use idp_core::{
-    Client, ClientDeclaration, ClientId, ClientOptions, ClientType, Clock, CoreError,
-    DeclaredChanges, DeclaredItem, DeclaredKind, Declarations, Group, GroupClaim, IdTokenAlg,
-    RedirectUri, ScopeDefinition, Store,
+    Client, ClientDeclaration, ClientId, ClientOptions, ClientType, Clock, CoreError, Declarations,
+    DeclaredChanges, DeclaredItem, DeclaredKind, Group, GroupClaim, IdTokenAlg, RedirectUri,
+    ScopeDefinition, Store,
 };
 use idp_crypto::KeyEncryptionKey;
 
@@ -144,10 +144,7 @@ fn new_client(entry: &str, d: &ClientDeclaration) -> Result<NewClient, ProtocolE
 }
 
 /// Refuses a second entry with the same name.
-fn unique<'a>(
-    array: &str,
-    names: impl Iterator<Item = &'a str>,
-) -> Result<(), ProtocolError> {
+fn unique<'a>(array: &str, names: impl Iterator<Item = &'a str>) -> Result<(), ProtocolError> {
     let mut seen = BTreeSet::new();
     for (i, name) in names.enumerate() {
         if !seen.insert(name) {
@@ -194,11 +191,13 @@ pub fn plan(
     let defined = store.scope_definitions().map_err(refused)?;
     for (i, d) in declared.scopes.iter().enumerate() {
         let entry = format!("scopes[{i}] (name {})", d.name);
-        ScopeDefinition::check_name(&d.name)
-            .map_err(|e| declaration(&entry, e.to_string()))?;
+        ScopeDefinition::check_name(&d.name).map_err(|e| declaration(&entry, e.to_string()))?;
         let description = d.description.trim();
         if description.is_empty() || description.len() > 256 {
-            return Err(declaration(&entry, "description must be 1 to 256 bytes long"));
+            return Err(declaration(
+                &entry,
+                "description must be 1 to 256 bytes long",
+            ));
         }
         let wanted = ScopeDefinition {
             name: d.name.clone(),

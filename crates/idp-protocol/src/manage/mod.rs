@@ -11,12 +11,12 @@ mod settings;
 mod users;
 
 pub(crate) use clients::build_client;
-pub use declared::{apply, apply_declarations, plan, Plan};
 pub use clients::{
     client_secret_is, create_client, make_client_permanent, preview_client, remove_client,
     rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient,
     UpdatedClient,
 };
+pub use declared::{apply, apply_declarations, plan, Plan};
 pub use groups::{add_group_member, create_group, remove_group_member};
 pub use registration_tokens::{
     create_registration_token, registration_tokens, revoke_registration_token, NewRegistrationToken,

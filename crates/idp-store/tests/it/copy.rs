@@ -4,10 +4,10 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
-    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, DeclaredRepo, GrantId,
-    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption, RegistrationRepo, ScopeDefinition,
-    ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo,
-    UserId, UserRepo,
+    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo,
+    DeclaredRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, Redemption,
+    RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey,
+    Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};

@@ -58,7 +58,10 @@ fn declared_changes_are_written_together_and_recorded() {
     let mut expected = all.clone();
     expected.sort();
     assert_eq!(items, expected);
-    assert_eq!(store.scope_definitions().unwrap()[0].description, "Calendars");
+    assert_eq!(
+        store.scope_definitions().unwrap()[0].description,
+        "Calendars"
+    );
     assert_eq!(store.groups().unwrap()[0].members, vec!["alice".to_owned()]);
     assert!(store.client(&ClientId::new(ID)).unwrap().is_some());
 
