@@ -241,6 +241,16 @@ client_secret_env = "APP_SECRET"
             .unwrap_err();
         assert!(e.contains("clients[0] (client_id abc)"), "{e}");
         assert!(e.contains("client_secret_file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            dir.path(),
+            "idp.toml",
+            "[[clients]]\nclient_id = \"abc\"\nname = \"A\"\nclient_secret = \"inlineSecret\"\n",
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        let parsed: File = toml::from_str(&text).unwrap();
+        let client: ClientDeclaration = parsed.clients[0].clone().try_into().unwrap();
+        assert!(!format!("{client:?}").contains("inlineSecret"));
     }
 
     #[test]

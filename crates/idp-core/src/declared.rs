@@ -10,9 +10,10 @@ use serde::Deserialize;
 
 use crate::{Client, Group, ScopeDefinition};
 
-/// A client secret read from a file or the environment for a declared client. Its
-/// `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
+/// A client secret read from a file or the environment for a declared client (or found
+/// inline, to be refused). Its `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct DeclaredSecret(String);
 
 impl DeclaredSecret {
@@ -111,7 +112,7 @@ pub struct ClientDeclaration {
     pub client_secret_env: Option<String>,
     /// An inline secret: read only to be refused with a clear message (secrets do not
     /// belong in configuration files).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<DeclaredSecret>,
     /// The secret read from `client_secret_file` or `client_secret_env` (filled by the
     /// loader, never from the file itself).
     #[serde(skip)]
