@@ -16,7 +16,7 @@ use crate::Failure;
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
     /// Check the clients, scopes and groups FILE declares against the rules and the
-    /// database, writing nothing (exit code 2 if one is wrong).
+    /// database, writing nothing (exit code 2 and one line per entry at fault).
     Check {
         /// A configuration file (TOML) with `[[clients]]`, `[[scopes]]`, `[[groups]]`.
         file: PathBuf,
@@ -124,6 +124,19 @@ pub(crate) fn run(
     let declared =
         idp_config::load_declared(&file, None).map_err(|e| Failure::Config(e.to_string()))?;
     let kek = needs_key(&declared).then(kek).flatten();
+    if check {
+        // Every entry at fault, one line each.
+        return match manage::check(store, &SystemClock, kek.as_ref(), &declared)? {
+            Ok(plan) => Ok(report(&plan, dry_run, check)),
+            Err(problems) => Err(Failure::Config(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\nerror: "),
+            )),
+        };
+    }
     let plan = if dry_run {
         manage::plan(store, &SystemClock, kek.as_ref(), &declared, prune).map_err(failure)?
     } else {

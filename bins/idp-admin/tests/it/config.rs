@@ -108,6 +108,17 @@ fn check_validates_without_writing_and_exits_2_naming_the_entry() {
         "{}",
         run.stderr
     );
+    // Every entry at fault is named, one line each.
+    let two = files.write(&format!(
+        "{}\n[[groups]]\nname = \"staff\"\nmembers = [\"ghost\"]\n",
+        cloud("Cloud")
+    ));
+    let run = admin.run(&["config", "check", &two]);
+    assert_eq!(run.code, 2);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(lines[0].starts_with("error: groups[0] (name staff)") && lines[0].contains("ghost"));
+    assert!(lines[1].starts_with("error: clients[0] (client_id cloud"));
     // Mistakes in the file itself: an inline secret, an unknown key.
     let inline = files.write(&format!(
         "[[clients]]\nclient_id = \"{CLOUD}\"\nname = \"C\"\nclient_secret = \"{SECRET}\"\n"

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use idp_core::{
     Client, ClientDeclaration, ClientId, ClientOptions, ClientType, Clock, CoreError, Declarations,
-    DeclaredChanges, DeclaredItem, DeclaredKind, Group, GroupClaim, IdTokenAlg, RedirectUri,
-    ScopeDefinition, Store,
+    DeclaredChanges, DeclaredItem, DeclaredKind, Group, GroupClaim, GroupDeclaration, IdTokenAlg,
+    RedirectUri, ScopeDeclaration, ScopeDefinition, Store,
 };
 use idp_crypto::KeyEncryptionKey;
 
@@ -143,18 +143,29 @@ fn new_client(entry: &str, d: &ClientDeclaration) -> Result<NewClient, ProtocolE
     })
 }
 
-/// Refuses a second entry with the same name.
-fn unique<'a>(array: &str, names: impl Iterator<Item = &'a str>) -> Result<(), ProtocolError> {
+/// A refusal for each second entry with the same name.
+fn duplicates<'a>(array: &str, names: impl Iterator<Item = &'a str>) -> Vec<ProtocolError> {
     let mut seen = BTreeSet::new();
-    for (i, name) in names.enumerate() {
-        if !seen.insert(name) {
-            return Err(declaration(
-                &format!("{array}[{i}] ({name})"),
-                "declared twice",
-            ));
+    names
+        .enumerate()
+        .filter(|(_, name)| !seen.insert(*name))
+        .map(|(i, name)| declaration(&format!("{array}[{i}] ({name})"), "declared twice"))
+        .collect()
+}
+
+/// An entry's refusal is noted and the next entry checked; anything else (a storage
+/// failure) ends the plan.
+fn note(
+    problems: &mut Vec<ProtocolError>,
+    r: Result<(), ProtocolError>,
+) -> Result<(), ProtocolError> {
+    match r {
+        Err(e @ ProtocolError::Declaration { .. }) => {
+            problems.push(e);
+            Ok(())
         }
+        other => other,
     }
-    Ok(())
 }
 
 /// Plans what applying `declared` would change, checking every entry by the rules
@@ -172,92 +183,68 @@ pub fn plan(
     declared: &Declarations,
     prune: bool,
 ) -> Result<Plan, ProtocolError> {
-    let now = clock.now();
+    let (plan, problems) = plan_checked(store, clock, kek, declared, prune)?;
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(plan),
+    }
+}
+
+/// Every entry of `declared` that breaks a rule (each a [`ProtocolError::Declaration`]
+/// naming its entry), and the plan when there is none: what `idp-admin config check`
+/// reports. Writes nothing.
+///
+/// # Errors
+/// Storage failures.
+pub fn check(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+    declared: &Declarations,
+) -> Result<Result<Plan, Vec<ProtocolError>>, ProtocolError> {
+    let (plan, problems) = plan_checked(store, clock, kek, declared, false)?;
+    Ok(if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems)
+    })
+}
+
+fn plan_checked(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+    declared: &Declarations,
+    prune: bool,
+) -> Result<(Plan, Vec<ProtocolError>), ProtocolError> {
     let mut plan = Plan::default();
     let owned: BTreeSet<DeclaredItem> = store
         .declared_items()
         .map_err(refused)?
         .into_iter()
         .collect();
-
-    unique("scopes", declared.scopes.iter().map(|s| s.name.as_str()))?;
-    unique("groups", declared.groups.iter().map(|g| g.name.as_str()))?;
-    unique(
+    let mut problems = duplicates("scopes", declared.scopes.iter().map(|s| s.name.as_str()));
+    problems.extend(duplicates(
+        "groups",
+        declared.groups.iter().map(|g| g.name.as_str()),
+    ));
+    problems.extend(duplicates(
         "clients",
         declared.clients.iter().map(|c| c.client_id.as_str()),
-    )?;
+    ));
 
-    // Scopes.
     let defined = store.scope_definitions().map_err(refused)?;
     for (i, d) in declared.scopes.iter().enumerate() {
         let entry = format!("scopes[{i}] (name {})", d.name);
-        ScopeDefinition::check_name(&d.name).map_err(|e| declaration(&entry, e.to_string()))?;
-        let description = d.description.trim();
-        if description.is_empty() || description.len() > 256 {
-            return Err(declaration(
-                &entry,
-                "description must be 1 to 256 bytes long",
-            ));
-        }
-        let wanted = ScopeDefinition {
-            name: d.name.clone(),
-            description: description.to_owned(),
-            created_at: now,
-        };
-        let it = item(DeclaredKind::Scope, &d.name);
-        match defined.iter().find(|s| s.name == d.name) {
-            None => {
-                plan.changes.insert_scopes.push(wanted);
-                plan.changes.record.push(it.clone());
-                plan.created.push(it);
-            }
-            Some(s) if s.description == wanted.description => plan.unchanged.push(it),
-            Some(_) => {
-                plan.changes.update_scopes.push(wanted);
-                plan.updated.push(it);
-            }
-        }
+        let r = plan_scope(&mut plan, &entry, d, &defined, clock);
+        note(&mut problems, r)?;
     }
-
-    // Groups.
     let groups = store.groups().map_err(refused)?;
     for (i, d) in declared.groups.iter().enumerate() {
         let entry = format!("groups[{i}] (name {})", d.name);
-        Group::check_name(&d.name).map_err(|e| declaration(&entry, e.to_string()))?;
-        let mut members: Vec<String> = d.members.clone().unwrap_or_default();
-        members.sort();
-        members.dedup();
-        for username in &members {
-            if store.user_by_username(username).map_err(refused)?.is_none() {
-                return Err(declaration(
-                    &entry,
-                    format!("member {username}: no such user"),
-                ));
-            }
-        }
-        let it = item(DeclaredKind::Group, &d.name);
-        match groups.iter().find(|g| g.name == d.name) {
-            None => {
-                plan.changes.insert_groups.push(Group {
-                    id: idp_crypto::random_id(16)?,
-                    name: d.name.clone(),
-                    members,
-                });
-                plan.changes.record.push(it.clone());
-                plan.created.push(it);
-            }
-            Some(g) if d.members.is_some() && g.members != members => {
-                plan.changes.set_group_members.push(Group {
-                    members,
-                    ..g.clone()
-                });
-                plan.updated.push(it);
-            }
-            Some(_) => plan.unchanged.push(it),
-        }
+        let r = plan_group(&mut plan, &entry, d, &groups, store);
+        note(&mut problems, r)?;
     }
-
-    // Clients.
     let scope_names: Vec<String> = declared.scopes.iter().map(|s| s.name.clone()).collect();
     let group_names: Vec<String> = declared.groups.iter().map(|g| g.name.clone()).collect();
     let pending = Pending {
@@ -266,54 +253,8 @@ pub fn plan(
     };
     for (i, d) in declared.clients.iter().enumerate() {
         let entry = format!("clients[{i}] (client_id {})", d.client_id);
-        let new = new_client(&entry, d)?;
-        let mut wanted =
-            preview_client_pending(store, clock, &new, pending).map_err(in_entry(&entry))?;
-        let it = item(DeclaredKind::Client, &d.client_id);
-        let existing = store
-            .client(&ClientId::new(d.client_id.as_str()))
-            .map_err(refused)?;
-        let secret = new.client_secret.as_deref();
-        match existing {
-            None => {
-                if let Some(s) = secret {
-                    let (digest, sealed) =
-                        stored_secret(&wanted, s, kek).map_err(in_entry(&entry))?;
-                    wanted.secret_digest = Some(digest);
-                    wanted.secret_sealed = sealed;
-                }
-                plan.changes.insert_clients.push(wanted);
-                plan.changes.record.push(it.clone());
-                plan.created.push(it);
-            }
-            Some(c) => {
-                if c.self_registered.is_some() {
-                    return Err(declaration(
-                        &entry,
-                        "this client registered itself (dynamic registration); make it operator-managed first (idp-admin client update ID --permanent)",
-                    ));
-                }
-                if c.client_type != wanted.client_type {
-                    return Err(declaration(
-                        &entry,
-                        format!(
-                            "the client exists as a {} client; its type cannot change (remove it first)",
-                            c.client_type.as_str()
-                        ),
-                    ));
-                }
-                keep_or_replace_secret(&entry, &c, &mut wanted, secret, kek)?;
-                wanted.created_at = c.created_at;
-                wanted.updated_at = c.updated_at;
-                if wanted == c {
-                    plan.unchanged.push(it);
-                } else {
-                    wanted.updated_at = now;
-                    plan.changes.update_clients.push(wanted);
-                    plan.updated.push(it);
-                }
-            }
-        }
+        let r = plan_client(&mut plan, &entry, d, pending, store, clock, kek);
+        note(&mut problems, r)?;
     }
 
     if prune {
@@ -338,7 +279,141 @@ pub fn plan(
             }
         }
     }
-    Ok(plan)
+    Ok((plan, problems))
+}
+
+fn plan_scope(
+    plan: &mut Plan,
+    entry: &str,
+    d: &ScopeDeclaration,
+    defined: &[ScopeDefinition],
+    clock: &dyn Clock,
+) -> Result<(), ProtocolError> {
+    ScopeDefinition::check_name(&d.name).map_err(|e| declaration(entry, e.to_string()))?;
+    let description = d.description.trim();
+    if description.is_empty() || description.len() > 256 {
+        return Err(declaration(
+            entry,
+            "description must be 1 to 256 bytes long",
+        ));
+    }
+    let wanted = ScopeDefinition {
+        name: d.name.clone(),
+        description: description.to_owned(),
+        created_at: clock.now(),
+    };
+    let it = item(DeclaredKind::Scope, &d.name);
+    match defined.iter().find(|s| s.name == d.name) {
+        None => {
+            plan.changes.insert_scopes.push(wanted);
+            plan.changes.record.push(it.clone());
+            plan.created.push(it);
+        }
+        Some(s) if s.description == wanted.description => plan.unchanged.push(it),
+        Some(_) => {
+            plan.changes.update_scopes.push(wanted);
+            plan.updated.push(it);
+        }
+    }
+    Ok(())
+}
+
+fn plan_group(
+    plan: &mut Plan,
+    entry: &str,
+    d: &GroupDeclaration,
+    groups: &[Group],
+    store: &dyn Store,
+) -> Result<(), ProtocolError> {
+    Group::check_name(&d.name).map_err(|e| declaration(entry, e.to_string()))?;
+    let mut members: Vec<String> = d.members.clone().unwrap_or_default();
+    members.sort();
+    members.dedup();
+    for username in &members {
+        if store.user_by_username(username).map_err(refused)?.is_none() {
+            return Err(declaration(
+                entry,
+                format!("member {username}: no such user"),
+            ));
+        }
+    }
+    let it = item(DeclaredKind::Group, &d.name);
+    match groups.iter().find(|g| g.name == d.name) {
+        None => {
+            plan.changes.insert_groups.push(Group {
+                id: idp_crypto::random_id(16)?,
+                name: d.name.clone(),
+                members,
+            });
+            plan.changes.record.push(it.clone());
+            plan.created.push(it);
+        }
+        Some(g) if d.members.is_some() && g.members != members => {
+            plan.changes.set_group_members.push(Group {
+                members,
+                ..g.clone()
+            });
+            plan.updated.push(it);
+        }
+        Some(_) => plan.unchanged.push(it),
+    }
+    Ok(())
+}
+
+fn plan_client(
+    plan: &mut Plan,
+    entry: &str,
+    d: &ClientDeclaration,
+    pending: Pending<'_>,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<(), ProtocolError> {
+    let new = new_client(entry, d)?;
+    let mut wanted =
+        preview_client_pending(store, clock, &new, pending).map_err(in_entry(entry))?;
+    let it = item(DeclaredKind::Client, &d.client_id);
+    let existing = store
+        .client(&ClientId::new(d.client_id.as_str()))
+        .map_err(refused)?;
+    let secret = new.client_secret.as_deref();
+    let Some(c) = existing else {
+        if let Some(s) = secret {
+            let (digest, sealed) = stored_secret(&wanted, s, kek).map_err(in_entry(entry))?;
+            wanted.secret_digest = Some(digest);
+            wanted.secret_sealed = sealed;
+        }
+        plan.changes.insert_clients.push(wanted);
+        plan.changes.record.push(it.clone());
+        plan.created.push(it);
+        return Ok(());
+    };
+    if c.self_registered.is_some() {
+        return Err(declaration(
+            entry,
+            "this client registered itself (dynamic registration); make it operator-managed first (idp-admin client update ID --permanent)",
+        ));
+    }
+    if c.client_type != wanted.client_type {
+        return Err(declaration(
+            entry,
+            format!(
+                "the client exists as a {} client; its type cannot change (remove it first)",
+                c.client_type.as_str()
+            ),
+        ));
+    }
+    keep_or_replace_secret(entry, &c, &mut wanted, secret, kek)?;
+    wanted.created_at = c.created_at;
+    wanted.updated_at = c.updated_at;
+    if wanted == c {
+        plan.unchanged.push(it);
+    } else {
+        wanted.updated_at = clock.now();
+        plan.changes.update_clients.push(wanted);
+        plan.updated.push(it);
+    }
+    Ok(())
 }
 
 /// The stored secret of an existing client a declaration updates: kept when the

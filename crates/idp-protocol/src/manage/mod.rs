@@ -16,7 +16,7 @@ pub use clients::{
     rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient,
     UpdatedClient,
 };
-pub use declared::{apply, apply_declarations, plan, Plan};
+pub use declared::{apply, apply_declarations, check, plan, Plan};
 pub use groups::{add_group_member, create_group, remove_group_member};
 pub use registration_tokens::{
     create_registration_token, registration_tokens, revoke_registration_token, NewRegistrationToken,
