@@ -9,6 +9,7 @@
 //! copies the one into the other (`idp_store::copy_database`).
 
 mod clients;
+mod declared;
 mod groups;
 mod import;
 mod keys;
@@ -67,6 +68,9 @@ enum Command {
     /// Copy every table into an empty database (SQLite to PostgreSQL or back); reads
     /// `--from` and `--to`, not the configured database.
     Migrate(migrate::MigrateArgs),
+    /// Clients, scopes and groups declared in a configuration file: check or apply.
+    #[command(subcommand)]
+    Config(declared::ConfigCommand),
     /// Register the clients of Nextcloud's oidc or oauth2 app, or ownCloud's oauth2 app,
     /// here with the same ids (docs/migrating.md).
     Import(import::ImportArgs),
@@ -131,6 +135,16 @@ fn run(cli: Cli) -> Result<Report, Failure> {
         Command::Settings(c) => settings::run(&store()?, c, &idp_server::lifetimes(&settings)),
         Command::Key(c) => keys::run(&store()?, c, &settings),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Config(c) => {
+            let store = store()?;
+            // As for `client`: the key is needed only to seal an HS256 client's secret.
+            let kek = || {
+                idp_server::unlock_signing_keys(&settings, &store)
+                    .ok()
+                    .map(|(kek, _)| kek)
+            };
+            declared::run(&store, c, kek)
+        }
         Command::Import(args) => {
             let store = store()?;
             // As for `client`: the key is needed only to seal an HS256 client's secret.

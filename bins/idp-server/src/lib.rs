@@ -1,7 +1,8 @@
 //! The identity provider server: composes storage, protocol and HTTP.
 //!
 //! [`serve`] is the whole start-up — open the database (migrations), make sure a signing
-//! key exists, mount the endpoints, listen — so end-to-end tests boot exactly what
+//! key exists, apply the clients, scopes and groups the configuration file declares,
+//! mount the endpoints, listen — so end-to-end tests boot exactly what
 //! production boots.
 
 mod request_span;
@@ -36,6 +37,13 @@ pub enum ServerError {
     /// The stored private keys cannot be opened with the key-encryption key.
     #[error("invalid configuration: key_encryption_key: {0}")]
     KeyEncryption(String),
+    /// A client, scope or group the configuration file declares breaks a rule (exit code
+    /// 2): one line naming the entry.
+    #[error("invalid configuration: {0}")]
+    Declaration(String),
+    /// The declarations could not be written.
+    #[error("applying the configuration's declarations failed: {0}")]
+    Apply(#[source] idp_protocol::ProtocolError),
     /// The listener could not be used.
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
@@ -336,6 +344,35 @@ fn sealed_values(kids: &[String], clients: &[String]) -> String {
     parts.join("; ")
 }
 
+/// Creates or updates the clients, scopes and groups the configuration file declares
+/// (never deleting any: that is `idp-admin config apply --prune`). Instances starting
+/// together apply them one after the other, and the later ones find nothing to change.
+fn apply_declared(
+    declared: &idp_core::Declarations,
+    store: &DieselStore,
+    clock: &dyn idp_core::Clock,
+    kek: &KeyEncryptionKey,
+) -> Result<(), ServerError> {
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let plan = idp_protocol::manage::apply_declarations(store, clock, Some(kek), declared, false)
+        .map_err(|e| match e {
+        e @ (idp_protocol::ProtocolError::Declaration { .. }
+        | idp_protocol::ProtocolError::Refused(_)) => {
+            ServerError::Declaration(idp_core::error_chain(&e))
+        }
+        other => ServerError::Apply(other),
+    })?;
+    tracing::info!(
+        created = plan.created.len(),
+        updated = plan.updated.len(),
+        unchanged = plan.unchanged.len(),
+        "applied the configuration file's clients, scopes and groups"
+    );
+    Ok(())
+}
+
 /// Opens the database, ensures a signing key per algorithm, and returns the running server on
 /// `listener` (spawn or await it; stop it through its handle).
 ///
@@ -343,6 +380,11 @@ fn sealed_values(kids: &[String], clients: &[String]) -> String {
 /// [`ServerError`] if the database, the key or the listener cannot be set up.
 pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, ServerError> {
     warn_if_plain_http(&settings.issuer);
+    // Read (and the file's own mistakes reported) before anything is created.
+    let declared = match &settings.config_file {
+        Some(path) => idp_config::load_declared(path, None)?,
+        None => idp_core::Declarations::default(),
+    };
     let (kek, origin) = find_key_encryption_key(settings)?;
     let store = open_store(settings)?;
     check_key_encryption_key(&store, &kek, &origin)?;
@@ -351,6 +393,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     for key in ensure_signing_key(&store, &*clock, &kek).map_err(ServerError::Keys)? {
         tracing::info!(kid = %key.summary.kid, alg = %key.summary.alg, "generated a signing key");
     }
+    apply_declared(&declared, &store, &*clock, &kek)?;
     let metrics = Arc::new(server_metrics(&store));
     let provider = Arc::new(Provider::new(
         Arc::new(store),

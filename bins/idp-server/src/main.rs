@@ -34,7 +34,9 @@ fn main() -> ExitCode {
             let config = matches!(
                 e.downcast_ref::<idp_server::ServerError>(),
                 Some(
-                    idp_server::ServerError::Config(_) | idp_server::ServerError::KeyEncryption(_)
+                    idp_server::ServerError::Config(_)
+                        | idp_server::ServerError::KeyEncryption(_)
+                        | idp_server::ServerError::Declaration(_)
                 )
             );
             ExitCode::from(if config { 2 } else { 1 })

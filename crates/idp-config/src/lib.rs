@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use idp_core::SettingKey;
 use serde::{Deserialize, Serialize};
 
+mod declared;
 mod key_encryption;
 
+pub use declared::load_declared;
 pub use key_encryption::{key_encryption_key, key_file_path, write_key_file, KeyOrigin};
 
 /// A secret setting's value: never printed by `Debug` or serialised.
@@ -134,6 +136,9 @@ pub struct Settings {
     pub backchannel_logout_attempts: u32,
     /// Milliseconds a client's back-channel logout endpoint has to answer.
     pub backchannel_logout_timeout_ms: u64,
+    /// The configuration file (`--config`), whose `[[clients]]`, `[[scopes]]` and
+    /// `[[groups]]` `idp-server` applies at start ([`load_declared`]).
+    pub config_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -166,6 +171,7 @@ impl Settings {
             backchannel_logout_retry_ms: raw.backchannel_logout_retry_ms,
             backchannel_logout_attempts: raw.backchannel_logout_attempts,
             backchannel_logout_timeout_ms: raw.backchannel_logout_timeout_ms,
+            config_file: None,
         }
     }
 }
@@ -227,6 +233,10 @@ struct Raw {
     backchannel_logout_retry_ms: u64,
     backchannel_logout_attempts: u32,
     backchannel_logout_timeout_ms: u64,
+    // Declarations, read by `load_declared` (the `toml` crate), not settings.
+    clients: Option<serde::de::IgnoredAny>,
+    scopes: Option<serde::de::IgnoredAny>,
+    groups: Option<serde::de::IgnoredAny>,
 }
 
 impl Default for Raw {
@@ -255,6 +265,9 @@ impl Default for Raw {
             backchannel_logout_retry_ms: 30_000,
             backchannel_logout_attempts: 5,
             backchannel_logout_timeout_ms: 5000,
+            clients: None,
+            scopes: None,
+            groups: None,
         }
     }
 }
@@ -443,6 +456,7 @@ impl Raw {
             backchannel_logout_retry_ms: self.backchannel_logout_retry_ms,
             backchannel_logout_attempts: self.backchannel_logout_attempts,
             backchannel_logout_timeout_ms: self.backchannel_logout_timeout_ms,
+            config_file: None,
         })
     }
 }
@@ -546,7 +560,9 @@ pub fn load(
         .map_err(src)?
         .try_deserialize()
         .map_err(src)?;
-    raw.check()
+    let mut settings = raw.check()?;
+    settings.config_file.clone_from(&args.config);
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -576,6 +592,15 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn declarations_in_the_file_are_not_unknown_settings() {
+        let s = from_file(
+            "listen = \"127.0.0.1:9000\"\n[[scopes]]\nname = \"a\"\ndescription = \"A\"\n\n[[clients]]\nclient_id = \"x\"\nname = \"X\"\n\n[[groups]]\nname = \"g\"\n",
+        );
+        assert_eq!(s.listen.port(), 9000);
+        assert!(s.config_file.is_some());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 mod client;
 mod client_options;
 mod clock;
+mod declared;
 mod error;
 mod grant;
 mod key;
@@ -29,6 +30,10 @@ pub use client::{
 };
 pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use declared::{
+    ClientDeclaration, Declarations, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret,
+    GroupDeclaration, ScopeDeclaration,
+};
 pub use error::{error_chain, CoreError};
 pub use grant::{
     AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,
@@ -38,9 +43,9 @@ pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use logout::{EndedSession, LogoutClaims, LogoutDelivery, LogoutRepo};
 pub use registration::{InitialAccessToken, RegistrationRecord};
 pub use repo::{
-    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, GroupRepo, Immediate, KeyRepo,
-    MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange, SealedSecretChange,
-    SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
+    AuthorizationRequestRepo, ClientRepo, CodeRepo, ConsentRepo, DeclaredRepo, GroupRepo,
+    Immediate, KeyRepo, MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange,
+    SealedSecretChange, SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
 pub use response::{ResponseMode, ResponseType};
 pub use scope::{Scope, ScopeDefinition, ScopeSet};

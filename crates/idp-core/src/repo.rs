@@ -7,10 +7,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, Failures, Grant, GrantId,
-    Granted, Group, GroupRef, InitialAccessToken, KeySummary, NewTokens, PendingAuthorization,
-    Redemption, RefreshToken, RegistrationRecord, Result, ScopeDefinition, ScopeSet, SecretDigest,
-    SigningKey, User, UserId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, DeclaredChanges,
+    DeclaredItem, Failures, Grant, GrantId, Granted, Group, GroupRef, InitialAccessToken,
+    KeySummary, NewTokens, PendingAuthorization, Redemption, RefreshToken, RegistrationRecord,
+    Result, ScopeDefinition, ScopeSet, SecretDigest, SigningKey, User, UserId,
 };
 
 /// Registered clients.
@@ -350,6 +350,17 @@ pub trait MaintenanceRepo {
     fn schema_is_current(&self) -> Result<bool>;
 }
 
+/// Ownership of what configuration files declared (`idp-admin config apply`, and
+/// `idp-server` at start).
+pub trait DeclaredRepo {
+    /// The items a declaration created (and that a later `--prune` may delete).
+    fn declared_items(&self) -> Result<Vec<DeclaredItem>>;
+    /// Writes `changes` in one write transaction, one application at a time across
+    /// instances; all or nothing. [`crate::CoreError::Conflict`] if an item to insert
+    /// exists (another instance applied it first: plan again).
+    fn apply_declared(&self, changes: &DeclaredChanges, now: DateTime<Utc>) -> Result<()>;
+}
+
 /// Everything the provider stores, as one object.
 pub trait Store:
     ClientRepo
@@ -367,6 +378,7 @@ pub trait Store:
     + SettingsRepo
     + RegistrationRepo
     + crate::LogoutRepo
+    + DeclaredRepo
     + Send
     + Sync
 {
@@ -388,6 +400,7 @@ impl<T> Store for T where
         + SettingsRepo
         + RegistrationRepo
         + crate::LogoutRepo
+        + DeclaredRepo
         + Send
         + Sync
 {

@@ -137,6 +137,15 @@ pub enum ProtocolError {
     /// missing record. The message is meant for the operator.
     #[error("{0}")]
     Refused(idp_core::CoreError),
+    /// An entry of a configuration file's declarations (`[[clients]]`, `[[scopes]]`,
+    /// `[[groups]]`) breaks a rule; meant for the operator.
+    #[error("{entry}: {reason}")]
+    Declaration {
+        /// The entry, e.g. `clients[0] (client_id abc)`.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Client metadata refused at the registration endpoint (RFC 7591 §3.2.2): answered
     /// 400 in JSON with `code` and this description, which names the metadata field and
     /// the rule (and may quote the value the client sent, never anything internal).
@@ -206,7 +215,9 @@ impl ProtocolError {
             ProtocolError::Rejected { code, .. }
             | ProtocolError::RefusedByHook { code, .. }
             | ProtocolError::InvalidMetadata { code, .. } => *code,
-            ProtocolError::Refused(_) => ErrorCode::InvalidRequest,
+            ProtocolError::Refused(_) | ProtocolError::Declaration { .. } => {
+                ErrorCode::InvalidRequest
+            }
             ProtocolError::Throttled { .. } | ProtocolError::Busy { .. } => {
                 ErrorCode::TemporarilyUnavailable
             }

@@ -22,7 +22,7 @@ use crate::rows::{
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,
-    failure_counters, grants, group_members, initial_access_tokens, logout_deliveries,
+    declared_items, failure_counters, grants, group_members, initial_access_tokens, logout_deliveries,
     pending_authorizations, refresh_tokens, scopes, settings, signing_keys, user_groups, users,
 };
 use crate::{DieselStore, StoreError};
@@ -58,6 +58,7 @@ macro_rules! tables {
             client_registrations: RegistrationRow [client_id],
             initial_access_tokens: InitialAccessTokenRow [id],
             logout_deliveries: LogoutDeliveryRow [id],
+            declared_items: DeclaredItemRow [kind, name],
         )
     };
 }
@@ -78,6 +79,15 @@ struct ScopeRow {
     name: String,
     description: String,
     created_at: i64,
+}
+
+/// An item a configuration file declared.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = declared_items)]
+struct DeclaredItemRow {
+    kind: String,
+    name: String,
+    applied_at: i64,
 }
 
 /// A stored setting.

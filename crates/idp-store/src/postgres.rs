@@ -37,6 +37,9 @@ pub(crate) mod lock_keys {
     /// Held by a transaction that counts self-registered clients and adds one, so that
     /// concurrent registrations are counted one after the other.
     pub const REGISTRATION: i64 = 0x6964_7000_0003;
+    /// Held by a transaction that applies a configuration file's declarations, so that
+    /// instances starting together apply them one after the other.
+    pub const DECLARATIONS: i64 = 0x6964_7000_0004;
 }
 
 /// Transactions that must run one after the other (count, then insert), across instances.

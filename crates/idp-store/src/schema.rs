@@ -198,6 +198,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    declared_items (kind, name) {
+        kind -> Text,
+        name -> Text,
+        applied_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -226,4 +234,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_registrations,
     initial_access_tokens,
     logout_deliveries,
+    declared_items,
 );

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod declared;
 mod key_encryption;
 
 use std::process::Command;

@@ -213,6 +213,16 @@ fn check_logout_uri(what: &'static str, uri: &str, c: &Client) -> Result<(), Pro
     }
 }
 
+/// Scopes and groups about to be created with a client (by the same configuration
+/// file), which the client may use although the store does not have them yet.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pending<'a> {
+    /// Scope names.
+    pub scopes: &'a [String],
+    /// Group names.
+    pub groups: &'a [String],
+}
+
 /// The rules every registration satisfies, after `client create` and after every
 /// `client update` (`before`: the registration being updated; scopes it already had may
 /// stay even if the operator has since removed their definition — they are simply no
@@ -221,6 +231,7 @@ fn check_client(
     store: &dyn Store,
     c: &Client,
     before: Option<&Client>,
+    pending: Pending<'_>,
 ) -> Result<(), ProtocolError> {
     if c.name.trim().is_empty() || c.name.len() > 200 {
         return Err(invalid("client name", "must be 1 to 200 bytes long"));
@@ -244,6 +255,7 @@ fn check_client(
     if let Some(unknown) = c.scopes.iter().find(|s| {
         !Scope::is_standard(s)
             && !defined.iter().any(|d| d.name == *s)
+            && !pending.scopes.iter().any(|p| p == s)
             && !before.is_some_and(|b| b.scopes.contains(s))
     }) {
         return Err(invalid(
@@ -290,7 +302,7 @@ fn check_client(
         if let Some(missing) = o
             .allowed_groups
             .iter()
-            .find(|g| !groups.iter().any(|known| known.name == **g))
+            .find(|g| !groups.iter().any(|known| known.name == **g) && !pending.groups.contains(g))
         {
             return Err(not_found(format!("group {missing}")));
         }
@@ -347,7 +359,7 @@ pub(crate) fn build_client(
     kek: Option<&KeyEncryptionKey>,
     new: NewClient,
 ) -> Result<CreatedClient, ProtocolError> {
-    let (mut client, secret) = assemble_client(store, clock, new)?;
+    let (mut client, secret) = assemble_client(store, clock, new, Pending::default())?;
     if let Some(s) = &secret {
         client.secret_digest = Some(digest_of(s));
         client.secret_sealed = sealed_secret(&client, s, kek)?;
@@ -367,12 +379,33 @@ pub fn preview_client(
     clock: &dyn Clock,
     new: &NewClient,
 ) -> Result<Client, ProtocolError> {
+    preview_client_pending(store, clock, new, Pending::default())
+}
+
+/// [`preview_client`], with scopes and groups about to be created counted as known.
+pub(crate) fn preview_client_pending(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    new: &NewClient,
+    pending: Pending<'_>,
+) -> Result<Client, ProtocolError> {
     let mut new = new.clone();
     if new.client_type == ClientType::Confidential && new.client_secret.is_none() {
         // A placeholder that satisfies the rule, so no random secret is made for nothing.
         new.client_secret = Some("0".repeat(32));
     }
-    Ok(assemble_client(store, clock, new)?.0)
+    Ok(assemble_client(store, clock, new, pending)?.0)
+}
+
+/// The stored form of a confidential client's `secret`: its digest, and (HS256) a copy
+/// sealed under `kek`.
+pub(crate) fn stored_secret(
+    client: &Client,
+    secret: &str,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<(idp_core::SecretDigest, Option<Vec<u8>>), ProtocolError> {
+    check_custom_credential("client secret", secret).map_err(refused)?;
+    Ok((digest_of(secret), sealed_secret(client, secret, kek)?))
 }
 
 /// The checked client for `new` and its secret in clear (generated if not given), with
@@ -381,6 +414,7 @@ fn assemble_client(
     store: &dyn Store,
     clock: &dyn Clock,
     new: NewClient,
+    pending: Pending<'_>,
 ) -> Result<(Client, Option<String>), ProtocolError> {
     let scopes = if new.scopes.is_empty() {
         ScopeSet::from_tokens(Scope::SUPPORTED)
@@ -421,7 +455,7 @@ fn assemble_client(
         updated_at: now,
         self_registered: None,
     };
-    check_client(store, &client, None)?;
+    check_client(store, &client, None, pending)?;
     Ok((client, secret))
 }
 
@@ -527,7 +561,7 @@ pub fn update_client(
         update.frontchannel_logout_session_required,
     );
     c.updated_at = clock.now();
-    check_client(store, &c, Some(&before))?;
+    check_client(store, &c, Some(&before), Pending::default())?;
     let is_hs256 = c.options.id_token_alg == IdTokenAlg::Hs256;
     // Only a switch to or from HS256 touches the secret.
     let secret = match (was_hs256, is_hs256) {

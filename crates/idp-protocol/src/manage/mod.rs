@@ -3,6 +3,7 @@
 //! registration.
 
 mod clients;
+mod declared;
 mod groups;
 mod registration_tokens;
 mod scopes;
@@ -15,6 +16,7 @@ pub use clients::{
     rotate_client_secret, set_client_secret, update_client, ClientUpdate, CreatedClient, NewClient,
     UpdatedClient,
 };
+pub use declared::{apply, apply_declarations, check, plan, Plan};
 pub use groups::{add_group_member, create_group, remove_group_member};
 pub use registration_tokens::{
     create_registration_token, registration_tokens, revoke_registration_token, NewRegistrationToken,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cors;
+mod declared;
 mod harness;
 mod keys;
 mod lifetimes;

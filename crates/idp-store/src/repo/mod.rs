@@ -1,6 +1,7 @@
 //! `idp-core` repository traits implemented on [`DieselStore`](crate::DieselStore).
 
 mod clients;
+mod declared;
 mod grants;
 mod keys;
 mod logout;

@@ -4,10 +4,10 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
-    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo, GrantId,
-    GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo, Redemption, RegistrationRepo,
-    ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey, Subject,
-    ThrottleRepo, TokenRepo, UserId, UserRepo,
+    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo,
+    DeclaredRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo, Redemption,
+    RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey,
+    Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -95,6 +95,18 @@ fn fill(store: &DieselStore, many: usize) {
             created_at: t(2),
             expires_at: None,
         })
+        .unwrap();
+    store
+        .apply_declared(
+            &idp_core::DeclaredChanges {
+                record: vec![idp_core::DeclaredItem {
+                    kind: idp_core::DeclaredKind::Client,
+                    name: "c1".into(),
+                }],
+                ..idp_core::DeclaredChanges::default()
+            },
+            t(2),
+        )
         .unwrap();
     store
         .save_consent(
@@ -196,6 +208,7 @@ fn contents(store: &DieselStore) -> Vec<String> {
         out.push(format!("{:?}", store.session(&d(s), t(1)).unwrap()));
     }
     out.push(format!("{:?}", store.pending("req1", t(1)).unwrap()));
+    out.push(format!("{:?}", store.declared_items().unwrap()));
     for k in ["user:alice", "ip:192.0.2.1"] {
         out.push(format!("{k}: {:?}", store.failures(k, t(-100)).unwrap()));
     }

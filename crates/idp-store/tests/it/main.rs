@@ -5,6 +5,7 @@
 
 mod clients;
 mod copy;
+mod declared;
 mod fixtures;
 mod grants;
 mod logout;
