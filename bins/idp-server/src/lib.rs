@@ -358,7 +358,7 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
         provider_config(settings, kek),
     ));
     start_housekeeping(Arc::clone(&provider));
-    idp_http::start_logout_delivery(Arc::clone(&provider), logout_delivery_options(settings))?;
+    idp_http::start_logout_delivery(&provider, logout_delivery_options(settings))?;
     if let Some(addr) = settings.metrics_listen {
         start_metrics_listener(addr, Arc::clone(&metrics))?;
     }
