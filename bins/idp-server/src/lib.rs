@@ -132,19 +132,29 @@ fn warn_if_plain_http(issuer: &str) {
 const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Purges expired rows now and then every [`HOUSEKEEPING_INTERVAL`], on a plain thread so it
-/// needs no runtime and never blocks request handling.
-fn start_housekeeping(provider: Arc<Provider>) {
-    let purge = move || match provider.purge_expired() {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(rows = n, "purged expired rows"),
-        Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+/// needs no runtime and never blocks request handling. The thread holds the provider
+/// weakly and ends once the server has dropped it.
+fn start_housekeeping(provider: &Arc<Provider>) {
+    let provider = Arc::downgrade(provider);
+    let purge = move || {
+        let Some(provider) = provider.upgrade() else {
+            return false;
+        };
+        match provider.purge_expired() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "purged expired rows"),
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+        }
+        true
     };
     purge();
     let spawned = std::thread::Builder::new()
         .name("idp-housekeeping".into())
         .spawn(move || loop {
             std::thread::sleep(HOUSEKEEPING_INTERVAL);
-            purge();
+            if !purge() {
+                break;
+            }
         });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the housekeeping thread");
@@ -400,8 +410,8 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
         clock,
         provider_config(settings, kek),
     ));
-    start_housekeeping(Arc::clone(&provider));
-    idp_http::start_logout_delivery(Arc::clone(&provider), logout_delivery_options(settings))?;
+    start_housekeeping(&provider);
+    idp_http::start_logout_delivery(&provider, logout_delivery_options(settings))?;
     if let Some(addr) = settings.metrics_listen {
         start_metrics_listener(addr, Arc::clone(&metrics))?;
     }

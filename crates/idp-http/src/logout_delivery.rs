@@ -5,7 +5,7 @@
 //! (retry with back-off, or done). Logout requests only queue tokens, so a slow or
 //! failing client never holds up a logout or another client.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use idp_protocol::{DueLogout, LogoutRetry, Provider};
@@ -35,13 +35,17 @@ impl Default for LogoutDeliveryOptions {
     }
 }
 
+/// The longest pause between two looks while the database keeps failing.
+const MAX_ERROR_PAUSE: Duration = Duration::from_secs(60);
+
 /// Starts the sender on its own thread (with a small runtime of its own, so it never
-/// competes with request handling).
+/// competes with request handling). It holds the provider weakly and stops once the
+/// provider is gone (an embedding application or a test that drops its server).
 ///
 /// # Errors
 /// When the thread or its HTTP client cannot be made.
 pub fn start_logout_delivery(
-    provider: Arc<Provider>,
+    provider: &Arc<Provider>,
     options: LogoutDeliveryOptions,
 ) -> std::io::Result<()> {
     let client = reqwest::Client::builder()
@@ -54,22 +58,39 @@ pub fn start_logout_delivery(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let provider = Arc::downgrade(provider);
     std::thread::Builder::new()
         .name("idp-logout-delivery".into())
-        .spawn(move || runtime.block_on(run(provider, client, options)))?;
+        .spawn(move || runtime.block_on(run(&provider, client, options)))?;
     Ok(())
 }
 
-async fn run(provider: Arc<Provider>, client: reqwest::Client, options: LogoutDeliveryOptions) {
+async fn run(provider: &Weak<Provider>, client: reqwest::Client, options: LogoutDeliveryOptions) {
     // The lease outlasts an attempt (seconds are what the database stores, so round up
     // and add one).
     let lease = Duration::from_secs(options.timeout.as_secs() + 2);
+    let mut failures = 0u32;
     loop {
+        let Some(provider) = provider.upgrade() else {
+            return;
+        };
         let due = match provider.claim_due_logouts(lease, BATCH) {
-            Ok(due) => due,
+            Ok(due) => {
+                failures = 0;
+                due
+            }
             Err(e) => {
+                // A database that is away is not hammered: the pause doubles while it
+                // keeps failing.
+                failures = failures.saturating_add(1);
                 tracing::warn!(error = %e, "could not read the back-channel logout queue");
-                Vec::new()
+                drop(provider);
+                let pause = options
+                    .poll_interval
+                    .saturating_mul(1u32 << failures.min(16))
+                    .min(MAX_ERROR_PAUSE);
+                tokio::time::sleep(pause).await;
+                continue;
             }
         };
         let full = u32::try_from(due.len()).unwrap_or(u32::MAX) >= BATCH;
@@ -89,6 +110,7 @@ async fn run(provider: Arc<Provider>, client: reqwest::Client, options: LogoutDe
                 tracing::warn!(error = %e, "could not record a back-channel logout attempt");
             }
         }
+        drop(provider);
         if !full {
             tokio::time::sleep(options.poll_interval).await;
         }

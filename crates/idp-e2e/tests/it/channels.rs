@@ -430,6 +430,55 @@ async fn signed_in(server: &TestServer, browser: &Browser, created: &CreatedClie
     crate::support::query_param(&callback, "code").is_some()
 }
 
+async fn another_user_signing_in_on_the_browser_ends_the_previous_users_session() {
+    let server = quick_server().await;
+    let alice = server.create_user("alice");
+    let bob = server.create_user("bob");
+    let receiver = Receiver::start();
+    let a = backchannel_client(&server, &receiver.url("/ok-a"));
+    let browser = Browser::new();
+    let alices = sign_in(&server, &browser, &a, "alice", "openid").await;
+    let landing = browser
+        .open(&server.url(&format!(
+            "/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid&state=s&prompt=login",
+            a.client.id.as_str(),
+            crate::support::REDIRECT_URI
+        )))
+        .await;
+    let Landing::Client(url) = browser
+        .log_in(landing, "bob", crate::support::PASSWORD)
+        .await
+    else {
+        panic!("no code for bob")
+    };
+    let code = crate::support::query_param(&url, "code").unwrap();
+    let (status, bobs) = server.exchange(&a, &code).await;
+    assert_eq!(status, 200, "{bobs}");
+    assert_eq!(
+        jwt_payload(bobs["id_token"].as_str().unwrap())["sub"],
+        bob.id.as_str()
+    );
+
+    let posts = receiver.wait_for("/ok-a", 1).await;
+    let claims = verified_logout_token(
+        &server,
+        posts[0].logout_token.as_deref().unwrap(),
+        a.client.id.as_str(),
+    )
+    .await;
+    assert_eq!(claims["sub"], alice.id.as_str());
+    assert_eq!(claims["sid"], sid_of(&alices));
+    // Alice's session-bound tokens ended with her session; Bob's work.
+    let (status, _) = server
+        .userinfo(alices["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = server
+        .userinfo(bobs["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 200);
+}
+
 async fn a_failing_or_hanging_receiver_does_not_block_logout_and_is_retried() {
     let server = quick_server().await;
     server.create_user("alice");
@@ -642,6 +691,7 @@ idp_testdb::on_both_backends!(
     id_tokens_carry_the_sessions_sid_and_a_refreshed_one_keeps_it,
     rp_initiated_logout_posts_a_verifiable_logout_token_to_each_client_of_the_session,
     operator_logout_password_change_and_removal_notify_clients_and_spare_other_users,
+    another_user_signing_in_on_the_browser_ends_the_previous_users_session,
     a_failing_or_hanging_receiver_does_not_block_logout_and_is_retried,
     ending_the_session_revokes_refresh_tokens_without_offline_access_and_keeps_offline_ones,
     the_signed_out_page_frames_front_channel_uris_with_iss_and_sid_then_continues,

@@ -348,7 +348,18 @@ impl Provider {
     ) -> Result<Interaction, ProtocolError> {
         // Session fixation defence: the pre-login session id is never authenticated; the
         // stable sid carries over.
-        self.store.delete_session(&session.digest)?;
+        match &session.user_id {
+            // Another user signs in on this browser: the previous user's session ends
+            // here, with what ending a session entails (its clients are told, its
+            // session-bound grants revoked). Grants are found by sid *and* user, so the
+            // new user's grants under the same sid are not mixed up with them.
+            Some(previous) if *previous != user.id => {
+                if let Some(ended) = self.store.end_session(&session.digest)? {
+                    crate::session_end::conclude_sessions(&*self.store, self.now(), vec![ended])?;
+                }
+            }
+            _ => self.store.delete_session(&session.digest)?,
+        }
         let (cookie, session) = self.start_session(
             Some((user.id.clone(), self.now())),
             Some(session.sid.clone()),
