@@ -22,8 +22,9 @@ use crate::rows::{
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,
-    declared_items, failure_counters, grants, group_members, initial_access_tokens, logout_deliveries,
-    pending_authorizations, refresh_tokens, scopes, settings, signing_keys, user_groups, users,
+    declared_items, failure_counters, grants, group_members, initial_access_tokens,
+    logout_deliveries, pending_authorizations, refresh_tokens, scopes, settings, signing_keys,
+    user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
