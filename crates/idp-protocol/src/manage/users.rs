@@ -105,11 +105,16 @@ pub fn logout_user(
     clock: &dyn Clock,
     username: &str,
 ) -> Result<Vec<EndedSessionReport>, ProtocolError> {
-    let user = store
+    let user = user_named(store, username)?;
+    end_sessions_of(store, clock, &user.id)
+}
+
+/// The user called `username`, or `not_found`.
+fn user_named(store: &dyn Store, username: &str) -> Result<User, ProtocolError> {
+    store
         .user_by_username(username)
         .map_err(refused)?
-        .ok_or_else(|| not_found(format!("user {username}")))?;
-    end_sessions_of(store, clock, &user.id)
+        .ok_or_else(|| not_found(format!("user {username}")))
 }
 
 fn end_sessions_of(
@@ -132,10 +137,7 @@ pub fn remove_user(
     clock: &dyn Clock,
     username: &str,
 ) -> Result<Vec<EndedSessionReport>, ProtocolError> {
-    let user = store
-        .user_by_username(username)
-        .map_err(refused)?
-        .ok_or_else(|| not_found(format!("user {username}")))?;
+    let user = user_named(store, username)?;
     let ended = end_sessions_of(store, clock, &user.id)?;
     if !store.delete_user(username).map_err(refused)? {
         return Err(not_found(format!("user {username}")));
@@ -343,10 +345,7 @@ pub fn update_user(
     username: &str,
     update: UserUpdate,
 ) -> Result<User, ProtocolError> {
-    let mut user = store
-        .user_by_username(username)
-        .map_err(refused)?
-        .ok_or_else(|| not_found(format!("user {username}")))?;
+    let mut user = user_named(store, username)?;
     if let Some(email) = update.email {
         if let Some(e) = &email {
             check_email(e)?;
