@@ -277,29 +277,44 @@ pub(crate) async fn consent_post(
     submit(&state, &req, &body, Provider::submit_consent).await
 }
 
+/// A form-encoded request of an authenticating client (token, introspection and
+/// revocation endpoints): `call` gets the parameters and the `Authorization` header
+/// (RFC 6749 §2.3.1) on the blocking pool.
+async fn client_request<T, F>(
+    state: &HttpState,
+    req: &HttpRequest,
+    body: &web::Bytes,
+    call: F,
+) -> Result<T, HttpError>
+where
+    F: FnOnce(&Provider, &Params, Option<&str>) -> Result<T, ProtocolError> + Send + 'static,
+    T: Send + 'static,
+{
+    let params = form_params(req, body, Surface::Api)?;
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    blocking(state, Surface::Api, move |p| {
+        call(p, &params, authorization.as_deref())
+    })
+    .await
+}
+
 /// `POST /token` (RFC 6749 §3.2).
 pub(crate) async fn token(
     state: web::Data<HttpState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let params = form_params(&req, &body, Surface::Api)?;
-    let authorization = authorization_header(&req);
-    let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
-    let response = blocking(&state, Surface::Api, move |p| {
-        p.token(&params, authorization.as_deref())
+    let (response, grant_type) = client_request(&state, &req, &body, |p, params, auth| {
+        let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
+        p.token(params, auth).map(|response| (response, grant_type))
     })
     .await?;
     state.metrics.token_issued(&grant_type);
     Ok(json_no_store(&response))
-}
-
-/// The `Authorization` header, for client authentication (RFC 6749 §2.3.1).
-fn authorization_header(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// `POST /introspect` (RFC 7662 §2): the token's state as JSON, never cached.
@@ -308,12 +323,7 @@ pub(crate) async fn introspect(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let params = form_params(&req, &body, Surface::Api)?;
-    let authorization = authorization_header(&req);
-    let response = blocking(&state, Surface::Api, move |p| {
-        p.introspect(&params, authorization.as_deref())
-    })
-    .await?;
+    let response = client_request(&state, &req, &body, Provider::introspect).await?;
     Ok(json_no_store(&response))
 }
 
@@ -323,12 +333,7 @@ pub(crate) async fn revoke(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let params = form_params(&req, &body, Surface::Api)?;
-    let authorization = authorization_header(&req);
-    blocking(&state, Surface::Api, move |p| {
-        p.revoke(&params, authorization.as_deref())
-    })
-    .await?;
+    client_request(&state, &req, &body, Provider::revoke).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
