@@ -2,7 +2,7 @@
 //! and ending it. Both endpoints authenticate the calling client as the token endpoint
 //! does (RFC 7662 §2.1, RFC 7009 §2.1).
 
-use idp_core::{AccessToken, Granted, RefreshToken, Subject};
+use idp_core::{AccessToken, ClientType, Granted, RefreshToken, Subject};
 use serde::Serialize;
 
 use crate::access_token::looks_like_jwt;
@@ -136,6 +136,18 @@ impl Provider {
         authorization: Option<&str>,
     ) -> Result<Introspection, ProtocolError> {
         let caller = self.authenticate_client(params, authorization)?;
+        // RFC 7662 §2.1: the caller must be authorized; a public client proves nothing
+        // by naming its id, so only confidential clients introspect (discovery lists
+        // no `none` method for this endpoint).
+        if caller.client_type != ClientType::Confidential {
+            return Err(ProtocolError::Rejected {
+                code: ErrorCode::InvalidClient,
+                description: "only confidential clients may introspect tokens",
+                delivery: crate::Delivery::Json {
+                    basic_challenge: true,
+                },
+            });
+        }
         let token = Self::presented_token(params)?;
         let inactive = Introspection::default();
         let Some(found) = self.find_token(token, params.get("token_type_hint"))? else {

@@ -283,6 +283,10 @@ async fn revoking_a_refresh_token_ends_its_grant_and_public_clients_revoke_with_
     let refresh = tokens.refresh_token().unwrap().secret().clone();
     let access = tokens.access_token().secret().clone();
     assert_eq!(introspect(&server, &api, &access).await["active"], true);
+    // A public client proves nothing by its id: it may not introspect, even its own.
+    let (status, body) = call(&server, "/introspect", &public, &[("token", &access)]).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("invalid_client"), "{body}");
     let (status, body) = call(&server, "/revoke", &public, &[("token", &refresh)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
