@@ -166,10 +166,6 @@ impl Provider {
         if grant.is_revoked() || user_gone {
             return Ok(inactive);
         }
-        let client = self.store.client(&grant.client_id)?;
-        let Some(client) = client else {
-            return Ok(inactive);
-        };
         let response = match &found {
             Found::Access(_, g) => {
                 if g.record.revoked || g.record.expires_at <= now {
@@ -188,7 +184,11 @@ impl Provider {
                     exp: Some(g.record.expires_at.timestamp()),
                     iat: Some(g.record.created_at.timestamp()),
                     username: g.user.as_ref().map(|u| u.username.clone()),
-                    aud: Some(self.access_token_audience(&client)),
+                    // Only an access token has an audience: one more read, here alone.
+                    aud: match self.store.client(&grant.client_id)? {
+                        Some(client) => Some(self.access_token_audience(&client)),
+                        None => return Ok(inactive),
+                    },
                     ..Introspection::default()
                 }
             }
