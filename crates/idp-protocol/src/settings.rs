@@ -48,7 +48,7 @@ pub fn lifetimes_in_force(
         store,
         Settings {
             lifetimes: configured,
-            registration: RegistrationPolicy::default(),
+            ..Settings::default()
         },
     )?
     .lifetimes)
@@ -94,6 +94,15 @@ impl Provider {
         Ok(self.settings()?.registration)
     }
 
+    /// Whether any client may name any `https` resource (RFC 8707), as the operator set
+    /// it.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub(crate) fn any_https_resource(&self) -> Result<bool, ProtocolError> {
+        Ok(self.settings()?.any_https_resource)
+    }
+
     /// The settings as last read, if that was less than [`SETTINGS_RECHECK`] ago (no
     /// storage access, so callable on an async executor).
     pub(crate) fn cached_settings(&self) -> Option<Settings> {
@@ -117,7 +126,7 @@ impl Provider {
             &*self.store,
             Settings {
                 lifetimes: self.config.lifetimes,
-                registration: RegistrationPolicy::default(),
+                ..Settings::default()
             },
         )?;
         *self

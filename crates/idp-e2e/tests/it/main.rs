@@ -22,6 +22,7 @@ mod negative;
 mod operations;
 mod registration;
 mod resource;
+mod resource_indicators;
 mod signing;
 mod support;
 mod webfinger;

@@ -56,6 +56,8 @@ struct Issue<'a> {
     /// Scope of a new refresh token, when one is due.
     refresh_scope: Option<&'a ScopeSet>,
     nonce: Option<&'a str>,
+    /// The resources the token request chose (RFC 8707), when it chose some.
+    audience: Option<&'a [String]>,
 }
 
 impl Provider {
@@ -132,6 +134,7 @@ impl Provider {
             Some(issue.user),
             issue.grant,
             issue.scope,
+            issue.audience,
             now,
             now + lifetimes.access_token,
         )?;
@@ -189,13 +192,16 @@ impl Provider {
     /// authorization endpoint (implicit and hybrid flows) issue them alike.
     ///
     /// Token hooks see it before it is issued (`user` is what they are told of the
-    /// user); a hook's refusal is `invalid_grant`.
+    /// user); a hook's refusal is `invalid_grant`. `audience` is what the request chose
+    /// with `resource` (RFC 8707), recorded so that introspection answers with it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_access_token(
         &self,
         client: &Client,
         user: Option<&User>,
         grant: &Grant,
         scope: &ScopeSet,
+        audience: Option<&[String]>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(String, AccessToken), ProtocolError> {
@@ -215,6 +221,7 @@ impl Provider {
                 expires_at,
                 jti: &jti,
                 user,
+                audience,
             })?;
             (token, digest)
         } else {
@@ -238,6 +245,7 @@ impl Provider {
             created_at: now,
             expires_at,
             revoked: false,
+            audience: audience.map(<[String]>::to_vec),
         };
         Ok((access_token, record))
     }
