@@ -1,9 +1,11 @@
 //! Resource indicators (RFC 8707): which resources a client may ask tokens for, and the
 //! audience its access tokens then carry.
 //!
-//! A client may name its own resources (`ClientOptions::resources`, set by the operator)
-//! and, when the operator turns on `any_https_resource`, any `https` URI. Everything else
-//! is `invalid_target` (§2), malformed indicators included.
+//! A client may name its own resources (`ClientOptions::resources`, set by the operator),
+//! the resources the operator shares with every client (`shared_resources`: an MCP server
+//! that clients registering themselves must reach) and, when the operator turns on
+//! `any_https_resource`, any `https` URI. Everything else is `invalid_target` (§2),
+//! malformed indicators included.
 
 use idp_core::{check_resource_indicator, is_https_resource, Client, Grant, MAX_RESOURCES};
 use serde::{Deserialize, Serialize};
@@ -85,7 +87,7 @@ impl Provider {
     ) -> Result<(), ProtocolError> {
         let mut any_https = None;
         for resource in resources {
-            if client.options.resources.contains(resource) {
+            if client.options.resources.contains(resource) || self.is_shared_resource(resource)? {
                 continue;
             }
             // The setting is read only for a resource that is not the client's own.

@@ -212,6 +212,47 @@ async fn a_resource_the_client_may_not_use_is_invalid_target() {
     );
 }
 
+async fn shared_resources_are_open_to_every_client() {
+    let server = TestServer::start().await;
+    let app = app(&server);
+    let local = "http://127.0.0.1:8000/mcp";
+    let run = server.admin(&[
+        "settings",
+        "set",
+        "shared_resources",
+        "https://x.example/#f",
+    ]);
+    assert!(!run.ok, "a resource with a fragment is refused");
+    server
+        .set_settings(&[("shared_resources", &format!("urn:example:shared {local}"))])
+        .await;
+    let run = server.admin(&["settings", "get", "shared_resources"]);
+    assert_eq!(run.stdout.trim(), format!("urn:example:shared {local}"));
+    for resource in ["urn:example:shared", local] {
+        let (status, tokens) = server
+            .token_request(
+                &app,
+                &[("grant_type", "client_credentials"), ("resource", resource)],
+            )
+            .await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(
+            jwt_payload(tokens["access_token"].as_str().unwrap())["aud"],
+            resource
+        );
+    }
+    let (status, _) = server
+        .token_request(
+            &app,
+            &[
+                ("grant_type", "client_credentials"),
+                ("resource", "urn:example:other"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
 async fn the_any_https_resource_setting_admits_every_https_resource_and_nothing_else() {
     let server = TestServer::start().await;
     let app = app(&server);
@@ -259,5 +300,6 @@ idp_testdb::on_both_backends!(
     async actix_web::rt::System;
     the_resource_of_the_authorization_becomes_the_audience_of_every_token,
     a_resource_the_client_may_not_use_is_invalid_target,
+    shared_resources_are_open_to_every_client,
     the_any_https_resource_setting_admits_every_https_resource_and_nothing_else,
 );
