@@ -18,6 +18,7 @@ mod jwt_access_token;
 mod limits;
 mod logout;
 mod machine_tokens;
+mod mcp;
 mod negative;
 mod operations;
 mod registration;

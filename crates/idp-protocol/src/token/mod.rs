@@ -187,8 +187,8 @@ impl Provider {
     }
 
     /// A new access token of `grant` for `scope`, issued `now` and valid until
-    /// `expires_at`, with its record: opaque, or for clients that ask for one an RFC 9068
-    /// JWT whose `jti` is what is stored and checked. The token endpoint and the
+    /// `expires_at`, with its record: opaque, or for clients that ask for one and for
+    /// named resources an RFC 9068 JWT whose `jti` is what is stored and checked. The token endpoint and the
     /// authorization endpoint (implicit and hybrid flows) issue them alike.
     ///
     /// Token hooks see it before it is issued (`user` is what they are told of the
@@ -205,7 +205,10 @@ impl Provider {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(String, AccessToken), ProtocolError> {
-        let (access_token, digest) = if client.options.jwt_access_token {
+        // A token for resources the request named (RFC 8707) is read by those resource
+        // servers, not by the client: an RFC 9068 JWT they can validate themselves,
+        // whatever the client's own format.
+        let (access_token, digest) = if client.options.jwt_access_token || audience.is_some() {
             // RFC 9068: the JWT is handed out; its jti is what is stored and checked.
             let (jti, digest) = new_secret()?;
             let subject = match &grant.subject {
