@@ -11,8 +11,9 @@
 //! for at most the maximum age**; set it to 0 to ask the provider on every request.
 //! Inactive answers are never cached: a token refused once is asked about again, so a
 //! client that has just been issued a token (or a clock that disagrees) is not locked
-//! out, and an attacker's stream of bad tokens fills nothing. Identical requests that
-//! arrive while one is being asked about wait for that answer instead of asking again.
+//! out, and an attacker's stream of bad tokens fills nothing. With the cache on, identical
+//! requests that arrive while one is being asked about wait for that answer instead of
+//! asking again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
