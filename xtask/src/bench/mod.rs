@@ -187,7 +187,8 @@ pub(crate) const MACHINE: &[&str] = &[
     MACHINE_SCOPE,
 ];
 
-/// `--growth`: a database of this many access tokens (and grants) ...
+/// `--growth`: the scenarios run on a fresh database, then on one seeded with this many
+/// access tokens (and grants) ...
 pub(crate) const GROWTH_TOKENS: u64 = 1_000_000;
 /// ... and this many clients, seeded before the scenarios.
 pub(crate) const GROWTH_CLIENTS: u64 = 10_000;
@@ -211,6 +212,8 @@ pub(crate) struct BenchArgs {
     pub(crate) seed_tokens: u64,
     /// Clients seeded before the scenarios.
     pub(crate) seed_clients: u64,
+    /// `--growth`: every scenario twice, on a fresh database and on a seeded one, compared.
+    pub(crate) growth: bool,
 }
 
 /// `--database`: SQLite alone (the default), or PostgreSQL beside SQLite in the same run.
@@ -271,6 +274,7 @@ impl BenchArgs {
             },
             seed_tokens,
             seed_clients,
+            growth,
         })
     }
 }
@@ -465,6 +469,7 @@ mod tests {
         let f = parse_flags(&args("--growth --seconds 2"), BENCH_FLAGS).unwrap();
         let a = BenchArgs::from_flags(&f).unwrap();
         assert_eq!((a.seed_tokens, a.seed_clients), (1_000_000, 10_000));
+        assert!(a.growth);
         let f = parse_flags(&args("--seed-tokens 500 --seed-clients 7"), BENCH_FLAGS).unwrap();
         let a = BenchArgs::from_flags(&f).unwrap();
         assert_eq!((a.seed_tokens, a.seed_clients), (500, 7));

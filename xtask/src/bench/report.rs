@@ -446,6 +446,40 @@ pub(crate) fn compare(sqlite: &Report, postgres: &Report) -> String {
     s
 }
 
+/// The scenarios on a seeded database (`grown`) against a fresh one (`fresh`), with the
+/// issue's target for the lookups that must not slow down as the database grows.
+pub(crate) fn compare_growth(fresh: &Report, grown: &Report) -> String {
+    let mut s = format!(
+        "Growth ({}): {} access tokens with their grants and {} clients seeded.\n\n| scenario | fresh req/s | grown req/s | grown ÷ fresh | target |\n|---|---:|---:|---:|---|\n",
+        grown.database, grown.seed_tokens, grown.seed_clients
+    );
+    for m in &fresh.scenarios {
+        let Some(g) = grown.scenario(&m.name) else {
+            continue;
+        };
+        let ratio = (m.req_per_s > 0.0).then(|| g.req_per_s / m.req_per_s);
+        let watched = matches!(
+            m.name.as_str(),
+            "client_credentials" | "introspect" | "userinfo"
+        );
+        let target = match ratio {
+            _ if !watched => "—",
+            Some(r) if r >= 0.8 => "≥ 0.8: met",
+            Some(_) => "≥ 0.8: **not met**",
+            None => "≥ 0.8: not measured",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {:.0} | {} | {target} |",
+            m.name,
+            m.req_per_s,
+            g.req_per_s,
+            num(ratio, 2)
+        );
+    }
+    s
+}
+
 /// Writes `DIR/<timestamp>.json` and `DIR/latest.json`; returns the first.
 pub(crate) fn write(report: &Report, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -125,54 +125,96 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         BenchDatabase::Sqlite => &["sqlite"],
         BenchDatabase::Postgres => &["sqlite", "postgres"],
     };
+    // With --growth each database is measured twice: fresh, then seeded.
+    let passes: &[bool] = if bench.growth {
+        &[false, true]
+    } else {
+        &[false]
+    };
     let mut reports = Vec::new();
     for &database in databases {
-        // Declared before the server guard so the database outlives the server.
-        let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
-        let postgres = (database == "postgres").then(|| {
-            let admin_url = std::env::var("BENCH_POSTGRES_URL")
-                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-            idp_testdb::TestDb::postgres_at(&admin_url)
-        });
-        let db_url = match &postgres {
-            Some(db) => db.url().to_owned(),
-            None => format!("sqlite://{}", tmp.path().join("idp.db").display()),
-        };
-        let log_path = tmp.path().join("server.log");
-        let result = measure_server(
-            &runtime,
-            &bin_dir,
-            &db_url,
-            &log_path,
-            &pinning,
-            bench.clone(),
-            signing.clone(),
-            limit.clone(),
-        );
-        let mut report = match result {
-            Ok(r) => r,
-            Err(e) => {
-                print_log_tail(&log_path);
-                return Err(e);
+        let mut fresh: Option<Report> = None;
+        for &grown in passes {
+            let mut args = bench.clone();
+            if bench.growth && !grown {
+                args.seed_tokens = 0;
+                args.seed_clients = 0;
             }
-        };
-        report.command.clone_from(&command);
-        report.pinning = pinning.describe();
-        database.clone_into(&mut report.database);
-        report::evaluate(&mut report);
-        let markdown = report::markdown(&report);
-        if markdown.contains("**Noisy run:**") {
-            eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+            let report = measure_database(
+                &runtime, &bin_dir, &pinning, database, args, &signing, &limit, &command,
+            )?;
+            let dir = if grown {
+                format!("{database}-grown")
+            } else {
+                database.to_owned()
+            };
+            let written = report::write(&report, &out_dir.join(dir))?;
+            eprintln!("bench: wrote {}", written.display());
+            match &fresh {
+                Some(small) if grown => println!("{}", report::compare_growth(small, &report)),
+                _ => fresh = Some(report),
+            }
         }
-        println!("{markdown}");
-        let written = report::write(&report, &out_dir.join(database))?;
-        eprintln!("bench: wrote {}", written.display());
-        reports.push(report);
+        reports.extend(fresh);
     }
     if let [sqlite, postgres] = reports.as_slice() {
         println!("{}", report::compare(sqlite, postgres));
     }
     Ok(())
+}
+
+/// Measures every scenario on a fresh `database` (`sqlite` or `postgres`) and prints
+/// the report.
+#[expect(clippy::too_many_arguments, reason = "one call site, all distinct")]
+fn measure_database(
+    runtime: &tokio::runtime::Runtime,
+    bin_dir: &Path,
+    pinning: &Pinning,
+    database: &str,
+    bench: BenchArgs,
+    signing: &Rates,
+    limit: &Measured,
+    command: &str,
+) -> Result<Report> {
+    // Declared before the server guard so the database outlives the server.
+    let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
+    let postgres = (database == "postgres").then(|| {
+        let admin_url =
+            std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        idp_testdb::TestDb::postgres_at(&admin_url)
+    });
+    let db_url = match &postgres {
+        Some(db) => db.url().to_owned(),
+        None => format!("sqlite://{}", tmp.path().join("idp.db").display()),
+    };
+    let log_path = tmp.path().join("server.log");
+    let result = measure_server(
+        runtime,
+        bin_dir,
+        &db_url,
+        &log_path,
+        pinning,
+        bench,
+        signing.clone(),
+        limit.clone(),
+    );
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            print_log_tail(&log_path);
+            return Err(e);
+        }
+    };
+    command.clone_into(&mut report.command);
+    report.pinning = pinning.describe();
+    database.clone_into(&mut report.database);
+    report::evaluate(&mut report);
+    let markdown = report::markdown(&report);
+    if markdown.contains("**Noisy run:**") {
+        eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+    }
+    println!("{markdown}");
+    Ok(report)
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call site, all distinct")]
