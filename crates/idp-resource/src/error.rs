@@ -7,7 +7,7 @@ use crate::challenge;
 ///
 /// Descriptions are fixed strings: nothing from the token or the network reaches the
 /// client.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResourceError {
     /// No bearer token in the request (RFC 6750 §3.1: the challenge carries no error code).

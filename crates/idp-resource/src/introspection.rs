@@ -12,8 +12,8 @@
 //! Inactive answers are never cached: a token refused once is asked about again, so a
 //! client that has just been issued a token (or a clock that disagrees) is not locked
 //! out, and an attacker's stream of bad tokens fills nothing. With the cache on, identical
-//! requests that arrive while one is being asked about wait for that answer instead of
-//! asking again.
+//! requests that arrive while one is being asked about share that answer, positive or
+//! not, instead of asking again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,20 +95,23 @@ struct ProviderMetadata {
     introspection_endpoint: String,
 }
 
-/// One in-flight question per token digest.
-type InFlight = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+/// The answer to one question, shared by everyone who asked it at the same time.
+type Shared = Arc<tokio::sync::OnceCell<Result<Principal, ResourceError>>>;
 
-/// A place in the queue of questions about one token; the last one to leave (even by
-/// being cancelled) removes the queue.
+/// One in-flight question per token digest.
+type InFlight = Mutex<HashMap<String, Shared>>;
+
+/// A share in the one question about a token; the last one to leave (even by being
+/// cancelled) removes it, so the next request asks anew.
 struct Turn<'a> {
     in_flight: &'a InFlight,
     digest: &'a str,
-    lock: Arc<tokio::sync::Mutex<()>>,
+    answer: Shared,
 }
 
 impl<'a> Turn<'a> {
     fn take(in_flight: &'a InFlight, digest: &'a str) -> Self {
-        let lock = Arc::clone(
+        let answer = Arc::clone(
             in_flight
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -118,7 +121,7 @@ impl<'a> Turn<'a> {
         Turn {
             in_flight,
             digest,
-            lock,
+            answer,
         }
     }
 }
@@ -130,7 +133,7 @@ impl Drop for Turn<'_> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         // Every count change happens under the map's lock, so the count is exact here.
-        let mine = std::mem::take(&mut self.lock);
+        let mine = std::mem::take(&mut self.answer);
         // Held by the map and this turn alone: nobody else waits.
         let alone = map
             .get(self.digest)
@@ -279,13 +282,13 @@ impl IntrospectionValidator {
         if !self.cache.enabled() {
             return self.ask(token, &digest).await;
         }
-        // One question per token at a time: the others wait for its answer.
+        // One question per token at a time: whoever arrives meanwhile shares its answer,
+        // positive or not (if the asker is cancelled, the next one in line asks).
         let turn = Turn::take(&self.in_flight, &digest);
-        let _mine = turn.lock.lock().await;
-        match self.cache.get(&digest, self.now()) {
-            Some(principal) => Ok(principal),
-            None => self.ask(token, &digest).await,
-        }
+        turn.answer
+            .get_or_init(|| self.ask(token, &digest))
+            .await
+            .clone()
     }
 
     /// Asks the provider about `token` (RFC 7662 §2.1) and caches a positive answer.

@@ -212,6 +212,21 @@ async fn inactive_answers_are_refused_and_never_cached() {
         assert_eq!(provider.calls(), n);
     }
     assert_eq!(validator.cached(), 0);
+    // Requests that overlap share one question, and its refusal.
+    let validator = Arc::new(validator);
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let v = Arc::clone(&validator);
+            actix_web::rt::spawn(async move { v.validate("unknown").await })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(refused(h.await.unwrap()), "the token is not active");
+    }
+    assert_eq!(provider.calls(), 4);
+    // ...but the refusal is not kept: the next request asks again.
+    refused(validator.validate("unknown").await);
+    assert_eq!(provider.calls(), 5);
     // A refusal is a 401 with invalid_token (RFC 6750 §3.1).
     let err = validator.validate("unknown").await.unwrap_err();
     assert_eq!(err.status(), 401);
