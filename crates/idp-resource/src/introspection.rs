@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +30,7 @@ use url::Url;
 
 use crate::cache::TokenCache;
 use crate::discovery::{discovery, http_client, provider_metadata, read_limited};
+use crate::in_flight::{InFlight, Turn};
 use crate::{Principal, ResourceError};
 
 /// Longest token sent to the provider: anything longer is refused without asking.
@@ -93,56 +94,6 @@ impl IntrospectionConfig {
 #[derive(Deserialize)]
 struct ProviderMetadata {
     introspection_endpoint: String,
-}
-
-/// The answer to one question, shared by everyone who asked it at the same time.
-type Shared = Arc<tokio::sync::OnceCell<Result<Principal, ResourceError>>>;
-
-/// One in-flight question per token digest.
-type InFlight = Mutex<HashMap<String, Shared>>;
-
-/// A share in the one question about a token; the last one to leave (even by being
-/// cancelled) removes it, so the next request asks anew.
-struct Turn<'a> {
-    in_flight: &'a InFlight,
-    digest: &'a str,
-    answer: Shared,
-}
-
-impl<'a> Turn<'a> {
-    fn take(in_flight: &'a InFlight, digest: &'a str) -> Self {
-        let answer = Arc::clone(
-            in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .entry(digest.to_owned())
-                .or_default(),
-        );
-        Turn {
-            in_flight,
-            digest,
-            answer,
-        }
-    }
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        let mut map = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // Every count change happens under the map's lock, so the count is exact here.
-        let mine = std::mem::take(&mut self.answer);
-        // Held by the map and this turn alone: nobody else waits.
-        let alone = map
-            .get(self.digest)
-            .is_some_and(|l| Arc::ptr_eq(l, &mine) && Arc::strong_count(l) <= 2);
-        drop(mine);
-        if alone {
-            map.remove(self.digest);
-        }
-    }
 }
 
 /// Validates access tokens by asking the provider (RFC 7662). Share one per process (it

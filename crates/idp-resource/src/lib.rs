@@ -24,6 +24,7 @@ mod challenge;
 mod discovery;
 mod either;
 mod error;
+mod in_flight;
 mod introspection;
 mod jwks;
 mod jwt;
