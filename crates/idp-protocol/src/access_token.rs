@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use idp_core::{Client, JwsAlgorithm, ScopeSet, User};
+use idp_core::{Client, ScopeSet, User};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -76,9 +76,9 @@ impl Provider {
         &self,
         input: &JwtAccessTokenInput<'_>,
     ) -> Result<String, ProtocolError> {
-        // RS256, which every resource server must accept (RFC 9068 §2.1), whatever the
-        // client's ID token algorithm.
-        let key = self.active_signing_key(JwsAlgorithm::Rs256)?;
+        // The client's access-token algorithm (RS256 unless the operator chose another),
+        // independent of its ID token algorithm.
+        let key = self.active_signing_key(input.client.options.access_token_alg)?;
         let kid = key
             .public_jwk()
             .key_id()

@@ -61,9 +61,7 @@ pub(crate) enum Scenario {
     ClientCredentials,
     /// As `client_credentials`, with RS256 JWT access tokens.
     ClientCredentialsJwtRs256,
-    /// As `client_credentials`, with JWT access tokens for a client whose ID token
-    /// algorithm is ES256 (the provider signs every JWT access token with its RS256 key
-    /// today; the scenario reports the `alg` it saw).
+    /// As `client_credentials`, with ES256 JWT access tokens (`--access-token-alg`).
     ClientCredentialsJwtEs256,
     /// As `client_credentials_jwt_es256`, with EdDSA.
     ClientCredentialsJwtEdDsa,
@@ -135,7 +133,7 @@ impl Scenario {
                 "--default-scope",
                 MACHINE_SCOPE,
                 "--jwt-access-token",
-                "--id-token-alg",
+                "--access-token-alg",
                 "ES256",
             ],
             Scenario::ClientCredentialsJwtEdDsa => &[
@@ -146,7 +144,7 @@ impl Scenario {
                 "--default-scope",
                 MACHINE_SCOPE,
                 "--jwt-access-token",
-                "--id-token-alg",
+                "--access-token-alg",
                 "EdDSA",
             ],
             Scenario::Introspect => &["--grant-type", "client_credentials", "--resource-server"],

@@ -322,9 +322,49 @@ async fn an_api_introspecting_opaque_tokens_admits_them_until_they_are_revoked()
     assert_eq!(cached.introspections(), 2);
 }
 
+async fn jwt_access_tokens_signed_with_each_algorithm_validate_in_the_crate() {
+    let server = TestServer::start().await;
+    let validator = JwtValidator::discover(ValidatorConfig::new(&server.base, API))
+        .await
+        .unwrap();
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let machine = server.create_client(|c| {
+            c.redirect_uris = Vec::new();
+            c.grant_types = vec!["client_credentials".into()];
+            c.options.jwt_access_token = true;
+            c.options.access_token_alg = alg.parse().unwrap();
+            c.options.resources = vec![API.into()];
+        });
+        let (status, tokens) = server
+            .token_request(&machine, &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(status, 200, "{tokens}");
+        let token = tokens["access_token"].as_str().unwrap();
+        let header = jwt_header(token);
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["typ"], "at+jwt");
+        let principal = validator.validate(token).await.unwrap();
+        assert_eq!(principal.client_id, machine.client.id.as_str());
+        assert_eq!(principal.subject, machine.client.id.as_str());
+    }
+}
+
+/// The header of a JWS, unverified.
+fn jwt_header(jwt: &str) -> Value {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 idp_testdb::on_both_backends!(
     async actix_web::rt::System;
     an_api_on_the_resource_crate_admits_the_providers_tokens_and_refuses_the_rest,
+    jwt_access_tokens_signed_with_each_algorithm_validate_in_the_crate,
     a_token_is_refused_once_its_key_is_retired_and_leaves_the_jwks,
     an_api_introspecting_opaque_tokens_admits_them_until_they_are_revoked,
 );
