@@ -32,6 +32,9 @@ pub enum SettingKey {
     DynamicRegistrationLifetime,
     /// Whether registering needs an initial access token (RFC 7591 §3).
     DynamicRegistrationRequiresToken,
+    /// Whether an `https` URL as `client_id` is fetched as a Client ID Metadata Document
+    /// (draft-ietf-oauth-client-id-metadata-document); off by default.
+    ClientIdMetadataDocuments,
 }
 
 /// What kind of value a setting holds.
@@ -47,7 +50,7 @@ pub enum SettingKind {
 
 impl SettingKey {
     /// Every setting, in the order `settings get` lists them.
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 11] = [
         SettingKey::AccessTokenLifetime,
         SettingKey::RefreshTokenLifetime,
         SettingKey::CodeLifetime,
@@ -58,14 +61,15 @@ impl SettingKey {
         SettingKey::DynamicRegistrationMaxClients,
         SettingKey::DynamicRegistrationLifetime,
         SettingKey::DynamicRegistrationRequiresToken,
+        SettingKey::ClientIdMetadataDocuments,
     ];
 
     /// The kind of value the setting holds.
     pub fn kind(self) -> SettingKind {
         match self {
-            SettingKey::DynamicRegistration | SettingKey::DynamicRegistrationRequiresToken => {
-                SettingKind::Bool
-            }
+            SettingKey::DynamicRegistration
+            | SettingKey::DynamicRegistrationRequiresToken
+            | SettingKey::ClientIdMetadataDocuments => SettingKind::Bool,
             SettingKey::DynamicRegistrationMaxClients => SettingKind::Count,
             _ => SettingKind::Duration,
         }
@@ -84,6 +88,7 @@ impl SettingKey {
             SettingKey::DynamicRegistrationMaxClients => "dynamic_registration_max_clients",
             SettingKey::DynamicRegistrationLifetime => "dynamic_registration_lifetime",
             SettingKey::DynamicRegistrationRequiresToken => "dynamic_registration_requires_token",
+            SettingKey::ClientIdMetadataDocuments => "client_id_metadata_documents",
         }
     }
 
@@ -122,7 +127,8 @@ impl SettingKey {
             SettingKey::SessionLifetime => (60, YEAR),
             SettingKey::DynamicRegistration
             | SettingKey::DynamicRegistrationMaxClients
-            | SettingKey::DynamicRegistrationRequiresToken => (0, 0),
+            | SettingKey::DynamicRegistrationRequiresToken
+            | SettingKey::ClientIdMetadataDocuments => (0, 0),
         };
         if !(min..=max).contains(&secs) {
             return Err(CoreError::invalid(
@@ -275,6 +281,8 @@ pub struct Settings {
     pub lifetimes: Lifetimes,
     /// Dynamic client registration.
     pub registration: RegistrationPolicy,
+    /// Whether `https` URL client ids are fetched as Client ID Metadata Documents.
+    pub client_id_metadata_documents: bool,
 }
 
 impl Settings {
@@ -310,6 +318,9 @@ impl Settings {
                 r.lifetime = (secs > 0).then(|| Duration::seconds(secs));
             }
             SettingKey::DynamicRegistrationRequiresToken => r.requires_token = canonical == "true",
+            SettingKey::ClientIdMetadataDocuments => {
+                self.client_id_metadata_documents = canonical == "true";
+            }
         }
         Ok(())
     }
@@ -334,6 +345,7 @@ impl Settings {
             SettingKey::DynamicRegistrationMaxClients => r.max_clients.to_string(),
             SettingKey::DynamicRegistrationLifetime => secs(r.lifetime),
             SettingKey::DynamicRegistrationRequiresToken => r.requires_token.to_string(),
+            SettingKey::ClientIdMetadataDocuments => self.client_id_metadata_documents.to_string(),
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn lifetimes_in_force(
         Settings {
             lifetimes: configured,
             registration: RegistrationPolicy::default(),
+            client_id_metadata_documents: false,
         },
     )?
     .lifetimes)
@@ -108,7 +109,7 @@ impl Provider {
     }
 
     /// Every setting in force, re-read at most once per [`SETTINGS_RECHECK`].
-    fn settings(&self) -> Result<Settings, ProtocolError> {
+    pub(crate) fn settings(&self) -> Result<Settings, ProtocolError> {
         let now = self.now();
         if let Some(settings) = self.cached_settings() {
             return Ok(settings);
@@ -118,6 +119,7 @@ impl Provider {
             Settings {
                 lifetimes: self.config.lifetimes,
                 registration: RegistrationPolicy::default(),
+                client_id_metadata_documents: false,
             },
         )?;
         *self

@@ -112,7 +112,7 @@ fn migrate_copies_sqlite_into_postgresql() {
         assert_eq!(report["total"], 4);
         assert_eq!(report["tables"][0]["table"], "users");
         assert_eq!(report["tables"][0]["rows"], 1);
-        assert_eq!(report["tables"].as_array().unwrap().len(), 19);
+        assert_eq!(report["tables"].as_array().unwrap().len(), 20);
         has_alice_and_client(pg.url(), &client_id);
         refused_as_not_empty(&source.url, pg.url(), &client_id);
     });

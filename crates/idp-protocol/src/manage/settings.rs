@@ -39,6 +39,7 @@ pub fn setting_values(
     let mut settings = Settings {
         lifetimes: *configured,
         registration: RegistrationPolicy::default(),
+        client_id_metadata_documents: false,
     };
     let mut values = Vec::new();
     for key in SettingKey::ALL {
