@@ -95,7 +95,7 @@ fn migrate_copies_into_an_empty_database_printing_rows_per_table() {
         ]
     );
     assert_eq!(lines.last(), Some(&("total", 4)));
-    assert_eq!(lines.len(), 20, "{}", run.stdout);
+    assert_eq!(lines.len(), 21, "{}", run.stdout);
     has_alice_and_client(&target.url, &client_id);
     let groups = target.run(&["group", "list", "--json"]).json();
     assert_eq!(groups[0]["members"], serde_json::json!(["alice"]));
