@@ -614,6 +614,21 @@ mod tests {
     }
 
     #[test]
+    fn the_insecure_metadata_document_switch_is_off_unless_set_in_file_or_environment() {
+        let off = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
+        assert!(!off.client_id_metadata_documents_allow_insecure);
+        let file = from_file("client_id_metadata_documents_allow_insecure = true\n");
+        assert!(file.client_id_metadata_documents_allow_insecure);
+        let from_env = load(
+            &ConfigArgs::default(),
+            &ServerArgs::default(),
+            env(&[("IDP_CLIENT_ID_METADATA_DOCUMENTS_ALLOW_INSECURE", "true")]),
+        )
+        .unwrap();
+        assert!(from_env.client_id_metadata_documents_allow_insecure);
+    }
+
+    #[test]
     fn no_configuration_gives_the_documented_defaults() {
         let s = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");

@@ -149,7 +149,8 @@ impl Provider {
     /// the client unusable: a stale document is never served.
     ///
     /// # Errors
-    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    /// [`ProtocolError::Throttled`] (an error page) when the address has fetched too many
+    /// documents; [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
     pub(crate) fn resolve_client(
         &self,
         id: &ClientId,
@@ -198,10 +199,12 @@ impl Provider {
         if let DocumentFetch::New(Some(address)) = fetch {
             let key = fetch_key(address);
             let policy = &self.config.client_document_fetch_backoff;
-            if let crate::throttle::Standing::Wait(_) = self.standing(&key, policy)? {
-                return Ok(Err(
-                    "too many client metadata documents were fetched for this address; try again later",
-                ));
+            if let crate::throttle::Standing::Wait(retry_after) = self.standing(&key, policy)? {
+                // 429 with Retry-After on the error page (RFC 6585 §4).
+                return Err(ProtocolError::Throttled {
+                    retry_after,
+                    delivery: crate::Delivery::ErrorPage,
+                });
             }
             self.note_failure(&key, policy)?;
         }

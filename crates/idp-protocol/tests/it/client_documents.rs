@@ -162,10 +162,13 @@ fn fetches_of_new_documents_are_limited_per_client_address() {
     for i in 0..3 {
         assert!(authorize(&h, &url(i), [192, 0, 2, 1]).is_ok(), "fetch {i}");
     }
-    assert_eq!(
-        page(authorize(&h, &url(3), [192, 0, 2, 1])),
-        "too many client metadata documents were fetched for this address; try again later"
-    );
+    match authorize(&h, &url(3), [192, 0, 2, 1]) {
+        Err(ProtocolError::Throttled {
+            retry_after,
+            delivery: Delivery::ErrorPage,
+        }) => assert_eq!(retry_after, 60),
+        other => panic!("expected 429 on an error page, got {other:?}"),
+    }
     assert_eq!(fetcher.fetches(), 3, "refused before fetching");
     // Cached documents still work, and other addresses may fetch.
     assert!(authorize(&h, &url(0), [192, 0, 2, 1]).is_ok());
