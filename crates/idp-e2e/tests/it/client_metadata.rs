@@ -315,6 +315,17 @@ async fn a_url_client_id_runs_the_code_flow_and_its_document_is_cached() {
         Some("invalid_request")
     );
 
+    // A loopback redirect URI of the document matches on any port (RFC 8252 §7.3).
+    let url = authorize_url(
+        &server,
+        &client_id,
+        "http://127.0.0.1:5555/callback",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    );
+    let (status, page) = Browser::new().open(&url).await.page();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("name=\"password\""), "{page}");
+
     // A redirect URI the document does not list: an error page, no redirect.
     let url = authorize_url(
         &server,
