@@ -13,7 +13,7 @@ use idp_protocol::{
 };
 use serde_json::json;
 
-use crate::harness::{params, Harness, CHALLENGE, REDIRECT};
+use crate::harness::{params, Harness, CHALLENGE, REDIRECT, VERIFIER};
 
 /// Answers every URL with the document whose `client_id` is that URL, or with a failure.
 struct CannedFetcher {
@@ -146,6 +146,52 @@ fn documents_are_cached_for_their_max_age_then_fetched_again_and_never_served_st
     // It works again once the document can be fetched.
     *fetcher.failure.lock().unwrap() = None;
     assert!(authorize(&h, URL, [192, 0, 2, 1]).is_ok());
+}
+
+fn refresh(h: &Harness, refresh_token: &str) -> Result<idp_protocol::TokenResponse, ProtocolError> {
+    h.provider.token(
+        &params(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", URL),
+        ]),
+        None,
+    )
+}
+
+#[test]
+fn refresh_tokens_work_while_the_document_is_cached_or_can_be_fetched_again() {
+    let (mut h, fetcher) = harness(|_| {});
+    let code = h.code(&[("client_id", URL), ("scope", "openid offline_access")]);
+    let tokens = h
+        .provider
+        .token(
+            &params(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_id", URL),
+                ("code_verifier", VERIFIER),
+            ]),
+            None,
+        )
+        .unwrap();
+    assert_eq!(fetcher.fetches(), 1);
+    let tokens = refresh(&h, &tokens.refresh_token.unwrap()).unwrap();
+    assert_eq!(fetcher.fetches(), 1, "cached");
+    // Past the cache: the token endpoint fetches the document again.
+    h.advance(301);
+    let tokens = refresh(&h, &tokens.refresh_token.unwrap()).unwrap();
+    assert_eq!(fetcher.fetches(), 2);
+    // The document is gone once the cache expires: the refresh token stops working.
+    h.advance(301);
+    *fetcher.failure.lock().unwrap() = Some(DocumentFetchFailure::Status(404));
+    let refused = refresh(&h, tokens.refresh_token.as_deref().unwrap()).unwrap_err();
+    assert_eq!(refused.code().as_str(), "invalid_client");
+    // The purge keeps the client while its grant lives.
+    h.provider.purge_expired().unwrap();
+    *fetcher.failure.lock().unwrap() = None;
+    assert!(refresh(&h, tokens.refresh_token.as_deref().unwrap()).is_ok());
 }
 
 #[test]
