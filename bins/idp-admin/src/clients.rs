@@ -282,6 +282,7 @@ impl CreateArgs {
                 .frontchannel_logout_session_required
                 .unwrap_or(false), // Only a self-registered client pins one (RFC 7591 §2).
             token_endpoint_auth_method: None,
+            metadata_document: None,
         };
         let mut new = NewClient {
             client_type: match self.client_type {

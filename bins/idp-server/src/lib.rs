@@ -82,6 +82,13 @@ pub fn provider_config(
         idp_protocol::WebFingerAccounts::Any
     };
     config.cors_allowed_origins = settings.cors_allowed_origins.clone();
+    config.client_id_metadata_documents_allow_insecure =
+        settings.client_id_metadata_documents_allow_insecure;
+    if config.client_id_metadata_documents_allow_insecure {
+        tracing::warn!(
+            "client_id_metadata_documents_allow_insecure is on: client metadata documents may be fetched from internal addresses and over plain http (development only)"
+        );
+    }
     config
 }
 
@@ -405,11 +412,10 @@ pub fn serve(settings: &Settings, listener: TcpListener) -> Result<Server, Serve
     }
     apply_declared(&declared, &store, &*clock, &kek)?;
     let metrics = Arc::new(server_metrics(&store));
-    let provider = Arc::new(Provider::new(
-        Arc::new(store),
-        clock,
-        provider_config(settings, kek),
-    ));
+    let provider = Arc::new(
+        Provider::new(Arc::new(store), clock, provider_config(settings, kek))
+            .with_client_document_fetcher(Arc::new(idp_http::HttpDocumentFetcher)),
+    );
     start_housekeeping(&provider);
     idp_http::start_logout_delivery(&provider, logout_delivery_options(settings))?;
     if let Some(addr) = settings.metrics_listen {

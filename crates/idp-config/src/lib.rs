@@ -136,6 +136,11 @@ pub struct Settings {
     pub backchannel_logout_attempts: u32,
     /// Milliseconds a client's back-channel logout endpoint has to answer.
     pub backchannel_logout_timeout_ms: u64,
+    /// UNSAFE, development and tests only: Client ID Metadata Documents may be fetched
+    /// from internal addresses (loopback, private networks) and `http://127.0.0.1` /
+    /// `http://[::1]` client ids are accepted. Off by default; a configuration-file or
+    /// environment setting only, never a runtime setting.
+    pub client_id_metadata_documents_allow_insecure: bool,
     /// The configuration file (`--config`), whose `[[clients]]`, `[[scopes]]` and
     /// `[[groups]]` `idp-server` applies at start ([`load_declared`]).
     pub config_file: Option<PathBuf>,
@@ -171,6 +176,7 @@ impl Settings {
             backchannel_logout_retry_ms: raw.backchannel_logout_retry_ms,
             backchannel_logout_attempts: raw.backchannel_logout_attempts,
             backchannel_logout_timeout_ms: raw.backchannel_logout_timeout_ms,
+            client_id_metadata_documents_allow_insecure: false,
             config_file: None,
         }
     }
@@ -233,6 +239,7 @@ struct Raw {
     backchannel_logout_retry_ms: u64,
     backchannel_logout_attempts: u32,
     backchannel_logout_timeout_ms: u64,
+    client_id_metadata_documents_allow_insecure: bool,
     // Declarations, read by `load_declared` (the `toml` crate), not settings.
     clients: Option<serde::de::IgnoredAny>,
     scopes: Option<serde::de::IgnoredAny>,
@@ -265,6 +272,7 @@ impl Default for Raw {
             backchannel_logout_retry_ms: 30_000,
             backchannel_logout_attempts: 5,
             backchannel_logout_timeout_ms: 5000,
+            client_id_metadata_documents_allow_insecure: false,
             clients: None,
             scopes: None,
             groups: None,
@@ -456,6 +464,8 @@ impl Raw {
             backchannel_logout_retry_ms: self.backchannel_logout_retry_ms,
             backchannel_logout_attempts: self.backchannel_logout_attempts,
             backchannel_logout_timeout_ms: self.backchannel_logout_timeout_ms,
+            client_id_metadata_documents_allow_insecure: self
+                .client_id_metadata_documents_allow_insecure,
             config_file: None,
         })
     }
@@ -601,6 +611,21 @@ mod tests {
         );
         assert_eq!(s.listen.port(), 9000);
         assert!(s.config_file.is_some());
+    }
+
+    #[test]
+    fn the_insecure_metadata_document_switch_is_off_unless_set_in_file_or_environment() {
+        let off = load(&ConfigArgs::default(), &ServerArgs::default(), env(&[])).unwrap();
+        assert!(!off.client_id_metadata_documents_allow_insecure);
+        let file = from_file("client_id_metadata_documents_allow_insecure = true\n");
+        assert!(file.client_id_metadata_documents_allow_insecure);
+        let from_env = load(
+            &ConfigArgs::default(),
+            &ServerArgs::default(),
+            env(&[("IDP_CLIENT_ID_METADATA_DOCUMENTS_ALLOW_INSECURE", "true")]),
+        )
+        .unwrap();
+        assert!(from_env.client_id_metadata_documents_allow_insecure);
     }
 
     #[test]

@@ -178,6 +178,25 @@ pub struct ClientOptions {
     /// A resource server (an API): it may introspect any token of this provider
     /// (RFC 7662 §2.1); other clients learn only about their own tokens.
     pub resource_server: bool,
+    /// Set when the client is described by a Client ID Metadata Document fetched from its
+    /// `client_id` URL (draft-ietf-oauth-client-id-metadata-document) rather than
+    /// registered: what the document says about it beyond the basics, shown as the
+    /// client's own unverified claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata_document: Option<DocumentedClient>,
+}
+
+/// What a Client ID Metadata Document says about its client for people to read; none of
+/// it is verified by the provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DocumentedClient {
+    /// `client_uri` (RFC 7591 §2): the client's home page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    /// `logo_uri` (RFC 7591 §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
 }
 
 impl ClientOptions {

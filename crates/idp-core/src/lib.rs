@@ -9,6 +9,7 @@
 //! [`SecretDigest`]s, never in clear.
 
 mod client;
+mod client_document;
 mod client_options;
 mod clock;
 mod declared;
@@ -29,7 +30,8 @@ mod user;
 pub use client::{
     check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri, SelfRegistration,
 };
-pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
+pub use client_document::{ClientDocumentRecord, ClientDocumentRepo};
+pub use client_options::{ClientOptions, DocumentedClient, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use declared::{
     ClientDeclaration, Declarations, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret,

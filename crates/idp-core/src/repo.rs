@@ -379,6 +379,7 @@ pub trait Store:
     + RegistrationRepo
     + crate::LogoutRepo
     + DeclaredRepo
+    + crate::ClientDocumentRepo
     + Send
     + Sync
 {
@@ -401,6 +402,7 @@ impl<T> Store for T where
         + RegistrationRepo
         + crate::LogoutRepo
         + DeclaredRepo
+        + crate::ClientDocumentRepo
         + Send
         + Sync
 {

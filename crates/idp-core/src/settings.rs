@@ -37,6 +37,9 @@ pub enum SettingKey {
     AnyHttpsResource,
     /// Resources (RFC 8707) every client may name, space-separated; `none`: none.
     SharedResources,
+    /// Whether an `https` URL as `client_id` is fetched as a Client ID Metadata Document
+    /// (draft-ietf-oauth-client-id-metadata-document); off by default.
+    ClientIdMetadataDocuments,
 }
 
 /// What kind of value a setting holds.
@@ -54,7 +57,7 @@ pub enum SettingKind {
 
 impl SettingKey {
     /// Every setting, in the order `settings get` lists them.
-    pub const ALL: [SettingKey; 12] = [
+    pub const ALL: [SettingKey; 13] = [
         SettingKey::AccessTokenLifetime,
         SettingKey::RefreshTokenLifetime,
         SettingKey::CodeLifetime,
@@ -67,6 +70,7 @@ impl SettingKey {
         SettingKey::DynamicRegistrationRequiresToken,
         SettingKey::AnyHttpsResource,
         SettingKey::SharedResources,
+        SettingKey::ClientIdMetadataDocuments,
     ];
 
     /// The kind of value the setting holds.
@@ -74,7 +78,8 @@ impl SettingKey {
         match self {
             SettingKey::DynamicRegistration
             | SettingKey::DynamicRegistrationRequiresToken
-            | SettingKey::AnyHttpsResource => SettingKind::Bool,
+            | SettingKey::AnyHttpsResource
+            | SettingKey::ClientIdMetadataDocuments => SettingKind::Bool,
             SettingKey::DynamicRegistrationMaxClients => SettingKind::Count,
             SettingKey::SharedResources => SettingKind::Uris,
             _ => SettingKind::Duration,
@@ -96,6 +101,7 @@ impl SettingKey {
             SettingKey::DynamicRegistrationRequiresToken => "dynamic_registration_requires_token",
             SettingKey::AnyHttpsResource => "any_https_resource",
             SettingKey::SharedResources => "shared_resources",
+            SettingKey::ClientIdMetadataDocuments => "client_id_metadata_documents",
         }
     }
 
@@ -137,7 +143,8 @@ impl SettingKey {
             | SettingKey::DynamicRegistrationMaxClients
             | SettingKey::DynamicRegistrationRequiresToken
             | SettingKey::AnyHttpsResource
-            | SettingKey::SharedResources => (0, 0),
+            | SettingKey::SharedResources
+            | SettingKey::ClientIdMetadataDocuments => (0, 0),
         };
         if !(min..=max).contains(&secs) {
             return Err(CoreError::invalid(
@@ -318,6 +325,8 @@ pub struct Settings {
     pub any_https_resource: bool,
     /// Resources every client may name (RFC 8707).
     pub shared_resources: Vec<String>,
+    /// Whether `https` URL client ids are fetched as Client ID Metadata Documents.
+    pub client_id_metadata_documents: bool,
 }
 
 impl Settings {
@@ -361,6 +370,9 @@ impl Settings {
                     .map(str::to_owned)
                     .collect();
             }
+            SettingKey::ClientIdMetadataDocuments => {
+                self.client_id_metadata_documents = canonical == "true";
+            }
         }
         Ok(())
     }
@@ -388,6 +400,7 @@ impl Settings {
             SettingKey::AnyHttpsResource => self.any_https_resource.to_string(),
             SettingKey::SharedResources if self.shared_resources.is_empty() => "none".to_owned(),
             SettingKey::SharedResources => self.shared_resources.join(" "),
+            SettingKey::ClientIdMetadataDocuments => self.client_id_metadata_documents.to_string(),
         }
     }
 }

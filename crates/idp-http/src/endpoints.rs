@@ -164,8 +164,9 @@ async fn authorize(
     params: Params,
 ) -> Result<HttpResponse, HttpError> {
     let cookie = state.cookie.read(req);
+    let address = state.proxies.client_address(req);
     let interaction = blocking(state, Surface::Browser, move |p| {
-        p.authorize(&params, cookie.as_deref())
+        p.authorize_from(&params, cookie.as_deref(), address)
     })
     .await?;
     render(state, interaction)

@@ -11,6 +11,7 @@
 //! and no internal error detail reaches a response body.
 
 mod client_address;
+mod client_document_fetcher;
 mod cookie;
 mod cors;
 mod endpoints;
@@ -31,6 +32,7 @@ use actix_web::{web, Resource};
 use idp_protocol::{paths, Provider};
 
 pub use client_address::TrustedProxies;
+pub use client_document_fetcher::HttpDocumentFetcher;
 pub use error::HttpError;
 pub use logout_delivery::{start_logout_delivery, LogoutDeliveryOptions};
 pub use metrics::Metrics;

@@ -28,6 +28,11 @@ struct ConsentPage<'a> {
     request_id: &'a str,
     username: &'a str,
     scopes: Vec<(&'a str, &'a str)>,
+    /// For a client identified by a metadata document: its URL, host and claimed home
+    /// page (escaped like everything else; the logo is not shown: pages load nothing
+    /// from other origins, and an image fetched from the client's host would tell it who
+    /// is signing in).
+    document: Option<(&'a str, &'a str, Option<&'a str>)>,
 }
 
 #[derive(Template)]
@@ -122,6 +127,10 @@ pub(crate) fn consent(action: &str, form: &ConsentForm) -> Result<HttpResponse, 
             .iter()
             .map(|(s, d)| (s.as_str(), d.as_str()))
             .collect(),
+        document: form
+            .client_document
+            .as_ref()
+            .map(|d| (d.url.as_str(), d.host.as_str(), d.client_uri.as_deref())),
     };
     Ok(html(StatusCode::OK, page.render()?))
 }

@@ -34,6 +34,18 @@ pub struct ProviderConfig {
     /// Registration attempts (every one, not only failures) per client address at the
     /// registration endpoint (RFC 7591 §3 leaves abuse limits to the server).
     pub registration_backoff: Backoff,
+    /// Client ID Metadata Documents fetched (every fetch, not only failures) per client
+    /// address: anyone can name any URL as a `client_id`, so the provider must not be
+    /// made to fetch arbitrary URLs at will.
+    pub client_document_fetch_backoff: Backoff,
+    /// How long a fetched Client ID Metadata Document is used at least and at most,
+    /// whatever its HTTP caching headers say.
+    pub client_document_cache: (Duration, Duration),
+    /// UNSAFE, for development and tests only: Client ID Metadata Documents may be fetched
+    /// from internal addresses (loopback, private networks), and `http://127.0.0.1` or
+    /// `http://[::1]` client ids are accepted. Never set from the runtime settings, only
+    /// from the configuration file or environment.
+    pub client_id_metadata_documents_allow_insecure: bool,
     /// Password hashes that may run at once in this process (each holds ~19 MiB).
     pub password_hashing_concurrency: usize,
     /// Seconds a client is told to wait (`Retry-After`) when the provider is busy.
@@ -52,7 +64,7 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// Defaults for an issuer: [`Lifetimes::default`], pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
-    /// client, registrations after 10 per address and hour; one password hash per core at a time; no configured CORS origins. Private
+    /// client, registrations after 10 per address and hour, metadata-document fetches after 20 per address and hour (documents cached 60 s to 24 h, internal addresses refused); one password hash per core at a time; no configured CORS origins. Private
     /// keys are stored sealed under `key_encryption_key`.
     pub fn new(issuer: impl Into<String>, key_encryption_key: Arc<KeyEncryptionKey>) -> Self {
         let issuer: String = issuer.into();
@@ -88,6 +100,16 @@ impl ProviderConfig {
                 max: Duration::hours(1),
                 window: Duration::hours(1),
             },
+            // 20 document fetches per address and hour; past that the wait starts at a
+            // minute and doubles, up to the hour.
+            client_document_fetch_backoff: Backoff {
+                free: 20,
+                base: Duration::minutes(1),
+                max: Duration::hours(1),
+                window: Duration::hours(1),
+            },
+            client_document_cache: (Duration::seconds(60), Duration::hours(24)),
+            client_id_metadata_documents_allow_insecure: false,
             password_hashing_concurrency: std::thread::available_parallelism()
                 .map_or(1, std::num::NonZeroUsize::get),
             busy_retry_after_secs: 1,

@@ -52,6 +52,11 @@ pub struct ExtraMetadata {
     /// How callers of the revocation endpoint authenticate (`none`: public clients
     /// with `client_id` alone, RFC 7009 §2.1).
     revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// draft-ietf-oauth-client-id-metadata-document (Authorization Server Metadata):
+    /// `true` while `https` URL client ids are fetched as metadata documents; absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    client_id_metadata_document_supported: bool,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -104,17 +109,17 @@ pub(crate) const CLAIMS_SUPPORTED: [&str; 27] = [
 ];
 
 impl Provider {
-    /// The metadata, serialised once in each of its two forms: it depends only on the
-    /// configuration and on whether dynamic registration is on (a setting, read through
-    /// the settings cache, so a change reaches discovery within
-    /// [`crate::SETTINGS_RECHECK`]).
+    /// The metadata, serialised once in each of its forms: it depends only on the
+    /// configuration and on whether dynamic registration and Client ID Metadata Documents
+    /// are on (settings, read through the settings cache, so a change reaches discovery
+    /// within [`crate::SETTINGS_RECHECK`]).
     ///
     /// # Errors
     /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL;
     /// [`ProtocolError::Busy`] if the settings cannot be read.
     pub fn metadata_document(&self) -> Result<Arc<Document>, ProtocolError> {
         let registration = self.registration_policy()?.enabled;
-        self.metadata_document_for(registration)
+        self.metadata_document_for(registration, self.client_documents_enabled()?)
     }
 
     /// [`Provider::metadata_document`] if it can be answered without storage access (the
@@ -125,22 +130,27 @@ impl Provider {
     pub fn cached_metadata_document(&self) -> Result<Option<Arc<Document>>, ProtocolError> {
         match self.cached_settings() {
             Some(s) => self
-                .metadata_document_for(s.0.registration.enabled)
+                .metadata_document_for(
+                    s.0.registration.enabled,
+                    s.0.client_id_metadata_documents && self.document_fetcher.is_some(),
+                )
                 .map(Some),
             None => Ok(None),
         }
     }
 
-    fn metadata_document_for(&self, registration: bool) -> Result<Arc<Document>, ProtocolError> {
-        let cell = if registration {
-            &self.metadata_with_registration
-        } else {
-            &self.metadata
-        };
+    fn metadata_document_for(
+        &self,
+        registration: bool,
+        client_documents: bool,
+    ) -> Result<Arc<Document>, ProtocolError> {
+        let cell = &self.metadata[usize::from(registration) + 2 * usize::from(client_documents)];
         if let Some(doc) = cell.get() {
             return Ok(Arc::clone(doc));
         }
-        let doc = Arc::new(Document::json(&self.metadata_for(registration)?)?);
+        let doc = Arc::new(Document::json(
+            &self.metadata_for(registration, client_documents)?,
+        )?);
         Ok(Arc::clone(cell.get_or_init(|| doc)))
     }
 
@@ -150,11 +160,19 @@ impl Provider {
     /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL;
     /// [`ProtocolError::Busy`] if the settings cannot be read.
     pub fn metadata(&self) -> Result<Metadata, ProtocolError> {
-        self.metadata_for(self.registration_policy()?.enabled)
+        self.metadata_for(
+            self.registration_policy()?.enabled,
+            self.client_documents_enabled()?,
+        )
     }
 
-    /// The metadata, with `registration_endpoint` when `registration` is on.
-    fn metadata_for(&self, registration: bool) -> Result<Metadata, ProtocolError> {
+    /// The metadata, with `registration_endpoint` when `registration` is on and
+    /// `client_id_metadata_document_supported` when `client_documents` are.
+    fn metadata_for(
+        &self,
+        registration: bool,
+        client_documents: bool,
+    ) -> Result<Metadata, ProtocolError> {
         let c = &self.config;
         let url_err = |e: openidconnect::url::ParseError| ProtocolError::Internal(Box::new(e));
         let grants = GrantType::SUPPORTED
@@ -233,6 +251,7 @@ impl Provider {
                 ]
                 .map(String::from)
                 .to_vec(),
+                client_id_metadata_document_supported: client_documents,
             },
         )
         .set_token_endpoint(Some(

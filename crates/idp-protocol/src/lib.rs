@@ -19,6 +19,7 @@ mod access_token;
 mod authorize;
 mod backchannel_logout;
 mod claims;
+mod client_document;
 mod config;
 mod cors;
 mod discovery;
@@ -27,6 +28,7 @@ mod error;
 mod hooks;
 mod id_token;
 mod id_token_hint;
+mod internal_address;
 mod introspection;
 mod jws;
 mod keys;
@@ -44,10 +46,14 @@ mod userinfo;
 mod webfinger;
 
 pub use authorize::{
-    ConsentForm, FormPost, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
+    ConsentDocument, ConsentForm, FormPost, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
 };
 pub use backchannel_logout::{DueLogout, LogoutRetry, BACKCHANNEL_LOGOUT_EVENT, LOGOUT_JWT};
 pub use claims::GroupClaims;
+pub use client_document::{
+    ClientDocumentFetcher, DocumentFetchFailure, FetchedDocument, CLIENT_DOCUMENT_FETCH_TIMEOUT,
+    CLIENT_DOCUMENT_MAX_BYTES,
+};
 pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};
 pub use document::Document;
@@ -58,6 +64,7 @@ pub use hooks::{
 };
 pub use id_token_hint::VerifiedIdToken;
 pub use idp_crypto::KeyEncryptionKey;
+pub use internal_address::is_internal_ip;
 pub use introspection::Introspection;
 pub use keys::{
     check_signing_keys, ensure_signing_key, import_signing_key, key_statuses, retire_signing_key,

@@ -23,12 +23,16 @@ pub struct Provider {
     pub(crate) keys: KeyCache,
     pub(crate) origins: OriginCache,
     pub(crate) hashing: HashingLimit,
-    pub(crate) metadata: OnceLock<Arc<Document>>,
-    /// The metadata while dynamic registration is on (with `registration_endpoint`).
-    pub(crate) metadata_with_registration: OnceLock<Arc<Document>>,
+    /// The metadata in each of its forms: indexed by whether dynamic registration is on
+    /// (with `registration_endpoint`, +1) and whether Client ID Metadata Documents are
+    /// (`client_id_metadata_document_supported`, +2).
+    pub(crate) metadata: [OnceLock<Arc<Document>>; 4],
     pub(crate) settings: SettingsCache,
     /// Token lifecycle hooks of the embedding application ([`Provider::with_hooks`]).
     pub(crate) hooks: Option<Arc<dyn crate::TokenHooks>>,
+    /// Fetches Client ID Metadata Documents ([`Provider::with_client_document_fetcher`]);
+    /// without one, URL client ids are never fetched.
+    pub(crate) document_fetcher: Option<Arc<dyn crate::ClientDocumentFetcher>>,
     issuer_url: OnceLock<openidconnect::IssuerUrl>,
 }
 
@@ -52,10 +56,10 @@ impl Provider {
             keys: KeyCache::default(),
             origins,
             hashing,
-            metadata: OnceLock::new(),
-            metadata_with_registration: OnceLock::new(),
+            metadata: Default::default(),
             settings: SettingsCache::default(),
             hooks: None,
+            document_fetcher: None,
             issuer_url: OnceLock::new(),
         }
     }
@@ -95,6 +99,7 @@ impl Provider {
             c.login_backoff_per_address.window,
             c.client_auth_backoff.window,
             c.registration_backoff.window,
+            c.client_document_fetch_backoff.window,
         ]
         .into_iter()
         .max()
@@ -109,11 +114,23 @@ impl Provider {
 
     /// The client with this id, as every protocol endpoint looks it up: a self-registered
     /// client whose registration has expired is unknown from that instant on (the purge
-    /// deletes it later).
+    /// deletes it later); a Client ID Metadata Document's client only while the setting is
+    /// on and its document is cached or can be fetched again (never a new document:
+    /// only the authorization endpoint fetches those, [`Provider::resolve_client`]).
     ///
     /// # Errors
     /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
     pub(crate) fn client(&self, id: &ClientId) -> Result<Option<Client>, ProtocolError> {
+        Ok(self
+            .resolve_client(id, crate::client_document::DocumentFetch::RefreshOnly)?
+            .ok())
+    }
+
+    /// The stored client with this id, unless its self-registration has expired.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub(crate) fn stored_client(&self, id: &ClientId) -> Result<Option<Client>, ProtocolError> {
         let now = self.now();
         Ok(self
             .store

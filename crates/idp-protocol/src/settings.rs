@@ -131,7 +131,7 @@ impl Provider {
     }
 
     /// Every setting in force, re-read at most once per [`SETTINGS_RECHECK`].
-    fn settings(&self) -> Result<Read, ProtocolError> {
+    pub(crate) fn settings(&self) -> Result<Read, ProtocolError> {
         let now = self.now();
         if let Some(settings) = self.cached_settings() {
             return Ok(settings);

@@ -3,16 +3,16 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
-    AccessToken, AuthorizationCode, BrowserSession, Client, ClientId, ClientType, Grant, GrantId,
-    GrantType, Granted, InitialAccessToken, KeySummary, LogoutDelivery, PendingAuthorization,
-    RedirectUri, RefreshToken, RegistrationRecord, ScopeSet, SecretDigest, SelfRegistration,
-    SigningKey, Subject, User, UserId,
+    AccessToken, AuthorizationCode, BrowserSession, Client, ClientDocumentRecord, ClientId,
+    ClientType, Grant, GrantId, GrantType, Granted, InitialAccessToken, KeySummary, LogoutDelivery,
+    PendingAuthorization, RedirectUri, RefreshToken, RegistrationRecord, ScopeSet, SecretDigest,
+    SelfRegistration, SigningKey, Subject, User, UserId,
 };
 
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, client_registrations, clients, grants,
-    initial_access_tokens, logout_deliveries, pending_authorizations, refresh_tokens, signing_keys,
-    users,
+    access_tokens, authorization_codes, browser_sessions, client_metadata_documents,
+    client_registrations, clients, grants, initial_access_tokens, logout_deliveries,
+    pending_authorizations, refresh_tokens, signing_keys, users,
 };
 use crate::StoreError;
 
@@ -80,6 +80,32 @@ impl UserRow {
                 .map_err(|_| StoreError::Corrupt("user profile"))?,
             created_at: from_unix(self.created_at)?,
             updated_at: from_unix(self.updated_at)?,
+        })
+    }
+}
+
+/// The cache record of a client described by a metadata document.
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = client_metadata_documents)]
+pub(crate) struct ClientDocumentRow {
+    pub client_id: String,
+    pub fetched_at: i64,
+    pub expires_at: i64,
+}
+
+impl ClientDocumentRow {
+    pub fn from_domain(id: &ClientId, r: &ClientDocumentRecord) -> Self {
+        ClientDocumentRow {
+            client_id: id.as_str().to_owned(),
+            fetched_at: to_unix(r.fetched_at),
+            expires_at: to_unix(r.expires_at),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<ClientDocumentRecord, StoreError> {
+        Ok(ClientDocumentRecord {
+            fetched_at: from_unix(self.fetched_at)?,
+            expires_at: from_unix(self.expires_at)?,
         })
     }
 }

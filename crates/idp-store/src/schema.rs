@@ -208,6 +208,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_metadata_documents (client_id) {
+        client_id -> Text,
+        fetched_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -216,6 +224,7 @@ diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(client_registrations -> clients (client_id));
 diesel::joinable!(logout_deliveries -> clients (client_id));
+diesel::joinable!(client_metadata_documents -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -237,4 +246,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     initial_access_tokens,
     logout_deliveries,
     declared_items,
+    client_metadata_documents,
 );

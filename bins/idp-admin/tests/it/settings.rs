@@ -26,9 +26,26 @@ fn settings_show_their_source_and_are_checked_before_they_are_stored() {
             "dynamic_registration_lifetime",
             "dynamic_registration_requires_token",
             "any_https_resource",
-            "shared_resources"
+            "shared_resources",
+            "client_id_metadata_documents"
         ]
     );
+    // Client ID Metadata Documents: off by default, a switch.
+    assert_eq!(
+        admin
+            .run(&["settings", "get", "client_id_metadata_documents"])
+            .stdout
+            .trim(),
+        "false"
+    );
+    assert_eq!(
+        admin
+            .run(&["settings", "set", "client_id_metadata_documents", "on"])
+            .stdout
+            .trim(),
+        "client_id_metadata_documents = true"
+    );
+    admin.run(&["settings", "unset", "client_id_metadata_documents"]);
     // Switches and counts, not only durations.
     assert_eq!(
         admin

@@ -5,6 +5,7 @@
 
 mod channels;
 mod claims;
+mod client_metadata;
 mod clients;
 mod code_flow;
 mod cors;

@@ -99,6 +99,22 @@ pub struct ConsentForm {
     pub scopes: Vec<(String, String)>,
     /// Who is logged in.
     pub username: String,
+    /// Set when the client is identified by a Client ID Metadata Document: what the page
+    /// shows so that the user can judge a client that nobody vetted.
+    pub client_document: Option<ConsentDocument>,
+}
+
+/// What the consent page shows about a client identified by a metadata document: its
+/// `client_id` URL and host (the only things the provider can vouch for: the document was
+/// served there) and the home page the document claims, unverified.
+#[derive(Debug)]
+pub struct ConsentDocument {
+    /// The `client_id` URL.
+    pub url: String,
+    /// Its host.
+    pub host: String,
+    /// The document's `client_uri`, unverified.
+    pub client_uri: Option<String>,
 }
 
 /// The single message for any failed login, so it reveals nothing about which part was wrong.
@@ -153,7 +169,22 @@ impl Provider {
         params: &Params,
         session_cookie: Option<&str>,
     ) -> Result<Interaction, ProtocolError> {
-        let (request, client) = self.validate_authorization_request(params)?;
+        self.authorize_from(params, session_cookie, None)
+    }
+
+    /// [`Provider::authorize`] for a request from `client_address`: a `client_id` that is
+    /// a URL may then be fetched as a Client ID Metadata Document, within the limit of
+    /// fetches per address.
+    ///
+    /// # Errors
+    /// As [`Provider::authorize`].
+    pub fn authorize_from(
+        &self,
+        params: &Params,
+        session_cookie: Option<&str>,
+        client_address: Option<std::net::IpAddr>,
+    ) -> Result<Interaction, ProtocolError> {
+        let (request, client) = self.validate_authorization_request(params, client_address)?;
         let session = self.load_session(session_cookie)?;
         let step = self.step(&request, &client, session.as_ref(), None, false)?;
         let next = match step {
@@ -432,6 +463,18 @@ impl Provider {
             client_name: client.name,
             scopes: self.described_scopes(&pending.request.scope)?,
             username: user.username,
+            client_document: client
+                .options
+                .metadata_document
+                .as_ref()
+                .map(|d| ConsentDocument {
+                    host: url::Url::parse(client.id.as_str())
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    url: client.id.as_str().to_owned(),
+                    client_uri: d.client_uri.clone(),
+                }),
         })))
     }
 
@@ -563,7 +606,9 @@ impl Provider {
         }
         let needs_consent = if consented || (client.first_party && !request.prompt.consent) {
             false
-        } else if request.prompt.consent {
+        } else if request.prompt.consent || client.options.metadata_document.is_some() {
+            // A client identified by a metadata document is nobody's vetted client:
+            // consent is asked every time, never remembered.
             true
         } else {
             let remembered = self.store.consent(&user_id, &client.id)?;

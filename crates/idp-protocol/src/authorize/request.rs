@@ -134,9 +134,13 @@ impl Provider {
     /// Checks an authorization request. Problems with the client or redirect URI are
     /// shown on an error page and never redirected (RFC 6749 §4.1.2.1); all others are
     /// redirected to the client.
+    ///
+    /// A `client_id` that is a URL may be fetched as a Client ID Metadata Document for a
+    /// request from `client_address` (counted per address).
     pub(crate) fn validate_authorization_request(
         &self,
         params: &Params,
+        client_address: Option<std::net::IpAddr>,
     ) -> Result<(AuthorizationRequest, Client), ProtocolError> {
         let page = ProtocolError::page;
         if params.is_duplicated("client_id") || params.is_duplicated("redirect_uri") {
@@ -149,8 +153,11 @@ impl Provider {
             .get("client_id")
             .ok_or_else(|| page(ErrorCode::InvalidRequest, "the request has no client_id"))?;
         let client = self
-            .client(&ClientId::new(client_id))?
-            .ok_or_else(|| page(ErrorCode::InvalidRequest, "the client is not registered"))?;
+            .resolve_client(
+                &ClientId::new(client_id),
+                crate::client_document::DocumentFetch::New(client_address),
+            )?
+            .map_err(|description| page(ErrorCode::InvalidRequest, description))?;
         // Whether this is an OpenID Connect request follows from the effective scope
         // (a malformed scope is reported once the redirect URI is known).
         let requested = requested_scope(params, &client);

@@ -123,6 +123,7 @@ fn new_client(entry: &str, d: &ClientDeclaration) -> Result<NewClient, ProtocolE
         frontchannel_logout_uri: d.frontchannel_logout_uri.clone(),
         frontchannel_logout_session_required: d.frontchannel_logout_session_required,
         token_endpoint_auth_method: None,
+        metadata_document: None,
     };
     let client_secret = match (client_type, &d.secret) {
         (ClientType::Confidential, None) => {

@@ -5,7 +5,7 @@
 use idp_core::{ClientOptions, ClientType, CoreError, IdTokenAlg, RedirectUri, SecretMethod};
 use serde_json::{Map, Value};
 
-use crate::{ErrorCode, ProtocolError};
+use crate::{is_internal_ip, ErrorCode, ProtocolError};
 
 /// The most redirect URIs (and post-logout redirect URIs) one client may register.
 const MAX_URIS: usize = 20;
@@ -185,35 +185,6 @@ fn is_local(host: Option<&url::Host<&str>>) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
         None => false,
-    }
-}
-
-/// Whether an IP address is one the provider must not be made to call on a
-/// self-registered client's behalf: loopback, private (RFC 1918, RFC 4193), link-local,
-/// shared (RFC 6598), unspecified, multicast or broadcast.
-fn is_internal_ip(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || (a == 100 && (64..128).contains(&b))
-                || a == 0
-        }
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal_ip(std::net::IpAddr::V4(v4)),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || v6.is_unique_local()
-                    || v6.is_unicast_link_local()
-            }
-        },
     }
 }
 

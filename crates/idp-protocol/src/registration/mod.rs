@@ -4,7 +4,7 @@
 //! `dynamic_registration*`), with initial access tokens (RFC 7591 §3) and a throttle per
 //! client address.
 
-mod metadata;
+pub(crate) mod metadata;
 
 use std::net::IpAddr;
 

@@ -89,6 +89,17 @@ impl Harness {
         }
     }
 
+    /// The harness with a fetcher of Client ID Metadata Documents.
+    pub fn with_document_fetcher(
+        self,
+        fetcher: Arc<dyn idp_protocol::ClientDocumentFetcher>,
+    ) -> Self {
+        Harness {
+            provider: self.provider.with_client_document_fetcher(fetcher),
+            ..self
+        }
+    }
+
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

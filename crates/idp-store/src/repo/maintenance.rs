@@ -7,8 +7,9 @@ use crate::pool::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::rows::to_unix;
 use crate::schema::{
-    access_tokens, authorization_codes, browser_sessions, client_registrations, clients,
-    failure_counters, grants, initial_access_tokens, pending_authorizations, refresh_tokens,
+    access_tokens, authorization_codes, browser_sessions, client_metadata_documents,
+    client_registrations, clients, failure_counters, grants, initial_access_tokens,
+    pending_authorizations, refresh_tokens,
 };
 use crate::{DieselStore, StoreError};
 use diesel_migrations::MigrationHarness;
@@ -57,6 +58,27 @@ impl MaintenanceRepo for DieselStore {
                                 .select(client_registrations::client_id),
                         ),
                     ),
+                )
+                .execute(conn)?;
+                // Clients of metadata documents whose cache record expired and that
+                // nothing references any more (no grant, no parked request): the next use
+                // fetches the document anew. Their cache records cascade.
+                n += diesel::delete(
+                    clients::table
+                        .filter(
+                            clients::client_id.eq_any(
+                                client_metadata_documents::table
+                                    .filter(client_metadata_documents::expires_at.le(now))
+                                    .select(client_metadata_documents::client_id),
+                            ),
+                        )
+                        .filter(not(exists(
+                            grants::table.filter(grants::client_id.eq(clients::client_id)),
+                        )))
+                        .filter(not(exists(
+                            pending_authorizations::table
+                                .filter(pending_authorizations::client_id.eq(clients::client_id)),
+                        ))),
                 )
                 .execute(conn)?;
                 n += diesel::delete(

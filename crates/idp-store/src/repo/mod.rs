@@ -1,5 +1,6 @@
 //! `idp-core` repository traits implemented on [`DieselStore`](crate::DieselStore).
 
+mod client_documents;
 mod clients;
 mod declared;
 mod grants;

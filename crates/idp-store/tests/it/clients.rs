@@ -52,6 +52,10 @@ pub fn client_with_options(id: &str) -> Client {
             frontchannel_logout_session_required: true,
             token_endpoint_auth_method: Some(idp_core::SecretMethod::Post),
             resource_server: true,
+            metadata_document: Some(idp_core::DocumentedClient {
+                client_uri: Some("https://app.example/".into()),
+                logo_uri: Some("https://app.example/logo.png".into()),
+            }),
         },
         secret_sealed: Some(vec![0, 1, 2, 255]),
         updated_at: t(8),

@@ -4,10 +4,10 @@
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
-    AuthorizationRequestRepo, ClientId, ClientRepo, ClientType, CodeRepo, ConsentRepo,
-    DeclaredRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo, Redemption,
-    RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo, SigningKey,
-    Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
+    AuthorizationRequestRepo, ClientDocumentRepo, ClientId, ClientRepo, ClientType, CodeRepo,
+    ConsentRepo, DeclaredRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo,
+    Redemption, RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo,
+    SigningKey, Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -18,6 +18,9 @@ use crate::t;
 /// Users beyond the first two: more than one batch (1000 rows), all in one group, so
 /// both single and two-column keys are paged across a batch boundary.
 const MANY: usize = 1_100;
+
+/// A client described by a Client ID Metadata Document.
+const DOCUMENT_CLIENT: &str = "https://app.example/client.json";
 
 fn key() -> SigningKey {
     SigningKey {
@@ -95,6 +98,18 @@ fn fill(store: &DieselStore, many: usize) {
             created_at: t(2),
             expires_at: None,
         })
+        .unwrap();
+    let mut documented = crate::clients::client(DOCUMENT_CLIENT);
+    (documented.client_type, documented.secret_digest) = (ClientType::Public, None);
+    documented.options.metadata_document = Some(idp_core::DocumentedClient::default());
+    store
+        .store_client_document(
+            &documented,
+            &idp_core::ClientDocumentRecord {
+                fetched_at: t(4),
+                expires_at: t(604),
+            },
+        )
         .unwrap();
     store
         .apply_declared(
@@ -191,6 +206,12 @@ fn contents(store: &DieselStore) -> Vec<String> {
         store.initial_access_tokens().unwrap()
     ));
     out.push(format!("{:?}", store.logout_deliveries().unwrap()));
+    out.push(format!(
+        "{:?}",
+        store
+            .client_document(&ClientId::new(DOCUMENT_CLIENT))
+            .unwrap()
+    ));
     let consent = store.consent(&UserId::new("u1"), &ClientId::new("c1"));
     out.push(format!("{:?}", consent.unwrap()));
     for c in ["c-g1", "c-g2", "c-g3"] {
