@@ -94,9 +94,9 @@ pub(crate) struct ClientFlags {
     /// none, so such requests are refused with invalid_scope). Must be allowed scopes.
     #[arg(long = "default-scope", value_name = "S")]
     default_scopes: Vec<String>,
-    /// Allowed grant type: authorization_code, refresh_token, client_credentials
-    /// (confidential clients only); repeatable (default: authorization_code,
-    /// refresh_token).
+    /// Allowed grant type: authorization_code, refresh_token, client_credentials or
+    /// token_exchange (RFC 8693; both confidential clients only); repeatable (default:
+    /// authorization_code, refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,
     /// Issue refresh tokens even when offline_access is not requested
@@ -124,6 +124,10 @@ pub(crate) struct ClientFlags {
     /// the `aud` of its JWT access tokens (default: the issuer); repeatable.
     #[arg(long = "resource", value_name = "URI")]
     resources: Vec<String>,
+    /// An audience (resource URI) the client may exchange a user's access token for
+    /// (RFC 8693 token exchange, with `--grant-type token_exchange`); repeatable.
+    #[arg(long = "exchange-audience", value_name = "URI")]
+    exchange_audiences: Vec<String>,
     /// Access token lifetime for this client (seconds, or with s/m/h/d; `default`: the
     /// provider's setting).
     #[arg(long, value_name = "SECONDS")]
@@ -217,6 +221,7 @@ impl ClientFlags {
             jwt_access_token: self.jwt_access_token,
             resource_server: self.resource_server,
             resources: list(self.resources),
+            exchange_audiences: list(self.exchange_audiences),
             access_token_lifetime: lifetime(
                 SettingKey::AccessTokenLifetime,
                 self.access_token_lifetime,
@@ -255,6 +260,7 @@ impl CreateArgs {
             jwt_access_token: u.jwt_access_token.unwrap_or(defaults.jwt_access_token),
             resource_server: u.resource_server.unwrap_or(defaults.resource_server),
             resources: nonempty(u.resources),
+            exchange_audiences: nonempty(u.exchange_audiences),
             access_token_lifetime: u.access_token_lifetime.flatten(),
             refresh_token_lifetime: u.refresh_token_lifetime.flatten(),
             id_token_lifetime: u.id_token_lifetime.flatten(),
@@ -323,6 +329,7 @@ struct ClientView {
     jwt_access_token: bool,
     resource_server: bool,
     resources: Vec<String>,
+    exchange_audiences: Vec<String>,
     access_token_lifetime: Option<u64>,
     refresh_token_lifetime: Option<u64>,
     id_token_lifetime: Option<u64>,
@@ -373,6 +380,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         jwt_access_token: o.jwt_access_token,
         resource_server: o.resource_server,
         resources: o.resources.clone(),
+        exchange_audiences: o.exchange_audiences.clone(),
         access_token_lifetime: o.access_token_lifetime,
         refresh_token_lifetime: o.refresh_token_lifetime,
         id_token_lifetime: o.id_token_lifetime,
@@ -441,6 +449,10 @@ fn describe(v: &ClientView) -> String {
         ("flags", or_dash(flags)),
         ("id_token_alg", v.id_token_alg.to_owned()),
         ("resources", or_dash(v.resources.join(" "))),
+        (
+            "exchange_audiences",
+            or_dash(v.exchange_audiences.join(" ")),
+        ),
         (
             "lifetimes",
             format!(

@@ -27,7 +27,8 @@ mod throttle;
 mod user;
 
 pub use client::{
-    check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri, SelfRegistration,
+    check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri,
+    SelfRegistration, TOKEN_EXCHANGE,
 };
 pub use client_options::{ClientOptions, GroupClaim, IdTokenAlg, SecretMethod};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -37,8 +38,8 @@ pub use declared::{
 };
 pub use error::{error_chain, CoreError};
 pub use grant::{
-    AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,
-    SecretDigest, Subject,
+    AccessToken, Actor, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption,
+    RefreshToken, SecretDigest, Subject,
 };
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use logout::{EndedSession, LogoutClaims, LogoutDelivery, LogoutRepo};

@@ -70,6 +70,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         sid -> Nullable<Text>,
         resources -> Text,
+        act -> Nullable<Text>,
     }
 }
 

@@ -47,6 +47,7 @@ impl Provider {
             revoked_at: None,
             sid: Some(sid),
             resources: request.resources.clone(),
+            act: None,
         };
         let code = if response_type.code {
             let (code, digest) = new_secret()?;

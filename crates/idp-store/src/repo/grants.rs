@@ -93,7 +93,7 @@ macro_rules! live_grant {
 impl CodeRepo for DieselStore {
     fn insert_code(&self, grant: &Grant, code: &AuthorizationCode) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             let code = CodeRow::from_domain(code);
             with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::insert_into(grants::table).values(&grant).execute(conn)?;
@@ -110,7 +110,7 @@ impl CodeRepo for DieselStore {
         access: Option<&AccessToken>,
     ) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             let code = code.map(CodeRow::from_domain);
             let access = access.map(AccessTokenRow::from_domain);
             with_conn!(self, conn => conn.write_transaction(|conn| {
@@ -181,7 +181,7 @@ impl TokenRepo for DieselStore {
 
     fn insert_grant_with_issued_tokens(&self, grant: &Grant, tokens: &NewTokens) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::insert_into(grants::table).values(&grant).execute(conn)?;
                 insert_tokens!(conn, tokens);

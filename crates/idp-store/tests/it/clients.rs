@@ -38,6 +38,7 @@ pub fn client_with_options(id: &str) -> Client {
             id_token_alg: idp_core::IdTokenAlg::Hs256,
             jwt_access_token: true,
             resources: vec!["https://api.example/".into()],
+            exchange_audiences: vec!["https://downstream.example/".into()],
             access_token_lifetime: Some(600),
             refresh_token_lifetime: Some(0),
             id_token_lifetime: Some(300),

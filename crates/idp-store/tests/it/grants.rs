@@ -514,7 +514,24 @@ fn a_grant_is_stored_with_directly_issued_tokens_all_or_nothing() {
     assert!(store.access_token(&d("a3")).unwrap().is_some());
 }
 
+/// A grant made by token exchange keeps its chain of actors (RFC 8693 §4.1).
+fn an_exchanged_grant_keeps_its_actor_chain() {
+    let (store, _db) = setup();
+    let prior = idp_core::Actor::new(&ClientId::new("api\u{e9}1"), None);
+    let exchanged = Grant {
+        act: Some(idp_core::Actor::new(&ClientId::new("api2"), Some(&prior))),
+        ..grant("g1")
+    };
+    store
+        .insert_grant_with_issued_tokens(&exchanged, &tokens("a1", None, "g1"))
+        .unwrap();
+    let found = store.access_token(&d("a1")).unwrap().unwrap();
+    assert_eq!(found.grant, exchanged);
+    assert_eq!(found.grant.act.unwrap().act.as_deref(), Some(&prior));
+}
+
 idp_testdb::on_both_backends!(
+    an_exchanged_grant_keeps_its_actor_chain,
     a_grant_is_stored_with_directly_issued_tokens_all_or_nothing,
     a_code_is_read_with_its_grant_and_user_and_redeemed_once_with_its_tokens,
     a_failure_inside_the_redemption_leaves_the_code_redeemable,
