@@ -98,6 +98,9 @@ pub struct Grant {
     /// For a grant made by token exchange (RFC 8693), the client acting for the subject:
     /// its tokens carry it as their `act` claim (§4.1). `None` for every other grant.
     pub act: Option<Actor>,
+    /// For a grant made by token exchange, the grant of the token exchanged: revoking
+    /// that grant revokes this one too. `None` for every other grant.
+    pub parent: Option<GrantId>,
 }
 
 /// The actor of a delegated token (RFC 8693 §4.1 `act`): the client that exchanged a

@@ -257,6 +257,9 @@ pub(crate) struct GrantRow {
     pub resources: String,
     /// The actor (RFC 8693 §4.1) as JSON, for a grant made by token exchange.
     pub act: Option<String>,
+    /// The grant whose token was exchanged for this one's, for a grant made by token
+    /// exchange.
+    pub parent_grant_id: Option<String>,
 }
 
 impl GrantRow {
@@ -277,6 +280,7 @@ impl GrantRow {
                 .map(serde_json::to_string)
                 .transpose()
                 .map_err(|_| StoreError::Corrupt("grant actor"))?,
+            parent_grant_id: g.parent.as_ref().map(|p| p.as_str().to_owned()),
         })
     }
 
@@ -301,6 +305,7 @@ impl GrantRow {
                 .map(serde_json::from_str)
                 .transpose()
                 .map_err(|_| StoreError::Corrupt("grant actor"))?,
+            parent: self.parent_grant_id.map(GrantId::new),
         })
     }
 }

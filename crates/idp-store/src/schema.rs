@@ -71,6 +71,7 @@ diesel::table! {
         sid -> Nullable<Text>,
         resources -> Text,
         act -> Nullable<Text>,
+        parent_grant_id -> Nullable<Text>,
     }
 }
 

@@ -74,6 +74,14 @@ async fn introspect(server: &TestServer, caller: &CreatedClient, token: &str) ->
 
 /// Alice's access token of `app` for API A, through the code flow in `browser`.
 async fn alices_token(server: &TestServer, browser: &Browser, app: &CreatedClient) -> String {
+    alices_tokens(server, browser, app).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The token response of the code flow for alice, `app` and API A.
+async fn alices_tokens(server: &TestServer, browser: &Browser, app: &CreatedClient) -> Value {
     let code = server
         .authorize_with(
             browser,
@@ -96,7 +104,7 @@ async fn alices_token(server: &TestServer, browser: &Browser, app: &CreatedClien
         )
         .await;
     assert_eq!(status, 200, "{tokens}");
-    tokens["access_token"].as_str().unwrap().to_owned()
+    tokens
 }
 
 fn scope_set(value: &Value) -> Vec<String> {
@@ -332,6 +340,48 @@ async fn ending_the_session_ends_the_exchanged_tokens() {
     assert_eq!(server.userinfo(token).await.0, 401);
 }
 
+async fn revoking_the_subject_grant_revokes_the_tokens_exchanged_from_it() {
+    let server = TestServer::start().await;
+    server.create_user("alice");
+    let app = server.create_client(|c| {
+        c.options.resources = vec![API_A.into()];
+        c.refresh_without_offline_access = true;
+    });
+    let a = api(&server, API_A, &[API_B], &["profile", "email"]);
+    let b = api(&server, API_B, &[API_C], &["profile"]);
+    let tokens = alices_tokens(&server, &Browser::new(), &app).await;
+    let subject = tokens["access_token"].as_str().unwrap();
+    let (status, to_b) = exchange(&server, &a, subject, &[("resource", API_B)]).await;
+    assert_eq!(status, 200, "{to_b}");
+    let to_b = to_b["access_token"].as_str().unwrap();
+    let (status, to_c) = exchange(&server, &b, to_b, &[("resource", API_C)]).await;
+    assert_eq!(status, 200, "{to_c}");
+    let to_c = to_c["access_token"].as_str().unwrap();
+    // Another sign-in's exchange is not touched.
+    let other = alices_token(&server, &Browser::new(), &app).await;
+    let (status, unrelated) = exchange(&server, &a, &other, &[("resource", API_B)]).await;
+    assert_eq!(status, 200, "{unrelated}");
+    let unrelated = unrelated["access_token"].as_str().unwrap();
+
+    // The app revokes its refresh token (RFC 7009 §2.1: its whole grant ends), and with
+    // it every token exchanged from the grant's tokens, down the chain.
+    let response = api_http()
+        .post(server.url("/revoke"))
+        .basic_auth(app.client.id.as_str(), app.secret.as_deref())
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    for token in [subject, to_b, to_c] {
+        assert_eq!(
+            introspect(&server, &b, token).await,
+            json!({"active": false})
+        );
+    }
+    assert_eq!(introspect(&server, &b, unrelated).await["active"], true);
+}
+
 async fn idp_admin_sets_the_grant_and_the_exchange_audiences() {
     let server = TestServer::start().await;
     let created = server
@@ -376,5 +426,6 @@ idp_testdb::on_both_backends!(
     an_api_exchanges_a_users_token_for_the_next_api_and_the_actor_chain_nests,
     exchanges_outside_the_policy_are_refused_with_the_rfc_error,
     ending_the_session_ends_the_exchanged_tokens,
+    revoking_the_subject_grant_revokes_the_tokens_exchanged_from_it,
     idp_admin_sets_the_grant_and_the_exchange_audiences,
 );

@@ -48,6 +48,7 @@ impl Provider {
             sid: Some(sid),
             resources: request.resources.clone(),
             act: None,
+            parent: None,
         };
         let code = if response_type.code {
             let (code, digest) = new_secret()?;

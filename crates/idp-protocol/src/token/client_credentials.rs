@@ -62,6 +62,7 @@ impl Provider {
             sid: None,
             resources: audience.clone().unwrap_or_default(),
             act: None,
+            parent: None,
             scope: scope.clone(),
             auth_time: now,
             created_at: now,

@@ -13,8 +13,9 @@
 //! - `actor_token` is refused: the authenticated client is the actor.
 //!
 //! The new token belongs to a new grant of the caller for the same user and session
-//! (`sid`), so ending the session ends it; it never outlives the subject token, and no
-//! refresh token or ID token comes with it.
+//! (`sid`), so ending the session ends it, and linked to the subject token's grant, so
+//! revoking that grant (a revoked refresh token, a detected replay) ends it too. It never
+//! outlives the subject token, and no refresh token or ID token comes with it.
 
 use idp_core::{
     check_resource_indicator, AccessToken, Actor, Client, ClientType, Grant, GrantId, Granted,
@@ -210,6 +211,7 @@ impl Provider {
             created_at: now,
             revoked_at: None,
             act: Some(act),
+            parent: Some(subject.grant.id.clone()),
         };
         let (access_token, access) = self.new_access_token(
             client,
@@ -227,6 +229,16 @@ impl Provider {
                 refresh: None,
             },
         )?;
+        // A revocation of the subject grant that ran while this exchange was under way
+        // could not see the new grant: look again, and end it if so.
+        let still_active = self
+            .store
+            .access_token(&subject.record.digest)?
+            .is_some_and(|now| !now.record.revoked && !now.grant.is_revoked());
+        if !still_active {
+            self.store.revoke_grant(&grant.id, now)?;
+            return Err(invalid_grant(INVALID_SUBJECT));
+        }
         tracing::info!(client = %client.id, from = %subject.grant.client_id, "token exchanged");
         // §2.2.1: issued_token_type is required; no refresh token, no ID token.
         Ok(TokenResponse {

@@ -210,17 +210,34 @@ impl TokenRepo for DieselStore {
     }
 
     fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()> {
+        let now = to_unix(now);
         run(|| {
-            with_conn!(self, conn => {
+            with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::update(
                     grants::table
                         .find(grant.as_str())
                         .filter(grants::revoked_at.is_null()),
                 )
-                .set(grants::revoked_at.eq(Some(to_unix(now))))
+                .set(grants::revoked_at.eq(Some(now)))
                 .execute(conn)?;
-                Ok::<_, StoreError>(())
-            })
+                // Token exchange (RFC 8693): the grants made by exchanging its tokens end
+                // with it, and theirs with them, down the chain.
+                let mut parents = vec![grant.as_str().to_owned()];
+                while !parents.is_empty() {
+                    let children: Vec<String> = grants::table
+                        .filter(grants::parent_grant_id.eq_any(&parents))
+                        .filter(grants::revoked_at.is_null())
+                        .select(grants::id)
+                        .load(conn)?;
+                    if !children.is_empty() {
+                        diesel::update(grants::table.filter(grants::id.eq_any(&children)))
+                            .set(grants::revoked_at.eq(Some(now)))
+                            .execute(conn)?;
+                    }
+                    parents = children;
+                }
+                Ok(())
+            }))
         })
     }
 

@@ -25,6 +25,7 @@ pub fn grant(id: &str, subject: Subject) -> Grant {
         sid: None,
         resources: vec!["https://api.example/mcp".into(), "urn:example:api".into()],
         act: None,
+        parent: None,
     }
 }
 
