@@ -94,9 +94,9 @@ pub(crate) struct ClientFlags {
     /// none, so such requests are refused with invalid_scope). Must be allowed scopes.
     #[arg(long = "default-scope", value_name = "S")]
     default_scopes: Vec<String>,
-    /// Allowed grant type: authorization_code, refresh_token, client_credentials
-    /// (confidential clients only); repeatable (default: authorization_code,
-    /// refresh_token).
+    /// Allowed grant type: authorization_code, refresh_token, client_credentials or
+    /// token_exchange (RFC 8693; both confidential clients only); repeatable (default:
+    /// authorization_code, refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,
     /// Issue refresh tokens even when offline_access is not requested
@@ -127,6 +127,10 @@ pub(crate) struct ClientFlags {
     /// the `aud` of its JWT access tokens (default: the issuer); repeatable.
     #[arg(long = "resource", value_name = "URI")]
     resources: Vec<String>,
+    /// An audience (resource URI) the client may exchange a user's access token for
+    /// (RFC 8693 token exchange, with `--grant-type token_exchange`); repeatable.
+    #[arg(long = "exchange-audience", value_name = "URI")]
+    exchange_audiences: Vec<String>,
     /// Access token lifetime for this client (seconds, or with s/m/h/d; `default`: the
     /// provider's setting).
     #[arg(long, value_name = "SECONDS")]
@@ -224,6 +228,7 @@ impl ClientFlags {
                 .transpose()?,
             resource_server: self.resource_server,
             resources: list(self.resources),
+            exchange_audiences: list(self.exchange_audiences),
             access_token_lifetime: lifetime(
                 SettingKey::AccessTokenLifetime,
                 self.access_token_lifetime,
@@ -263,6 +268,7 @@ impl CreateArgs {
             access_token_alg: u.access_token_alg.unwrap_or(defaults.access_token_alg),
             resource_server: u.resource_server.unwrap_or(defaults.resource_server),
             resources: nonempty(u.resources),
+            exchange_audiences: nonempty(u.exchange_audiences),
             access_token_lifetime: u.access_token_lifetime.flatten(),
             refresh_token_lifetime: u.refresh_token_lifetime.flatten(),
             id_token_lifetime: u.id_token_lifetime.flatten(),
@@ -333,6 +339,7 @@ struct ClientView {
     access_token_alg: &'static str,
     resource_server: bool,
     resources: Vec<String>,
+    exchange_audiences: Vec<String>,
     access_token_lifetime: Option<u64>,
     refresh_token_lifetime: Option<u64>,
     id_token_lifetime: Option<u64>,
@@ -384,6 +391,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         access_token_alg: o.access_token_alg.as_str(),
         resource_server: o.resource_server,
         resources: o.resources.clone(),
+        exchange_audiences: o.exchange_audiences.clone(),
         access_token_lifetime: o.access_token_lifetime,
         refresh_token_lifetime: o.refresh_token_lifetime,
         id_token_lifetime: o.id_token_lifetime,
@@ -453,6 +461,10 @@ fn describe(v: &ClientView) -> String {
         ("id_token_alg", v.id_token_alg.to_owned()),
         ("access_token_alg", v.access_token_alg.to_owned()),
         ("resources", or_dash(v.resources.join(" "))),
+        (
+            "exchange_audiences",
+            or_dash(v.exchange_audiences.join(" ")),
+        ),
         (
             "lifetimes",
             format!(

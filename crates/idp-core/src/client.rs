@@ -150,14 +150,18 @@ pub enum GrantType {
     RefreshToken,
     /// `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
     ClientCredentials,
+    /// Token exchange (RFC 8693): a confidential client trades an access token it
+    /// received for one to call another resource on the same user's behalf.
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant type the provider supports.
-    pub const SUPPORTED: [GrantType; 3] = [
+    pub const SUPPORTED: [GrantType; 4] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
+        GrantType::TokenExchange,
     ];
 
     /// What a client may use when it names no grant type: the code flow and refreshing.
@@ -170,9 +174,25 @@ impl GrantType {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => TOKEN_EXCHANGE,
+        }
+    }
+
+    /// The grant type an operator names: its registered name, or `token_exchange` for
+    /// the token exchange URN (as `idp-admin --grant-type` and declared clients spell it).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] for a name that is neither.
+    pub fn from_operator_name(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "token_exchange" => Ok(GrantType::TokenExchange),
+            other => other.parse(),
         }
     }
 }
+
+/// The `grant_type` of token exchange (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 impl FromStr for GrantType {
     type Err = CoreError;
@@ -184,7 +204,7 @@ impl FromStr for GrantType {
                 CoreError::invalid(
                     "grant type",
                     format!(
-                        "{s:?} (supported: authorization_code, refresh_token, client_credentials)"
+                        "{s:?} (supported: authorization_code, refresh_token, client_credentials, token_exchange)"
                     ),
                 )
             })

@@ -146,6 +146,9 @@ pub struct ClientOptions {
     /// Resource identifiers (RFC 8707) its access tokens are for; the first is the `aud`
     /// of its JWT access tokens. Empty: the issuer.
     pub resources: Vec<String>,
+    /// The audiences (resource URIs) it may exchange a user's token for (RFC 8693 token
+    /// exchange); empty: none, so every exchange is refused with `invalid_target`.
+    pub exchange_audiences: Vec<String>,
     /// Access token lifetime, seconds.
     pub access_token_lifetime: Option<u64>,
     /// Refresh token lifetime, seconds; `Some(0)`: refresh tokens do not expire.

@@ -87,6 +87,9 @@ pub struct ClientDeclaration {
     /// RFC 8707 resource identifiers.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// Audiences (resource URIs) it may exchange a user's token for (RFC 8693).
+    #[serde(default)]
+    pub exchange_audiences: Vec<String>,
     /// Access token lifetime, seconds (absent: the provider's setting).
     pub access_token_lifetime: Option<u64>,
     /// Refresh token lifetime, seconds (0: no expiry; absent: the provider's setting).

@@ -95,6 +95,42 @@ pub struct Grant {
     /// The resources (RFC 8707) its authorization request named, which bound the
     /// audiences its tokens may be issued for (§2.2); empty when none was named.
     pub resources: Vec<String>,
+    /// For a grant made by token exchange (RFC 8693), the client acting for the subject:
+    /// its tokens carry it as their `act` claim (§4.1). `None` for every other grant.
+    pub act: Option<Actor>,
+    /// For a grant made by token exchange, the grant of the token exchanged: revoking
+    /// that grant revokes this one too. `None` for every other grant.
+    pub parent: Option<GrantId>,
+}
+
+/// The actor of a delegated token (RFC 8693 §4.1 `act`): the client that exchanged a
+/// token, and the actor of the token it exchanged, when that one was delegated too
+/// (a chain, the most recent actor outermost).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The acting client's id.
+    pub sub: String,
+    /// The prior actor, when the exchanged token had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
+}
+
+impl Actor {
+    /// The longest chain of actors a token may carry; a longer one is refused.
+    pub const MAX_DEPTH: usize = 8;
+
+    /// `client` acting for a subject whose token had `prior` as its actor.
+    pub fn new(client: &ClientId, prior: Option<&Actor>) -> Self {
+        Actor {
+            sub: client.as_str().to_owned(),
+            act: prior.map(|p| Box::new(p.clone())),
+        }
+    }
+
+    /// How many actors the chain holds (1 for a single hop).
+    pub fn depth(&self) -> usize {
+        1 + self.act.as_ref().map_or(0, |a| a.depth())
+    }
 }
 
 impl Grant {
@@ -194,4 +230,27 @@ pub enum Redemption {
     Redeemed,
     /// It had been used already, or its grant was revoked: nothing was stored.
     Refused,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_actor_chain_nests_the_prior_actor() {
+        let first = Actor::new(&ClientId::new("api1"), None);
+        assert_eq!(first.depth(), 1);
+        assert_eq!(
+            serde_json::to_value(&first).unwrap(),
+            serde_json::json!({"sub": "api1"})
+        );
+        let second = Actor::new(&ClientId::new("api2"), Some(&first));
+        assert_eq!(second.depth(), 2);
+        let json = serde_json::to_value(&second).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"sub": "api2", "act": {"sub": "api1"}})
+        );
+        assert_eq!(serde_json::from_value::<Actor>(json).unwrap(), second);
+    }
 }

@@ -28,7 +28,8 @@ mod throttle;
 mod user;
 
 pub use client::{
-    check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri, SelfRegistration,
+    check_custom_credential, Client, ClientId, ClientType, GrantType, RedirectUri,
+    SelfRegistration, TOKEN_EXCHANGE,
 };
 pub use client_document::{ClientDocumentRecord, ClientDocumentRepo};
 pub use client_options::{ClientOptions, DocumentedClient, GroupClaim, IdTokenAlg, SecretMethod};
@@ -39,8 +40,8 @@ pub use declared::{
 };
 pub use error::{error_chain, CoreError};
 pub use grant::{
-    AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,
-    SecretDigest, Subject,
+    AccessToken, Actor, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption,
+    RefreshToken, SecretDigest, Subject,
 };
 pub use key::{JwsAlgorithm, KeyState, KeySummary, SigningKey};
 pub use logout::{EndedSession, LogoutClaims, LogoutDelivery, LogoutRepo};

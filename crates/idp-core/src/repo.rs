@@ -180,7 +180,8 @@ pub trait TokenRepo {
         tokens: &NewTokens,
     ) -> Result<Redemption>;
     /// Revokes the grant, and so every code and token that references it, including
-    /// ones stored after this call by a redemption already under way.
+    /// ones stored after this call by a redemption already under way — and the grants
+    /// made by exchanging its tokens ([`crate::Grant::parent`]), down the chain.
     fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()>;
 
     /// Revokes one access token (RFC 7009 §2.1), leaving its grant and the grant's other

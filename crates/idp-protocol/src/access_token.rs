@@ -11,7 +11,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use idp_core::{Client, ScopeSet, User};
+use idp_core::{Actor, Client, ScopeSet, User};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,10 @@ struct Claims {
     sub: String,
     aud: Audience,
     client_id: String,
+    /// The client acting for the subject, for a token made by token exchange
+    /// (RFC 8693 §4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<Actor>,
     scope: String,
     jti: String,
     exp: i64,
@@ -62,6 +66,8 @@ pub(crate) struct JwtAccessTokenInput<'a> {
     pub user: Option<&'a User>,
     /// The resources the request chose (RFC 8707), when it chose some.
     pub audience: Option<&'a [String]>,
+    /// The actor of a grant made by token exchange (RFC 8693 §4.1).
+    pub act: Option<&'a Actor>,
 }
 
 /// Whether `token` has the shape of a compact JWS (opaque tokens are base64url without
@@ -94,6 +100,7 @@ impl Provider {
             sub: input.subject.to_owned(),
             aud: self.access_token_audience(input.client, input.audience),
             client_id: input.client.id.as_str().to_owned(),
+            act: input.act.cloned(),
             scope: input.scope.to_string(),
             jti: input.jti.to_owned(),
             exp: input.expires_at.timestamp(),

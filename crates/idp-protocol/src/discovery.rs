@@ -181,6 +181,8 @@ impl Provider {
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
                 GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
+                // RFC 8693 §2.1: the grant type is a URN.
+                GrantType::TokenExchange => CoreGrantType::Extension(g.as_str().to_owned()),
             })
             // OIDC Discovery §3: `implicit` covers the implicit and hybrid flows, for
             // clients registered with the implicit option.

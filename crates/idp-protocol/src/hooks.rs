@@ -25,7 +25,8 @@ use crate::{Delivery, ErrorCode, ProtocolError, Provider};
 /// parties check — issuer, subject, audience and times (RFC 7519 §4.1), the nonce and
 /// hashes that bind an ID token to its request and tokens (OIDC Core §2, §3.1.3.6,
 /// §3.3.2.11), `azp`, `auth_time`, `acr`/`amr`, the session id (OIDC Back-Channel Logout
-/// §2.1), and RFC 9068 §2.2's `client_id` and `scope`, plus `typ` and `cnf` (RFC 7800).
+/// §2.1), and RFC 9068 §2.2's `client_id` and `scope`, plus `typ`, `cnf` (RFC 7800) and
+/// the actor of a delegated token, `act` (RFC 8693 §4.1).
 pub const PROTECTED_CLAIMS: &[&str] = &[
     "iss",
     "sub",
@@ -47,6 +48,7 @@ pub const PROTECTED_CLAIMS: &[&str] = &[
     "scope",
     "typ",
     "cnf",
+    "act",
 ];
 
 /// Longest refusal reason sent to a client, in bytes; longer ones are cut.

@@ -44,6 +44,10 @@ pub struct Introspection {
     /// This issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// The client acting for the subject, for a token made by token exchange
+    /// (RFC 8693 §4.1, §2.2 of RFC 7662 allows any claim of the token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<idp_core::Actor>,
 }
 
 /// A token found by its presented value.
@@ -214,6 +218,7 @@ impl Provider {
             client_id: Some(grant.client_id.as_str().to_owned()),
             sub: Some(subject_of(&grant.subject)),
             iss: Some(self.config.issuer.clone()),
+            act: grant.act.clone(),
             ..response
         })
     }

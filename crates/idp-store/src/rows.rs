@@ -281,11 +281,16 @@ pub(crate) struct GrantRow {
     pub revoked_at: Option<i64>,
     pub sid: Option<String>,
     pub resources: String,
+    /// The actor (RFC 8693 §4.1) as JSON, for a grant made by token exchange.
+    pub act: Option<String>,
+    /// The grant whose token was exchanged for this one's, for a grant made by token
+    /// exchange.
+    pub parent_grant_id: Option<String>,
 }
 
 impl GrantRow {
-    pub fn from_domain(g: &Grant) -> Self {
-        GrantRow {
+    pub fn from_domain(g: &Grant) -> Result<Self, StoreError> {
+        Ok(GrantRow {
             id: g.id.as_str().to_owned(),
             client_id: g.client_id.as_str().to_owned(),
             user_id: g.subject.user_id().map(|u| u.as_str().to_owned()),
@@ -295,7 +300,14 @@ impl GrantRow {
             revoked_at: g.revoked_at.map(to_unix),
             sid: g.sid.clone(),
             resources: g.resources.join(" "),
-        }
+            act: g
+                .act
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("grant actor"))?,
+            parent_grant_id: g.parent.as_ref().map(|p| p.as_str().to_owned()),
+        })
     }
 
     pub fn into_domain(self) -> Result<Grant, StoreError> {
@@ -313,6 +325,13 @@ impl GrantRow {
             revoked_at: self.revoked_at.map(from_unix).transpose()?,
             sid: self.sid,
             resources: uris(&self.resources),
+            act: self
+                .act
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("grant actor"))?,
+            parent: self.parent_grant_id.map(GrantId::new),
         })
     }
 }

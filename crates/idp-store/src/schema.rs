@@ -70,6 +70,8 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         sid -> Nullable<Text>,
         resources -> Text,
+        act -> Nullable<Text>,
+        parent_grant_id -> Nullable<Text>,
     }
 }
 

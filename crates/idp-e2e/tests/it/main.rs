@@ -27,4 +27,5 @@ mod resource;
 mod resource_indicators;
 mod signing;
 mod support;
+mod token_exchange;
 mod webfinger;

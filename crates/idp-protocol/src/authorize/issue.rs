@@ -47,6 +47,8 @@ impl Provider {
             revoked_at: None,
             sid: Some(sid),
             resources: request.resources.clone(),
+            act: None,
+            parent: None,
         };
         let code = if response_type.code {
             let (code, digest) = new_secret()?;

@@ -104,6 +104,8 @@ pub struct ClientUpdate {
     pub resource_server: Option<bool>,
     /// Resource identifiers.
     pub resources: Option<Vec<String>>,
+    /// Audiences it may exchange tokens for (RFC 8693).
+    pub exchange_audiences: Option<Vec<String>>,
     /// Access token lifetime, seconds.
     pub access_token_lifetime: Option<Option<u64>>,
     /// Refresh token lifetime, seconds (0: no expiry).
@@ -152,7 +154,7 @@ fn parse_grant_types(names: &[String]) -> Result<Vec<GrantType>, ProtocolError> 
     }
     let mut g = Vec::new();
     for t in names.iter().filter(|t| !t.is_empty()) {
-        let t = t.parse::<GrantType>().map_err(refused)?;
+        let t = GrantType::from_operator_name(t).map_err(refused)?;
         if !g.contains(&t) {
             g.push(t);
         }
@@ -253,6 +255,13 @@ fn check_client(
             "client_credentials is for confidential clients only (a public client cannot authenticate)",
         ));
     }
+    // RFC 8693 §2.1: the caller of a token exchange is the actor; it must authenticate.
+    if c.allows_grant(GrantType::TokenExchange) && c.client_type == ClientType::Public {
+        return Err(invalid(
+            "grant type",
+            "token_exchange is for confidential clients only (a public client cannot authenticate)",
+        ));
+    }
     let defined = store.scope_definitions().map_err(refused)?;
     if let Some(unknown) = c.scopes.iter().find(|s| {
         !Scope::is_standard(s)
@@ -281,7 +290,7 @@ fn check_client(
             "HS256 signs with the client secret: public clients have none (use RS256, ES256 or EdDSA)",
         ));
     }
-    for resource in &o.resources {
+    for resource in o.resources.iter().chain(&o.exchange_audiences) {
         check_resource(resource)?;
     }
     if let Some(uri) = &o.backchannel_logout_uri {
@@ -535,6 +544,9 @@ pub fn update_client(
     }
     if let Some(resources) = update.resources {
         o.resources = resources.into_iter().filter(|r| !r.is_empty()).collect();
+    }
+    if let Some(audiences) = update.exchange_audiences {
+        o.exchange_audiences = audiences.into_iter().filter(|r| !r.is_empty()).collect();
     }
     if let Some(v) = update.access_token_lifetime {
         o.access_token_lifetime = v;

@@ -100,6 +100,7 @@ fn new_client(entry: &str, d: &ClientDeclaration) -> Result<NewClient, ProtocolE
             .unwrap_or(defaults.access_token_alg),
         resource_server: d.resource_server,
         resources: d.resources.clone(),
+        exchange_audiences: d.exchange_audiences.clone(),
         access_token_lifetime: d.access_token_lifetime,
         refresh_token_lifetime: d.refresh_token_lifetime,
         id_token_lifetime: d.id_token_lifetime,

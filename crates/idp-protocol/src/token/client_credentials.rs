@@ -61,6 +61,8 @@ impl Provider {
             // No browser session: the client acts for itself.
             sid: None,
             resources: audience.clone().unwrap_or_default(),
+            act: None,
+            parent: None,
             scope: scope.clone(),
             auth_time: now,
             created_at: now,
@@ -91,6 +93,7 @@ impl Provider {
             id_token: None,
             scope: scope.to_string(),
             user_id: None,
+            issued_token_type: None,
         })
     }
 }

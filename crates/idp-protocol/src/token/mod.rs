@@ -4,6 +4,7 @@ mod authorization_code;
 mod client_auth;
 mod client_credentials;
 mod refresh_token;
+mod token_exchange;
 mod trusted;
 
 use chrono::{DateTime, Utc};
@@ -38,6 +39,9 @@ pub struct TokenResponse {
     /// The username, for clients flagged to receive it (ownCloud reads `user_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The type of the issued token, in a token exchange response (RFC 8693 §2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// The expiry of a refresh token that does not expire (`refresh_token_lifetime` 0 or
@@ -103,6 +107,7 @@ impl Provider {
             GrantType::AuthorizationCode => self.exchange_code(&client, params),
             GrantType::RefreshToken => self.refresh(&client, params),
             GrantType::ClientCredentials => self.client_credentials(&client, params),
+            GrantType::TokenExchange => self.token_exchange(&client, params),
         }
     }
 
@@ -182,6 +187,7 @@ impl Provider {
                 .client
                 .include_user_id
                 .then(|| issue.user.username.clone()),
+            issued_token_type: None,
         };
         Ok((response, NewTokens { access, refresh }))
     }
@@ -225,6 +231,7 @@ impl Provider {
                 jti: &jti,
                 user,
                 audience,
+                act: grant.act.as_ref(),
             })?;
             (token, digest)
         } else {

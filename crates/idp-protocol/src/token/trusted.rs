@@ -58,6 +58,8 @@ impl Provider {
             // Issued by trusted code, outside any browser session.
             sid: None,
             resources: Vec::new(),
+            act: None,
+            parent: None,
         };
         // As for a code (RFC 6749 §6, OIDC Core §11): a refresh token only to a client
         // that may refresh, for offline_access or a client flagged to get one anyway.

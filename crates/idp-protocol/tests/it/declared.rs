@@ -71,6 +71,35 @@ fn hs256_clients_are_sealed_once_and_a_second_apply_changes_nothing() {
 }
 
 #[test]
+fn a_declared_client_may_exchange_tokens_for_its_exchange_audiences() {
+    let (store, clock, _dir) = setup();
+    let exchanging = clients(ClientDeclaration {
+        redirect_uris: Vec::new(),
+        grant_types: vec!["token_exchange".into()],
+        resources: vec!["https://a.example/api".into()],
+        exchange_audiences: vec!["https://b.example/api".into()],
+        ..client()
+    });
+    manage::apply_declarations(&store, &clock, None, &exchanging, false).unwrap();
+    let stored = store.client(&ClientId::new(ID)).unwrap().unwrap();
+    assert_eq!(stored.grant_types, [idp_core::GrantType::TokenExchange]);
+    assert_eq!(
+        stored.options.exchange_audiences,
+        ["https://b.example/api".to_owned()]
+    );
+    let public = clients(ClientDeclaration {
+        client_type: Some("public".into()),
+        secret: None,
+        ..ClientDeclaration {
+            client_id: "publicpublicpublicpublicpublic01".into(),
+            ..exchanging.clients[0].clone()
+        }
+    });
+    let (_, reason) = refusal(manage::plan(&store, &clock, None, &public, false).unwrap_err());
+    assert!(reason.contains("confidential clients only"), "{reason}");
+}
+
+#[test]
 fn a_stale_plan_conflicts_and_applying_again_plans_anew() {
     let (store, clock, _dir) = setup();
     let declared = clients(client());

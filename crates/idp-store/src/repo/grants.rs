@@ -93,7 +93,7 @@ macro_rules! live_grant {
 impl CodeRepo for DieselStore {
     fn insert_code(&self, grant: &Grant, code: &AuthorizationCode) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             let code = CodeRow::from_domain(code);
             with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::insert_into(grants::table).values(&grant).execute(conn)?;
@@ -110,7 +110,7 @@ impl CodeRepo for DieselStore {
         access: Option<&AccessToken>,
     ) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             let code = code.map(CodeRow::from_domain);
             let access = access.map(AccessTokenRow::from_domain);
             with_conn!(self, conn => conn.write_transaction(|conn| {
@@ -181,7 +181,7 @@ impl TokenRepo for DieselStore {
 
     fn insert_grant_with_issued_tokens(&self, grant: &Grant, tokens: &NewTokens) -> Result<()> {
         run(|| {
-            let grant = GrantRow::from_domain(grant);
+            let grant = GrantRow::from_domain(grant)?;
             with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::insert_into(grants::table).values(&grant).execute(conn)?;
                 insert_tokens!(conn, tokens);
@@ -210,17 +210,34 @@ impl TokenRepo for DieselStore {
     }
 
     fn revoke_grant(&self, grant: &GrantId, now: DateTime<Utc>) -> Result<()> {
+        let now = to_unix(now);
         run(|| {
-            with_conn!(self, conn => {
+            with_conn!(self, conn => conn.write_transaction(|conn| {
                 diesel::update(
                     grants::table
                         .find(grant.as_str())
                         .filter(grants::revoked_at.is_null()),
                 )
-                .set(grants::revoked_at.eq(Some(to_unix(now))))
+                .set(grants::revoked_at.eq(Some(now)))
                 .execute(conn)?;
-                Ok::<_, StoreError>(())
-            })
+                // Token exchange (RFC 8693): the grants made by exchanging its tokens end
+                // with it, and theirs with them, down the chain.
+                let mut parents = vec![grant.as_str().to_owned()];
+                while !parents.is_empty() {
+                    let children: Vec<String> = grants::table
+                        .filter(grants::parent_grant_id.eq_any(&parents))
+                        .filter(grants::revoked_at.is_null())
+                        .select(grants::id)
+                        .load(conn)?;
+                    if !children.is_empty() {
+                        diesel::update(grants::table.filter(grants::id.eq_any(&children)))
+                            .set(grants::revoked_at.eq(Some(now)))
+                            .execute(conn)?;
+                    }
+                    parents = children;
+                }
+                Ok(())
+            }))
         })
     }
 

@@ -39,6 +39,7 @@ pub fn client_with_options(id: &str) -> Client {
             jwt_access_token: true,
             access_token_alg: idp_core::JwsAlgorithm::EdDsa,
             resources: vec!["https://api.example/".into()],
+            exchange_audiences: vec!["https://downstream.example/".into()],
             access_token_lifetime: Some(600),
             refresh_token_lifetime: Some(0),
             id_token_lifetime: Some(300),

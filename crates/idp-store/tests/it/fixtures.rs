@@ -24,6 +24,8 @@ pub fn grant(id: &str, subject: Subject) -> Grant {
         revoked_at: None,
         sid: None,
         resources: vec!["https://api.example/mcp".into(), "urn:example:api".into()],
+        act: None,
+        parent: None,
     }
 }
 

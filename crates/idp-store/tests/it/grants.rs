@@ -514,7 +514,74 @@ fn a_grant_is_stored_with_directly_issued_tokens_all_or_nothing() {
     assert!(store.access_token(&d("a3")).unwrap().is_some());
 }
 
+/// A grant made by token exchange keeps its chain of actors (RFC 8693 §4.1).
+fn an_exchanged_grant_keeps_its_actor_chain() {
+    let (store, _db) = setup();
+    let prior = idp_core::Actor::new(&ClientId::new("api\u{e9}1"), None);
+    let exchanged = Grant {
+        act: Some(idp_core::Actor::new(&ClientId::new("api2"), Some(&prior))),
+        ..grant("g1")
+    };
+    store
+        .insert_grant_with_issued_tokens(&exchanged, &tokens("a1", None, "g1"))
+        .unwrap();
+    let found = store.access_token(&d("a1")).unwrap().unwrap();
+    assert_eq!(found.grant, exchanged);
+    assert_eq!(found.grant.act.unwrap().act.as_deref(), Some(&prior));
+}
+
+/// Revoking a grant revokes the grants made by exchanging its tokens, down the chain,
+/// and nothing else.
+fn revoking_a_grant_revokes_the_grants_exchanged_from_it() {
+    let (store, _db) = setup();
+    let child = |id: &str, parent: &str| Grant {
+        parent: Some(GrantId::new(parent)),
+        ..grant(id)
+    };
+    for g in [
+        grant("g1"),
+        child("g2", "g1"),
+        child("g3", "g2"),
+        grant("g4"),
+        child("g5", "g4"),
+    ] {
+        let id = g.id.as_str().to_owned();
+        store
+            .insert_grant_with_issued_tokens(&g, &tokens(&format!("a-{id}"), None, &id))
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .access_token(&d("a-g3"))
+            .unwrap()
+            .unwrap()
+            .grant
+            .parent,
+        Some(GrantId::new("g2"))
+    );
+    store.revoke_grant(&GrantId::new("g1"), t(5)).unwrap();
+    let revoked = |g: &str| {
+        store
+            .access_token(&d(&format!("a-{g}")))
+            .unwrap()
+            .unwrap()
+            .grant
+            .revoked_at
+    };
+    for g in ["g1", "g2", "g3"] {
+        assert_eq!(revoked(g), Some(t(5)), "{g}");
+    }
+    for g in ["g4", "g5"] {
+        assert_eq!(revoked(g), None, "{g}");
+    }
+    // A child revoked on its own leaves its parent.
+    store.revoke_grant(&GrantId::new("g5"), t(6)).unwrap();
+    assert_eq!((revoked("g4"), revoked("g5")), (None, Some(t(6))));
+}
+
 idp_testdb::on_both_backends!(
+    an_exchanged_grant_keeps_its_actor_chain,
+    revoking_a_grant_revokes_the_grants_exchanged_from_it,
     a_grant_is_stored_with_directly_issued_tokens_all_or_nothing,
     a_code_is_read_with_its_grant_and_user_and_redeemed_once_with_its_tokens,
     a_failure_inside_the_redemption_leaves_the_code_redeemable,
