@@ -95,8 +95,9 @@ pub(crate) struct ClientFlags {
     #[arg(long = "default-scope", value_name = "S")]
     default_scopes: Vec<String>,
     /// Allowed grant type: authorization_code, refresh_token, client_credentials
-    /// (confidential clients only); repeatable (default: authorization_code,
-    /// refresh_token).
+    /// (confidential clients only), device_code (RFC 8628; or its URN
+    /// urn:ietf:params:oauth:grant-type:device_code); repeatable (default:
+    /// authorization_code, refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,
     /// Issue refresh tokens even when offline_access is not requested

@@ -150,18 +150,23 @@ pub enum GrantType {
     RefreshToken,
     /// `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
     ClientCredentials,
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a device without a
+    /// browser polls while its user approves on another device.
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant type the provider supports.
-    pub const SUPPORTED: [GrantType; 3] = [
+    pub const SUPPORTED: [GrantType; 4] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
+        GrantType::DeviceCode,
     ];
 
     /// What a client may use when it names no grant type: the code flow and refreshing.
-    /// `client_credentials` must be asked for, and only confidential clients may.
+    /// `client_credentials` must be asked for, and only confidential clients may;
+    /// `device_code` must be asked for too.
     pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
 
     /// The registered name of the grant type.
@@ -170,6 +175,20 @@ impl GrantType {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+        }
+    }
+
+    /// The grant type an operator names (`idp-admin client create --grant-type`, a
+    /// configuration file's `grant_types`): a registered name, or `device_code` for the
+    /// device grant's URN. The token endpoint accepts only registered names.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the supported grant types.
+    pub fn from_operator_name(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "device_code" => Ok(GrantType::DeviceCode),
+            other => other.parse(),
         }
     }
 }
@@ -184,7 +203,7 @@ impl FromStr for GrantType {
                 CoreError::invalid(
                     "grant type",
                     format!(
-                        "{s:?} (supported: authorization_code, refresh_token, client_credentials)"
+                        "{s:?} (supported: authorization_code, refresh_token, client_credentials, device_code)"
                     ),
                 )
             })
@@ -459,5 +478,16 @@ mod tests {
             GrantType::RefreshToken
         );
         assert!("implicit".parse::<GrantType>().is_err());
+        assert_eq!(
+            "urn:ietf:params:oauth:grant-type:device_code"
+                .parse::<GrantType>()
+                .unwrap(),
+            GrantType::DeviceCode
+        );
+        assert!("device_code".parse::<GrantType>().is_err());
+        assert_eq!(
+            GrantType::from_operator_name("device_code").unwrap(),
+            GrantType::DeviceCode
+        );
     }
 }

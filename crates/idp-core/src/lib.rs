@@ -12,6 +12,7 @@ mod client;
 mod client_options;
 mod clock;
 mod declared;
+mod device;
 mod error;
 mod grant;
 mod key;
@@ -34,6 +35,7 @@ pub use declared::{
     ClientDeclaration, Declarations, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret,
     GroupDeclaration, ScopeDeclaration,
 };
+pub use device::{DeviceApproval, DeviceAuthorization, DeviceRepo, DeviceStatus, PollTiming};
 pub use error::{error_chain, CoreError};
 pub use grant::{
     AccessToken, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption, RefreshToken,

@@ -324,7 +324,8 @@ pub trait ThrottleRepo {
 /// What to purge, as instants before which rows are no longer needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurgeBefore {
-    /// Now: sessions, parked requests and tokens that expired before it go.
+    /// Now: sessions, parked requests, device authorizations and tokens that expired
+    /// before it go.
     pub now: DateTime<Utc>,
     /// Codes that expired before this go (kept past their lifetime so that a late replay
     /// is still recognised and revokes its grant).
@@ -379,6 +380,7 @@ pub trait Store:
     + RegistrationRepo
     + crate::LogoutRepo
     + DeclaredRepo
+    + crate::DeviceRepo
     + Send
     + Sync
 {
@@ -401,6 +403,7 @@ impl<T> Store for T where
         + RegistrationRepo
         + crate::LogoutRepo
         + DeclaredRepo
+        + crate::DeviceRepo
         + Send
         + Sync
 {

@@ -52,6 +52,8 @@ pub struct ExtraMetadata {
     /// How callers of the revocation endpoint authenticate (`none`: public clients
     /// with `client_id` alone, RFC 7009 §2.1).
     revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8628 §4: where devices ask for a device code and user code.
+    device_authorization_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -161,6 +163,7 @@ impl Provider {
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
                 GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
+                GrantType::DeviceCode => CoreGrantType::DeviceCode,
             })
             // OIDC Discovery §3: `implicit` covers the implicit and hybrid flows, for
             // clients registered with the implicit option.
@@ -231,6 +234,7 @@ impl Provider {
                 ]
                 .map(String::from)
                 .to_vec(),
+                device_authorization_endpoint: c.endpoint(paths::DEVICE_AUTHORIZATION),
             },
         )
         .set_token_endpoint(Some(

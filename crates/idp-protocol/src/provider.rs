@@ -95,6 +95,7 @@ impl Provider {
             c.login_backoff_per_address.window,
             c.client_auth_backoff.window,
             c.registration_backoff.window,
+            c.user_code_backoff.window,
         ]
         .into_iter()
         .max()

@@ -17,14 +17,15 @@ use diesel_migrations::MigrationHarness;
 
 use crate::pool::{WriteTransaction, POSTGRES_MIGRATIONS};
 use crate::rows::{
-    AccessTokenRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow, LogoutDeliveryRow,
-    PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow, UserRow,
+    AccessTokenRow, ClientRow, CodeRow, DeviceAuthorizationRow, GrantRow, InitialAccessTokenRow,
+    LogoutDeliveryRow, PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow,
+    UserRow,
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,
-    declared_items, failure_counters, grants, group_members, initial_access_tokens,
-    logout_deliveries, pending_authorizations, refresh_tokens, scopes, settings, signing_keys,
-    user_groups, users,
+    declared_items, device_authorizations, failure_counters, grants, group_members,
+    initial_access_tokens, logout_deliveries, pending_authorizations, refresh_tokens, scopes,
+    settings, signing_keys, user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
@@ -60,6 +61,7 @@ macro_rules! tables {
             initial_access_tokens: InitialAccessTokenRow [id],
             logout_deliveries: LogoutDeliveryRow [id],
             declared_items: DeclaredItemRow [kind, name],
+            device_authorizations: DeviceAuthorizationRow [device_code_digest],
         )
     };
 }

@@ -7,7 +7,9 @@ mod pkce;
 mod request;
 mod response;
 
+pub(crate) use interaction::LoginCheck;
 pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
 pub(crate) use pkce::verify_code_verifier;
+pub(crate) use request::requested_scope;
 pub(crate) use response::redirect_with;
 pub use response::FormPost;

@@ -150,7 +150,7 @@ fn parse_grant_types(names: &[String]) -> Result<Vec<GrantType>, ProtocolError> 
     }
     let mut g = Vec::new();
     for t in names.iter().filter(|t| !t.is_empty()) {
-        let t = t.parse::<GrantType>().map_err(refused)?;
+        let t = GrantType::from_operator_name(t).map_err(refused)?;
         if !g.contains(&t) {
             g.push(t);
         }

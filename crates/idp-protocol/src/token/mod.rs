@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_auth;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 mod trusted;
 
@@ -101,6 +102,7 @@ impl Provider {
             GrantType::AuthorizationCode => self.exchange_code(&client, params),
             GrantType::RefreshToken => self.refresh(&client, params),
             GrantType::ClientCredentials => self.client_credentials(&client, params),
+            GrantType::DeviceCode => self.redeem_device_code(&client, params),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod clients;
 mod declared;
+mod device;
 mod grants;
 mod keys;
 mod logout;

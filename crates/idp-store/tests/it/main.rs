@@ -6,6 +6,7 @@
 mod clients;
 mod copy;
 mod declared;
+mod device;
 mod fixtures;
 mod grants;
 mod logout;
