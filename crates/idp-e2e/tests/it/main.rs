@@ -9,6 +9,7 @@ mod clients;
 mod code_flow;
 mod cors;
 mod database;
+mod device;
 mod fleet;
 mod hooks;
 mod hostile_input;

@@ -1,0 +1,491 @@
+//! The device authorization grant (RFC 8628) over HTTP: a command-line tool asks for a
+//! device code, polls the token endpoint, and a person approves (or denies) in a browser
+//! at the verification page.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix_web::rt::time::sleep;
+use idp_core::{ClientId, ClientRepo, ClientType};
+use idp_protocol::manage::CreatedClient;
+use serde_json::Value;
+
+use crate::support::{api_http, get_json, jwt_payload, Browser, TestServer, PASSWORD};
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// A server whose devices poll every second.
+async fn server() -> TestServer {
+    TestServer::start_with(|s| s.device_poll_interval = 1).await
+}
+
+/// The public client of a command-line tool, registered the way an operator does:
+/// `idp-admin client create --type public --grant-type device_code`.
+fn cli(server: &TestServer) -> CreatedClient {
+    let created = server
+        .admin(&[
+            "client",
+            "create",
+            "--type",
+            "public",
+            "--name",
+            "Deploy CLI",
+            "--grant-type",
+            "device_code",
+            "--grant-type",
+            "refresh_token",
+            "--json",
+        ])
+        .json();
+    assert_eq!(
+        created["grant_types"],
+        serde_json::json!([DEVICE_GRANT, "refresh_token"]),
+        "{created}"
+    );
+    let id = ClientId::new(created["client_id"].as_str().unwrap());
+    let client = server.store.client(&id).unwrap().unwrap();
+    assert_eq!(client.client_type, ClientType::Public);
+    CreatedClient {
+        client,
+        secret: None,
+    }
+}
+
+/// POSTs `form` to `path` as `created`: HTTP Basic for a confidential client, its
+/// `client_id` in the body for a public one. Status, `Cache-Control` and JSON body.
+async fn call(
+    server: &TestServer,
+    path: &str,
+    created: &CreatedClient,
+    form: &[(&str, &str)],
+) -> (u16, String, Value) {
+    let mut request = api_http().post(server.url(path));
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    match &created.secret {
+        Some(secret) => request = request.basic_auth(created.client.id.as_str(), Some(secret)),
+        None => form.push(("client_id", created.client.id.as_str())),
+    }
+    let response = request.form(&form).send().await.unwrap();
+    let status = response.status().as_u16();
+    let cache = response
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.text().await.unwrap();
+    (
+        status,
+        cache,
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")),
+    )
+}
+
+/// A device authorization request (RFC 8628 §3.1), which must succeed.
+async fn start(server: &TestServer, created: &CreatedClient, scope: &str) -> Value {
+    let (status, cache, body) = call(
+        server,
+        "/device_authorization",
+        created,
+        &[("scope", scope)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(cache, "no-store");
+    body
+}
+
+/// One poll of the token endpoint (RFC 8628 §3.4): status and JSON.
+async fn poll(server: &TestServer, created: &CreatedClient, device_code: &str) -> (u16, Value) {
+    let (status, _, body) = call(
+        server,
+        "/token",
+        created,
+        &[("grant_type", DEVICE_GRANT), ("device_code", device_code)],
+    )
+    .await;
+    (status, body)
+}
+
+/// What a command-line tool does (RFC 8628 §3.5): poll every `interval` seconds while
+/// the answer is `authorization_pending`, 5 s more after each `slow_down`; the first
+/// other answer ends it.
+async fn poll_until_decided(
+    server: &TestServer,
+    created: &CreatedClient,
+    device_code: &str,
+    interval: u64,
+) -> (u16, Value) {
+    let mut interval = interval;
+    for _ in 0..60 {
+        sleep(Duration::from_millis(interval * 1000 + 100)).await;
+        let (status, body) = poll(server, created, device_code).await;
+        match body["error"].as_str() {
+            Some("authorization_pending") => assert_eq!(status, 400, "{body}"),
+            Some("slow_down") => interval += 5,
+            _ => return (status, body),
+        }
+    }
+    panic!("never decided");
+}
+
+/// Opens `url` (the verification page) in `browser`, signs in as `username`, submits
+/// `user_code` on the code form, and returns the approval page.
+async fn sign_in_and_enter_code(
+    browser: &Browser,
+    url: &str,
+    username: &str,
+    user_code: &str,
+) -> String {
+    let landing = browser.open(url).await;
+    let landing = browser.log_in(landing, username, PASSWORD).await;
+    let (status, page) = landing.page();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("name=\"user_code\""),
+        "not the code form: {page}"
+    );
+    let (status, page) = browser
+        .submit(&page, &[("user_code", user_code)])
+        .await
+        .page();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("name=\"decision\""),
+        "not the approval form: {page}"
+    );
+    page
+}
+
+async fn a_device_flow_runs_to_completion_and_its_tokens_work() {
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid profile offline_access").await;
+    // RFC 8628 §3.2.
+    let device_code = answer["device_code"].as_str().unwrap().to_owned();
+    let user_code = answer["user_code"].as_str().unwrap().to_owned();
+    assert_eq!(answer["verification_uri"], server.url("/device"));
+    assert_eq!(
+        answer["verification_uri_complete"],
+        server.url(&format!("/device?user_code={user_code}"))
+    );
+    assert_eq!(answer["expires_in"], 600);
+    assert_eq!(answer["interval"], 1);
+    // RFC 8628 §6.1: XXXX-XXXX of the base-20 consonant alphabet.
+    assert_eq!(user_code.len(), 9, "{user_code}");
+    assert!(
+        user_code.chars().enumerate().all(|(i, c)| if i == 4 {
+            c == '-'
+        } else {
+            "BCDFGHJKLMNPQRSTVWXZ".contains(c)
+        }),
+        "{user_code}"
+    );
+
+    // The tool polls while the person approves in a browser.
+    let server = Rc::new(server);
+    let poller = {
+        let server = Rc::clone(&server);
+        let cli = CreatedClient {
+            client: cli.client.clone(),
+            secret: None,
+        };
+        let device_code = device_code.clone();
+        actix_web::rt::spawn(
+            async move { poll_until_decided(&server, &cli, &device_code, 1).await },
+        )
+    };
+    let browser = Browser::new();
+    // verification_uri_complete: the code arrives prefilled; typed in lower case and
+    // without the dash it still matches.
+    let landing = browser
+        .open(answer["verification_uri_complete"].as_str().unwrap())
+        .await;
+    let (status, code_form) = browser.log_in(landing, "alice", PASSWORD).await.page();
+    assert_eq!(status, 200, "{code_form}");
+    assert!(
+        code_form.contains(&format!("value=\"{user_code}\"")),
+        "not prefilled: {code_form}"
+    );
+    let typed = user_code.replace('-', "").to_lowercase();
+    let (_, approval) = browser
+        .submit(&code_form, &[("user_code", &typed)])
+        .await
+        .page();
+    assert!(approval.contains("Deploy CLI"), "{approval}");
+    assert!(approval.contains("profile"), "{approval}");
+    assert!(approval.contains(&user_code), "{approval}");
+    let (status, done) = browser
+        .submit(&approval, &[("decision", "allow")])
+        .await
+        .page();
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Device connected"), "{done}");
+
+    let (status, tokens) = poller.await.unwrap();
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "offline_access openid profile");
+    assert!(tokens["refresh_token"].is_string(), "{tokens}");
+    let id_token = jwt_payload(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["aud"], serde_json::json!([cli.client.id.as_str()]));
+    assert_eq!(id_token["iss"], server.base);
+    assert!(id_token.get("nonce").is_none(), "{id_token}");
+    assert!(id_token["sid"].is_string(), "{id_token}");
+    let (status, claims) = server
+        .userinfo(tokens["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["sub"], id_token["sub"]);
+    assert_eq!(claims["preferred_username"], "alice");
+    // The refresh token works like one from the code flow.
+    let (status, _, refreshed) = call(
+        &server,
+        "/token",
+        &cli,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+
+    // Redeemed once: the same device code gets nothing more.
+    let (status, again) = poll(&server, &cli, &device_code).await;
+    assert_eq!(status, 400, "{again}");
+    assert_eq!(again["error"], "invalid_grant");
+    // The decided code is no longer accepted at the page either.
+    let (status, page) = browser
+        .submit(&code_form, &[("user_code", &user_code)])
+        .await
+        .page();
+    assert_eq!(status, 200);
+    assert!(page.contains("not valid"), "{page}");
+}
+
+async fn a_denied_request_is_access_denied() {
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid").await;
+    let browser = Browser::new();
+    let approval = sign_in_and_enter_code(
+        &browser,
+        answer["verification_uri"].as_str().unwrap(),
+        "alice",
+        answer["user_code"].as_str().unwrap(),
+    )
+    .await;
+    let (status, done) = browser
+        .submit(&approval, &[("decision", "deny")])
+        .await
+        .page();
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Access denied"), "{done}");
+    let (status, body) =
+        poll_until_decided(&server, &cli, answer["device_code"].as_str().unwrap(), 1).await;
+    // RFC 8628 §3.5, as an RFC 6749 §5.2 error: 400.
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "access_denied");
+}
+
+async fn polling_faster_than_the_interval_is_slow_down() {
+    let server = server().await;
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid").await;
+    let device_code = answer["device_code"].as_str().unwrap();
+    let (status, first) = poll(&server, &cli, device_code).await;
+    assert_eq!(status, 400);
+    assert_eq!(first["error"], "authorization_pending");
+    let (status, second) = poll(&server, &cli, device_code).await;
+    assert_eq!(status, 400);
+    assert_eq!(second["error"], "slow_down");
+    // RFC 8628 §3.5: the interval is now 5 s longer, so the original one is too soon.
+    sleep(Duration::from_millis(1500)).await;
+    let (_, third) = poll(&server, &cli, device_code).await;
+    assert_eq!(third["error"], "slow_down", "{third}");
+}
+
+async fn an_expired_device_code_is_expired_token() {
+    let server = TestServer::start_with(|s| {
+        s.device_poll_interval = 1;
+        s.device_code_lifetime = 1;
+    })
+    .await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid").await;
+    assert_eq!(answer["expires_in"], 1);
+    sleep(Duration::from_millis(2100)).await;
+    let (status, body) = poll(&server, &cli, answer["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "expired_token");
+    // Its user code is no longer accepted at the verification page.
+    let browser = Browser::new();
+    let landing = browser
+        .open(answer["verification_uri_complete"].as_str().unwrap())
+        .await;
+    let (_, form) = browser.log_in(landing, "alice", PASSWORD).await.page();
+    let (_, page) = browser
+        .submit(
+            &form,
+            &[("user_code", answer["user_code"].as_str().unwrap())],
+        )
+        .await
+        .page();
+    assert!(page.contains("not valid"), "{page}");
+}
+
+async fn wrong_user_codes_are_throttled_per_address() {
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid").await;
+    let browser = Browser::new();
+    let landing = browser.open(&server.url("/device")).await;
+    let (_, form) = browser.log_in(landing, "alice", PASSWORD).await.page();
+    // Five wrong codes (well formed or not) are answered with the form again.
+    for wrong in [
+        "BCDF-GHJK",
+        "bcdf-ghjl",
+        "AAAA-AAAA",
+        "12345678",
+        "BCDF-GHJM",
+    ] {
+        let (status, page) = browser.submit(&form, &[("user_code", wrong)]).await.page();
+        assert_eq!(status, 200, "{wrong}: {page}");
+        assert!(page.contains("not valid"), "{page}");
+    }
+    // The sixth earns a wait, and while it lasts even the right code is not looked at.
+    let response = browser
+        .submit_raw(&form, &[("user_code", "BCDF-GHJN")])
+        .await;
+    assert_eq!(response.status().as_u16(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let response = browser
+        .submit_raw(
+            &form,
+            &[("user_code", answer["user_code"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 429);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Too many wrong codes"), "{page}");
+    assert!(!page.contains("name=\"decision\""), "{page}");
+}
+
+async fn a_client_without_the_grant_type_is_unauthorized_client() {
+    let server = server().await;
+    // The default grant types: the code flow and refreshing, not the device grant.
+    let web = server.create_client(|_| {});
+    let (status, _, body) = call(
+        &server,
+        "/device_authorization",
+        &web,
+        &[("scope", "openid")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client");
+    let (status, body) = poll(&server, &web, "anything").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client");
+
+    // A confidential client authenticates with its secret, as at the token endpoint.
+    let confidential = server.create_client(|c| {
+        c.redirect_uris = Vec::new();
+        c.grant_types = vec![DEVICE_GRANT.into()];
+    });
+    let answer = start(&server, &confidential, "openid").await;
+    assert!(answer["device_code"].is_string());
+    let impostor = CreatedClient {
+        client: confidential.client.clone(),
+        secret: Some("wrong".into()),
+    };
+    let (status, _, body) = call(
+        &server,
+        "/device_authorization",
+        &impostor,
+        &[("scope", "openid")],
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "invalid_client");
+    // Another client's device code is not this one's.
+    let cli = cli(&server);
+    let (status, body) = poll(&server, &cli, answer["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+    // A scope the client may not have, alone, is invalid_scope.
+    let (status, _, body) = call(
+        &server,
+        "/device_authorization",
+        &cli,
+        &[("scope", "unknown.scope")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_scope");
+}
+
+async fn two_polls_at_once_get_the_tokens_once() {
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let answer = start(&server, &cli, "openid").await;
+    let browser = Browser::new();
+    let approval = sign_in_and_enter_code(
+        &browser,
+        answer["verification_uri"].as_str().unwrap(),
+        "alice",
+        answer["user_code"].as_str().unwrap(),
+    )
+    .await;
+    browser.submit(&approval, &[("decision", "allow")]).await;
+    let device_code = answer["device_code"].as_str().unwrap();
+    let (a, b) = tokio::join!(
+        poll(&server, &cli, device_code),
+        poll(&server, &cli, device_code)
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400], "{a:?} {b:?}");
+    let refused = if a.0 == 400 { a.1 } else { b.1 };
+    assert_eq!(refused["error"], "invalid_grant");
+}
+
+async fn discovery_lists_the_device_endpoint_and_grant() {
+    let server = server().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let meta = get_json(&server.url(path)).await;
+        assert_eq!(
+            meta["device_authorization_endpoint"],
+            server.url("/device_authorization"),
+            "{meta}"
+        );
+        assert!(
+            meta["grant_types_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g == DEVICE_GRANT),
+            "{meta}"
+        );
+    }
+}
+
+idp_testdb::on_both_backends!(
+    async actix_web::rt::System;
+    a_device_flow_runs_to_completion_and_its_tokens_work,
+    a_denied_request_is_access_denied,
+    polling_faster_than_the_interval_is_slow_down,
+    an_expired_device_code_is_expired_token,
+    wrong_user_codes_are_throttled_per_address,
+    a_client_without_the_grant_type_is_unauthorized_client,
+    two_polls_at_once_get_the_tokens_once,
+    discovery_lists_the_device_endpoint_and_grant,
+);
