@@ -455,6 +455,76 @@ async fn two_polls_at_once_get_the_tokens_once() {
     assert_eq!(refused["error"], "invalid_grant");
 }
 
+async fn the_openidconnect_crate_runs_the_device_flow() {
+    use openidconnect::core::CoreDeviceAuthorizationResponse;
+    use openidconnect::{DeviceAuthorizationUrl, Nonce, OAuth2TokenResponse, Scope, TokenResponse};
+
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let meta = get_json(&server.url("/.well-known/openid-configuration")).await;
+    let client = server.oidc_client(&cli).await.set_device_authorization_url(
+        DeviceAuthorizationUrl::new(
+            meta["device_authorization_endpoint"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+        .unwrap(),
+    );
+    let http = api_http();
+    // The crate adds `openid` itself.
+    let details: CoreDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    // The person approves in a browser while the crate polls.
+    let approver = {
+        let url = details.verification_uri().to_string();
+        let user_code = details.user_code().secret().clone();
+        actix_web::rt::spawn(async move {
+            sleep(Duration::from_millis(1500)).await;
+            let browser = Browser::new();
+            let approval = sign_in_and_enter_code(&browser, &url, "alice", &user_code).await;
+            browser.submit(&approval, &[("decision", "allow")]).await
+        })
+    };
+    let tokens = client
+        .exchange_device_access_token(&details)
+        .unwrap()
+        .request_async(&http, sleep, Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let (status, done) = approver.await.unwrap().page();
+    assert_eq!(status, 200, "{done}");
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(scopes, ["openid", "profile"]);
+    // The ID token verifies with the provider's keys; the device flow has no nonce.
+    let no_nonce = |n: Option<&Nonce>| {
+        if n.is_none() {
+            Ok(())
+        } else {
+            Err("unexpected nonce".to_owned())
+        }
+    };
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&client.id_token_verifier(), no_nonce)
+        .unwrap();
+    let (status, userinfo) = server.userinfo(tokens.access_token().secret()).await;
+    assert_eq!(status, 200, "{userinfo}");
+    assert_eq!(userinfo["sub"], claims.subject().as_str());
+    assert_eq!(userinfo["preferred_username"], "alice");
+}
+
 async fn discovery_lists_the_device_endpoint_and_grant() {
     let server = server().await;
     for path in [
@@ -487,5 +557,6 @@ idp_testdb::on_both_backends!(
     wrong_user_codes_are_throttled_per_address,
     a_client_without_the_grant_type_is_unauthorized_client,
     two_polls_at_once_get_the_tokens_once,
+    the_openidconnect_crate_runs_the_device_flow,
     discovery_lists_the_device_endpoint_and_grant,
 );

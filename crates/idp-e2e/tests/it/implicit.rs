@@ -545,6 +545,7 @@ async fn discovery_lists_exactly_the_supported_response_types_modes_and_grants()
                 "authorization_code",
                 "refresh_token",
                 "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
                 "implicit"
             ])
         );
