@@ -527,6 +527,29 @@ async fn the_openidconnect_crate_runs_the_device_flow() {
 
 async fn discovery_lists_the_device_endpoint_and_grant() {
     let server = server().await;
+    // Browser apps of registered clients may call the endpoint, as they may the token
+    // endpoint (CORS); other origins get no CORS header.
+    server.create_client(|_| {});
+    for (origin, allowed) in [
+        ("http://127.0.0.1:9", true),
+        ("https://evil.example", false),
+    ] {
+        let preflight = api_http()
+            .request(
+                reqwest::Method::OPTIONS,
+                server.url("/device_authorization"),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap();
+        let echoed = preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(echoed.as_deref(), allowed.then_some(origin), "{origin}");
+    }
     for path in [
         "/.well-known/openid-configuration",
         "/.well-known/oauth-authorization-server",
