@@ -583,3 +583,129 @@ idp_testdb::on_both_backends!(
     the_openidconnect_crate_runs_the_device_flow,
     discovery_lists_the_device_endpoint_and_grant,
 );
+
+/// Two `idp-server` processes on one PostgreSQL database behind a balancer: every step of
+/// a device flow may land on either, since its state is in the database alone.
+async fn a_device_flow_spans_two_instances() {
+    use idp_core::{Clock, SystemClock};
+    use idp_protocol::manage::{self, NewClient, NewUser};
+
+    use crate::fleet::{Instance, LoadBalancer};
+    use crate::support::{TEST_KEK, TEST_KEY};
+
+    let db = idp_testdb::TestDb::fresh();
+    let store = idp_store::DieselStore::open(db.url()).unwrap();
+    let kek = idp_protocol::KeyEncryptionKey::from_base64(TEST_KEK).unwrap();
+    idp_protocol::import_signing_key(&store, &SystemClock, &kek, TEST_KEY, SystemClock.now())
+        .unwrap();
+    manage::create_user(
+        &store,
+        &SystemClock,
+        NewUser {
+            username: "alice".into(),
+            password: PASSWORD.into(),
+            email: None,
+            email_verified: false,
+            name: None,
+            profile: idp_core::UserProfile::default(),
+            groups: vec![],
+        },
+    )
+    .unwrap();
+    let mut new = NewClient::new("Fleet CLI", Vec::new());
+    new.client_type = ClientType::Public;
+    new.grant_types = vec!["device_code".into()];
+    let id = manage::create_client(&store, &SystemClock, None, new)
+        .unwrap()
+        .client
+        .id
+        .as_str()
+        .to_owned();
+    let lb = LoadBalancer::start().await;
+    let issuer = format!("http://{}", lb.addr);
+    let a = Instance::start(&db, &issuer);
+    let b = Instance::start(&db, &issuer);
+    let api = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let poll = |device_code: String| {
+        let (issuer, id) = (issuer.clone(), id.clone());
+        async move {
+            let response = api()
+                .post(format!("{issuer}/token"))
+                .form(&[
+                    ("grant_type", DEVICE_GRANT),
+                    ("device_code", &device_code),
+                    ("client_id", &id),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+
+    // Asked on A, polled on B, signed in on A, code entered on B, approved on A.
+    lb.route_to(&a);
+    let answer: Value = api()
+        .post(format!("{issuer}/device_authorization"))
+        .form(&[("client_id", id.as_str()), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = answer["device_code"].as_str().unwrap().to_owned();
+    lb.route_to(&b);
+    let (_, pending) = poll(device_code.clone()).await;
+    assert_eq!(pending["error"], "authorization_pending", "{pending}");
+    let polled_at = std::time::Instant::now();
+    let browser = Browser::without_keep_alive();
+    lb.route_to(&a);
+    let login = browser
+        .open(answer["verification_uri_complete"].as_str().unwrap())
+        .await;
+    let (_, code_form) = browser.log_in(login, "alice", PASSWORD).await.page();
+    lb.route_to(&b);
+    let (_, approval) = browser
+        .submit(
+            &code_form,
+            &[("user_code", answer["user_code"].as_str().unwrap())],
+        )
+        .await
+        .page();
+    lb.route_to(&a);
+    let (status, done) = browser
+        .submit(&approval, &[("decision", "allow")])
+        .await
+        .page();
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Device connected"), "{done}");
+
+    // The next poll after the interval (5 s by default) gets the tokens, on B; A then
+    // refuses a second redemption.
+    let wait = Duration::from_millis(5200).saturating_sub(polled_at.elapsed());
+    sleep(wait).await;
+    lb.route_to(&b);
+    let (status, tokens) = poll(device_code.clone()).await;
+    assert_eq!(status, 200, "{tokens}");
+    lb.route_to(&a);
+    let (status, again) = poll(device_code).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    drop((a, b));
+}
+
+#[test]
+fn a_device_flow_spans_two_instances_on_one_postgres_database() {
+    idp_testdb::run_on(idp_testdb::Backend::Postgres, || {
+        actix_web::rt::System::new().block_on(a_device_flow_spans_two_instances())
+    });
+}
