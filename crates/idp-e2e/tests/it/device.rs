@@ -525,6 +525,51 @@ async fn the_openidconnect_crate_runs_the_device_flow() {
     assert_eq!(userinfo["preferred_username"], "alice");
 }
 
+async fn signing_out_ends_a_device_grant_without_offline_access() {
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let browser = Browser::new();
+    // Two devices approved in one browser session: one with offline_access, one without.
+    let mut access_tokens = Vec::new();
+    for (i, scope) in ["openid", "openid offline_access"].into_iter().enumerate() {
+        let answer = start(&server, &cli, scope).await;
+        let user_code = answer["user_code"].as_str().unwrap();
+        let approval = if i == 0 {
+            sign_in_and_enter_code(
+                &browser,
+                answer["verification_uri"].as_str().unwrap(),
+                "alice",
+                user_code,
+            )
+            .await
+        } else {
+            // Already signed in: the prefilled code form at once.
+            let (_, form) = browser
+                .open(answer["verification_uri_complete"].as_str().unwrap())
+                .await
+                .page();
+            assert!(!form.contains("name=\"password\""), "{form}");
+            let (_, approval) = browser
+                .submit(&form, &[("user_code", user_code)])
+                .await
+                .page();
+            approval
+        };
+        browser.submit(&approval, &[("decision", "allow")]).await;
+        let (status, tokens) =
+            poll_until_decided(&server, &cli, answer["device_code"].as_str().unwrap(), 0).await;
+        assert_eq!(status, 200, "{tokens}");
+        access_tokens.push(tokens["access_token"].as_str().unwrap().to_owned());
+    }
+    // RP-initiated logout, confirmed.
+    let (_, confirm) = browser.open(&server.url("/logout")).await.page();
+    let (status, signed_out) = browser.submit(&confirm, &[]).await.page();
+    assert_eq!(status, 200, "{signed_out}");
+    assert_eq!(server.userinfo(&access_tokens[0]).await.0, 401);
+    assert_eq!(server.userinfo(&access_tokens[1]).await.0, 200);
+}
+
 async fn discovery_lists_the_device_endpoint_and_grant() {
     let server = server().await;
     // Browser apps of registered clients may call the endpoint, as they may the token
@@ -581,6 +626,7 @@ idp_testdb::on_both_backends!(
     a_client_without_the_grant_type_is_unauthorized_client,
     two_polls_at_once_get_the_tokens_once,
     the_openidconnect_crate_runs_the_device_flow,
+    signing_out_ends_a_device_grant_without_offline_access,
     discovery_lists_the_device_endpoint_and_grant,
 );
 

@@ -86,7 +86,7 @@ pub struct DeviceConsentForm {
 }
 
 /// The name the login form shows for what the user signs in to.
-const SIGN_IN_TARGET: &str = "connect a device";
+const SIGN_IN_TARGET: &str = "your device";
 /// The message for a user code that is malformed, unknown, expired or already used.
 const CODE_INVALID: &str = "That code is not valid. Check it on your device; it may have expired.";
 /// The message while code entry is throttled.
