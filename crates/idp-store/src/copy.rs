@@ -16,10 +16,10 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
 use crate::pool::{WriteTransaction, POSTGRES_MIGRATIONS};
+use crate::repo::device::DeviceAuthorizationRow;
 use crate::rows::{
-    AccessTokenRow, ClientRow, CodeRow, DeviceAuthorizationRow, GrantRow, InitialAccessTokenRow,
-    LogoutDeliveryRow, PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow,
-    UserRow,
+    AccessTokenRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow, LogoutDeliveryRow,
+    PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow, UserRow,
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_registrations, clients, consents,

@@ -4,15 +4,82 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use idp_core::{
-    DeviceApproval, DeviceAuthorization, DeviceRepo, DeviceStatus, Grant, NewTokens, PollTiming,
-    Redemption, Result, SecretDigest,
+    ClientId, DeviceApproval, DeviceAuthorization, DeviceRepo, DeviceStatus, Grant, NewTokens,
+    PollTiming, Redemption, Result, ScopeSet, SecretDigest, UserId,
 };
 
 use super::run;
 use crate::pool::WriteTransaction;
-use crate::rows::{to_unix, AccessTokenRow, DeviceAuthorizationRow, GrantRow, RefreshTokenRow};
+use crate::rows::{from_unix, to_unix, AccessTokenRow, GrantRow, RefreshTokenRow};
 use crate::schema::{access_tokens, device_authorizations as da, grants, refresh_tokens};
 use crate::{DieselStore, StoreError};
+
+/// A device authorization as stored (also copied by `idp-admin migrate`).
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = da)]
+pub(crate) struct DeviceAuthorizationRow {
+    pub device_code_digest: String,
+    pub user_code_digest: String,
+    pub client_id: String,
+    pub scope: String,
+    pub status: String,
+    pub user_id: Option<String>,
+    pub auth_time: Option<i64>,
+    pub sid: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_polled_at: Option<i64>,
+    pub interval_secs: i64,
+    pub redeemed_at: Option<i64>,
+}
+
+impl DeviceAuthorizationRow {
+    fn from_domain(a: &DeviceAuthorization) -> Self {
+        let approval = a.approval.as_ref();
+        DeviceAuthorizationRow {
+            device_code_digest: a.device_code_digest.as_hex().to_owned(),
+            user_code_digest: a.user_code_digest.as_hex().to_owned(),
+            client_id: a.client_id.as_str().to_owned(),
+            scope: a.scope.to_string(),
+            status: a.status.as_str().to_owned(),
+            user_id: approval.map(|x| x.user_id.as_str().to_owned()),
+            auth_time: approval.map(|x| to_unix(x.auth_time)),
+            sid: approval.map(|x| x.sid.clone()),
+            created_at: to_unix(a.created_at),
+            expires_at: to_unix(a.expires_at),
+            last_polled_at: a.last_polled_at.map(to_unix),
+            interval_secs: a.interval_secs,
+            redeemed_at: a.redeemed_at.map(to_unix),
+        }
+    }
+
+    fn into_domain(self) -> std::result::Result<DeviceAuthorization, StoreError> {
+        let approval = match (self.user_id, self.auth_time, self.sid) {
+            (Some(user_id), Some(auth_time), Some(sid)) => Some(DeviceApproval {
+                user_id: UserId::new(user_id),
+                auth_time: from_unix(auth_time)?,
+                sid,
+            }),
+            _ => None,
+        };
+        Ok(DeviceAuthorization {
+            device_code_digest: SecretDigest::from_hex(self.device_code_digest),
+            user_code_digest: SecretDigest::from_hex(self.user_code_digest),
+            client_id: ClientId::new(self.client_id),
+            scope: ScopeSet::parse(&self.scope).map_err(|_| StoreError::Corrupt("scope"))?,
+            status: self
+                .status
+                .parse()
+                .map_err(|_| StoreError::Corrupt("device authorization status"))?,
+            approval,
+            created_at: from_unix(self.created_at)?,
+            expires_at: from_unix(self.expires_at)?,
+            last_polled_at: self.last_polled_at.map(from_unix).transpose()?,
+            interval_secs: self.interval_secs,
+            redeemed_at: self.redeemed_at.map(from_unix).transpose()?,
+        })
+    }
+}
 
 impl DeviceRepo for DieselStore {
     fn insert_device_authorization(&self, authorization: &DeviceAuthorization) -> Result<()> {

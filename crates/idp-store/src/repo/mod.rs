@@ -2,7 +2,7 @@
 
 mod clients;
 mod declared;
-mod device;
+pub(crate) mod device;
 mod grants;
 mod keys;
 mod logout;
