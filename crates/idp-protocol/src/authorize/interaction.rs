@@ -110,7 +110,8 @@ pub(crate) enum LoginCheck {
         /// The session it was checked in (not yet replaced).
         session: BrowserSession,
     },
-    /// Not signed in: show the form again with `message`.
+    /// Not signed in: show the form again with `message` ([`LOGIN_FAILED`] after a wrong
+    /// username or password, which the caller logs).
     Refused {
         /// The session, with its new CSRF token after a wrong password.
         session: BrowserSession,
@@ -122,7 +123,7 @@ pub(crate) enum LoginCheck {
 }
 
 /// The single message for any failed login, so it reveals nothing about which part was wrong.
-const LOGIN_FAILED: &str = "Invalid username or password.";
+pub(crate) const LOGIN_FAILED: &str = "Invalid username or password.";
 /// The message while logins are throttled; the same whether or not the account exists.
 const LOGIN_THROTTLED: &str = "Too many failed sign-in attempts. Wait a moment and try again.";
 /// The message when no password check could run.
@@ -271,7 +272,12 @@ impl Provider {
                 session,
                 message,
                 retry_after,
-            } => Ok(self.login_again(&pending, &client, &session, username, message, retry_after)),
+            } => {
+                if message == LOGIN_FAILED {
+                    tracing::info!(client = %client.id, "failed login");
+                }
+                Ok(self.login_again(&pending, &client, &session, username, message, retry_after))
+            }
         }
     }
 
@@ -318,7 +324,6 @@ impl Provider {
             permit.verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
         let (true, Some(user)) = (check.matched(), user) else {
             drop(permit);
-            tracing::info!("failed login");
             let mut wait = None;
             for (key, policy) in keys.iter().flatten() {
                 wait = wait.max(self.note_failure(key, policy)?);

@@ -7,8 +7,8 @@ mod pkce;
 mod request;
 mod response;
 
-pub(crate) use interaction::LoginCheck;
 pub use interaction::{ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie};
+pub(crate) use interaction::{LoginCheck, LOGIN_FAILED};
 pub(crate) use pkce::verify_code_verifier;
 pub(crate) use request::requested_scope;
 pub(crate) use response::redirect_with;

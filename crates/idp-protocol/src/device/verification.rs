@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use idp_core::{BrowserSession, DeviceApproval};
 
 use super::{display, normalise, user_code_digest};
-use crate::authorize::LoginCheck;
+use crate::authorize::{LoginCheck, LOGIN_FAILED};
 use crate::throttle::{address_key, Standing};
 use crate::{ErrorCode, LoginForm, Params, ProtocolError, Provider, RetryAfter, SessionCookie};
 
@@ -190,6 +190,9 @@ impl Provider {
                 message,
                 retry_after,
             } => {
+                if message == LOGIN_FAILED {
+                    tracing::info!("failed login at the device verification page");
+                }
                 let mut login = login_form(&session, &typed, Some(message));
                 login.username = Some(username.to_owned()).filter(|u| !u.is_empty());
                 Ok(DeviceInteraction {
