@@ -5,6 +5,7 @@
 
 mod cors;
 mod declared;
+mod device;
 mod harness;
 mod keys;
 mod lifetimes;
