@@ -117,6 +117,9 @@ pub(crate) struct ClientFlags {
     /// Issue RFC 9068 JWT access tokens instead of opaque ones.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     jwt_access_token: Option<bool>,
+    /// JWT access token signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long, value_name = "ALG")]
+    access_token_alg: Option<String>,
     /// A resource server (an API): may introspect any token (RFC 7662); other clients
     /// only their own.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
@@ -216,6 +219,10 @@ impl ClientFlags {
                 .map(|a| a.parse::<IdTokenAlg>())
                 .transpose()?,
             jwt_access_token: self.jwt_access_token,
+            access_token_alg: self
+                .access_token_alg
+                .map(|a| a.parse::<idp_core::JwsAlgorithm>())
+                .transpose()?,
             resource_server: self.resource_server,
             resources: list(self.resources),
             access_token_lifetime: lifetime(
@@ -254,6 +261,7 @@ impl CreateArgs {
             implicit: u.implicit.unwrap_or(defaults.implicit),
             id_token_alg: u.id_token_alg.unwrap_or(defaults.id_token_alg),
             jwt_access_token: u.jwt_access_token.unwrap_or(defaults.jwt_access_token),
+            access_token_alg: u.access_token_alg.unwrap_or(defaults.access_token_alg),
             resource_server: u.resource_server.unwrap_or(defaults.resource_server),
             resources: nonempty(u.resources),
             access_token_lifetime: u.access_token_lifetime.flatten(),
@@ -322,6 +330,7 @@ struct ClientView {
     implicit: bool,
     id_token_alg: &'static str,
     jwt_access_token: bool,
+    access_token_alg: &'static str,
     resource_server: bool,
     resources: Vec<String>,
     access_token_lifetime: Option<u64>,
@@ -372,6 +381,7 @@ fn view(c: &Client, secret: Option<String>) -> ClientView {
         implicit: o.implicit,
         id_token_alg: o.id_token_alg.as_str(),
         jwt_access_token: o.jwt_access_token,
+        access_token_alg: o.access_token_alg.as_str(),
         resource_server: o.resource_server,
         resources: o.resources.clone(),
         access_token_lifetime: o.access_token_lifetime,
@@ -441,6 +451,7 @@ fn describe(v: &ClientView) -> String {
         ("first_party", v.first_party.to_string()),
         ("flags", or_dash(flags)),
         ("id_token_alg", v.id_token_alg.to_owned()),
+        ("access_token_alg", v.access_token_alg.to_owned()),
         ("resources", or_dash(v.resources.join(" "))),
         (
             "lifetimes",

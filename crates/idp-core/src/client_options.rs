@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, RedirectUri};
+use crate::{CoreError, JwsAlgorithm, RedirectUri};
 
 /// The algorithm a client's ID tokens are signed with (OIDC Registration §2,
 /// `id_token_signed_response_alg`).
@@ -140,6 +140,9 @@ pub struct ClientOptions {
     pub id_token_alg: IdTokenAlg,
     /// Issue RFC 9068 JWT access tokens instead of opaque ones.
     pub jwt_access_token: bool,
+    /// The algorithm its JWT access tokens are signed with: RS256 (the default, which
+    /// every resource server must accept, RFC 9068 §2.1), ES256 or EdDSA.
+    pub access_token_alg: JwsAlgorithm,
     /// Resource identifiers (RFC 8707) its access tokens are for; the first is the `aud`
     /// of its JWT access tokens. Empty: the issuer.
     pub resources: Vec<String>,

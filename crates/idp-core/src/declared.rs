@@ -79,6 +79,8 @@ pub struct ClientDeclaration {
     /// RFC 9068 JWT access tokens.
     #[serde(default)]
     pub jwt_access_token: bool,
+    /// `RS256` (default), `ES256` or `EdDSA` for JWT access tokens.
+    pub access_token_alg: Option<String>,
     /// A resource server: may introspect any token (RFC 7662).
     #[serde(default)]
     pub resource_server: bool,

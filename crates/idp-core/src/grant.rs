@@ -92,6 +92,9 @@ pub struct Grant {
     /// notifies the client and, unless the grant includes `offline_access`, revokes it
     /// (OIDC Core §11, Back-Channel Logout 1.0 §2.7).
     pub sid: Option<String>,
+    /// The resources (RFC 8707) its authorization request named, which bound the
+    /// audiences its tokens may be issued for (§2.2); empty when none was named.
+    pub resources: Vec<String>,
 }
 
 impl Grant {
@@ -138,6 +141,9 @@ pub struct AccessToken {
     pub expires_at: DateTime<Utc>,
     /// Whether this one token was revoked.
     pub revoked: bool,
+    /// The audience it was issued for when the request chose one with `resource`
+    /// (RFC 8707 §2); `None`: the client's default audience.
+    pub audience: Option<Vec<String>>,
 }
 
 /// An issued refresh token (RFC 6749 §1.5), single use: each use rotates it.

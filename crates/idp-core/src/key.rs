@@ -5,17 +5,25 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 
+use serde::{Deserialize, Serialize};
+
 use crate::CoreError;
 
 /// A JWS signing algorithm (RFC 7518 §3.1, RFC 8037 §3.1) the provider holds keys for.
 /// (HS256 needs no key of the provider's: it is keyed with each client's secret.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum JwsAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256: the OpenID Connect default (OIDC Core §15.1).
+    #[default]
+    #[serde(rename = "RS256")]
     Rs256,
     /// ECDSA on P-256 with SHA-256 (RFC 7518 §3.4).
+    #[serde(rename = "ES256")]
     Es256,
     /// EdDSA on Ed25519 (RFC 8037 §3.1).
+    #[serde(rename = "EdDSA")]
     EdDsa,
 }
 

@@ -19,6 +19,7 @@ mod key;
 mod logout;
 mod registration;
 mod repo;
+mod resource;
 mod response;
 mod scope;
 mod session;
@@ -49,6 +50,7 @@ pub use repo::{
     Immediate, KeyRepo, MaintenanceRepo, PurgeBefore, RegistrationRepo, ScopeRepo, SealedKeyChange,
     SealedSecretChange, SessionRepo, SettingsRepo, Store, ThrottleRepo, TokenRepo, UserRepo,
 };
+pub use resource::{check_resource_indicator, is_https_resource, MAX_RESOURCES, MAX_RESOURCE_LEN};
 pub use response::{ResponseMode, ResponseType};
 pub use scope::{Scope, ScopeDefinition, ScopeSet};
 pub use session::{AuthorizationRequest, BrowserSession, PendingAuthorization, Prompt};

@@ -73,6 +73,10 @@ pub struct AuthorizationRequest {
     /// complete the request.
     #[serde(default)]
     pub hinted_subject: Option<UserId>,
+    /// The resources (RFC 8707 §2) the tokens are for, checked against what the client
+    /// may use.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationRequest {

@@ -32,6 +32,11 @@ pub enum SettingKey {
     DynamicRegistrationLifetime,
     /// Whether registering needs an initial access token (RFC 7591 §3).
     DynamicRegistrationRequiresToken,
+    /// Whether any client may name any `https` resource (RFC 8707); off: only the
+    /// client's own resources and the shared ones.
+    AnyHttpsResource,
+    /// Resources (RFC 8707) every client may name, space-separated; `none`: none.
+    SharedResources,
 }
 
 /// What kind of value a setting holds.
@@ -43,11 +48,13 @@ pub enum SettingKind {
     Bool,
     /// A whole number.
     Count,
+    /// Space-separated absolute URIs (`none`: none).
+    Uris,
 }
 
 impl SettingKey {
     /// Every setting, in the order `settings get` lists them.
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 12] = [
         SettingKey::AccessTokenLifetime,
         SettingKey::RefreshTokenLifetime,
         SettingKey::CodeLifetime,
@@ -58,15 +65,18 @@ impl SettingKey {
         SettingKey::DynamicRegistrationMaxClients,
         SettingKey::DynamicRegistrationLifetime,
         SettingKey::DynamicRegistrationRequiresToken,
+        SettingKey::AnyHttpsResource,
+        SettingKey::SharedResources,
     ];
 
     /// The kind of value the setting holds.
     pub fn kind(self) -> SettingKind {
         match self {
-            SettingKey::DynamicRegistration | SettingKey::DynamicRegistrationRequiresToken => {
-                SettingKind::Bool
-            }
+            SettingKey::DynamicRegistration
+            | SettingKey::DynamicRegistrationRequiresToken
+            | SettingKey::AnyHttpsResource => SettingKind::Bool,
             SettingKey::DynamicRegistrationMaxClients => SettingKind::Count,
+            SettingKey::SharedResources => SettingKind::Uris,
             _ => SettingKind::Duration,
         }
     }
@@ -84,6 +94,8 @@ impl SettingKey {
             SettingKey::DynamicRegistrationMaxClients => "dynamic_registration_max_clients",
             SettingKey::DynamicRegistrationLifetime => "dynamic_registration_lifetime",
             SettingKey::DynamicRegistrationRequiresToken => "dynamic_registration_requires_token",
+            SettingKey::AnyHttpsResource => "any_https_resource",
+            SettingKey::SharedResources => "shared_resources",
         }
     }
 
@@ -96,6 +108,7 @@ impl SettingKey {
         match self.kind() {
             SettingKind::Bool => return self.normalise_bool(value),
             SettingKind::Count => return self.normalise_count(value),
+            SettingKind::Uris => return self.normalise_uris(value),
             SettingKind::Duration => {}
         }
         let secs = match (self, value.trim()) {
@@ -122,7 +135,9 @@ impl SettingKey {
             SettingKey::SessionLifetime => (60, YEAR),
             SettingKey::DynamicRegistration
             | SettingKey::DynamicRegistrationMaxClients
-            | SettingKey::DynamicRegistrationRequiresToken => (0, 0),
+            | SettingKey::DynamicRegistrationRequiresToken
+            | SettingKey::AnyHttpsResource
+            | SettingKey::SharedResources => (0, 0),
         };
         if !(min..=max).contains(&secs) {
             return Err(CoreError::invalid(
@@ -142,6 +157,27 @@ impl SettingKey {
                 format!("{}: {value:?} is not true or false", self.as_str()),
             )),
         }
+    }
+
+    /// Resource indicators (RFC 8707 §2), each checked, repeats dropped; `none` or
+    /// nothing: none.
+    fn normalise_uris(self, value: &str) -> Result<String, CoreError> {
+        let mut uris: Vec<&str> = Vec::new();
+        for uri in value.split_whitespace().filter(|u| *u != "none") {
+            crate::check_resource_indicator(uri).map_err(|e| {
+                CoreError::invalid("setting value", format!("{}: {e}", self.as_str()))
+            })?;
+            if !uris.contains(&uri) {
+                uris.push(uri);
+            }
+        }
+        if uris.len() > MAX_SHARED_RESOURCES {
+            return Err(CoreError::invalid(
+                "setting value",
+                format!("{}: at most {MAX_SHARED_RESOURCES} URIs", self.as_str()),
+            ));
+        }
+        Ok(uris.join(" "))
     }
 
     fn normalise_count(self, value: &str) -> Result<String, CoreError> {
@@ -164,6 +200,9 @@ impl SettingKey {
         Ok(n.to_string())
     }
 }
+
+/// Most URIs `shared_resources` may hold.
+const MAX_SHARED_RESOURCES: usize = 100;
 
 /// The largest count setting.
 const MAX_COUNT: u64 = 10_000_000;
@@ -269,12 +308,16 @@ impl Default for RegistrationPolicy {
 
 /// Every setting in force: the configuration's (or built-in) values, overridden by the
 /// database's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     /// Lifetimes of tokens, codes, sessions and retired keys.
     pub lifetimes: Lifetimes,
     /// Dynamic client registration.
     pub registration: RegistrationPolicy,
+    /// Whether any client may name any `https` resource (RFC 8707).
+    pub any_https_resource: bool,
+    /// Resources every client may name (RFC 8707).
+    pub shared_resources: Vec<String>,
 }
 
 impl Settings {
@@ -310,6 +353,14 @@ impl Settings {
                 r.lifetime = (secs > 0).then(|| Duration::seconds(secs));
             }
             SettingKey::DynamicRegistrationRequiresToken => r.requires_token = canonical == "true",
+            SettingKey::AnyHttpsResource => self.any_https_resource = canonical == "true",
+            SettingKey::SharedResources => {
+                self.shared_resources = canonical
+                    .split(' ')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
         }
         Ok(())
     }
@@ -334,6 +385,9 @@ impl Settings {
             SettingKey::DynamicRegistrationMaxClients => r.max_clients.to_string(),
             SettingKey::DynamicRegistrationLifetime => secs(r.lifetime),
             SettingKey::DynamicRegistrationRequiresToken => r.requires_token.to_string(),
+            SettingKey::AnyHttpsResource => self.any_https_resource.to_string(),
+            SettingKey::SharedResources if self.shared_resources.is_empty() => "none".to_owned(),
+            SettingKey::SharedResources => self.shared_resources.join(" "),
         }
     }
 }

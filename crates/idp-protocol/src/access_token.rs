@@ -11,11 +11,12 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use idp_core::{Client, JwsAlgorithm, ScopeSet, User};
+use idp_core::{Client, ScopeSet, User};
 use openidconnect::{JsonWebKey, PrivateSigningKey};
 use serde::{Deserialize, Serialize};
 
 use crate::jws::{decode, encode, split};
+use crate::resource::Audience;
 use crate::{ProtocolError, Provider};
 
 /// The media type of JWT access tokens (RFC 9068 §2.1), as the header's `typ`.
@@ -36,7 +37,7 @@ struct Header {
 struct Claims {
     iss: String,
     sub: String,
-    aud: String,
+    aud: Audience,
     client_id: String,
     scope: String,
     jti: String,
@@ -59,6 +60,8 @@ pub(crate) struct JwtAccessTokenInput<'a> {
     pub jti: &'a str,
     /// The user, for token hooks (`None` when not loaded or there is none).
     pub user: Option<&'a User>,
+    /// The resources the request chose (RFC 8707), when it chose some.
+    pub audience: Option<&'a [String]>,
 }
 
 /// Whether `token` has the shape of a compact JWS (opaque tokens are base64url without
@@ -68,25 +71,14 @@ pub(crate) fn looks_like_jwt(token: &str) -> bool {
 }
 
 impl Provider {
-    /// The audience of a client's JWT access tokens: its first resource, else the issuer
-    /// (RFC 9068 §3).
-    pub(crate) fn access_token_audience(&self, client: &Client) -> String {
-        client
-            .options
-            .resources
-            .first()
-            .cloned()
-            .unwrap_or_else(|| self.config.issuer.clone())
-    }
-
     /// Signs a JWT access token (RFC 9068 §2).
     pub(crate) fn sign_jwt_access_token(
         &self,
         input: &JwtAccessTokenInput<'_>,
     ) -> Result<String, ProtocolError> {
-        // RS256, which every resource server must accept (RFC 9068 §2.1), whatever the
-        // client's ID token algorithm.
-        let key = self.active_signing_key(JwsAlgorithm::Rs256)?;
+        // The client's access-token algorithm (RS256 unless the operator chose another),
+        // independent of its ID token algorithm.
+        let key = self.active_signing_key(input.client.options.access_token_alg)?;
         let kid = key
             .public_jwk()
             .key_id()
@@ -100,7 +92,7 @@ impl Provider {
         let claims = Claims {
             iss: self.config.issuer.clone(),
             sub: input.subject.to_owned(),
-            aud: self.access_token_audience(input.client),
+            aud: self.access_token_audience(input.client, input.audience),
             client_id: input.client.id.as_str().to_owned(),
             scope: input.scope.to_string(),
             jti: input.jti.to_owned(),

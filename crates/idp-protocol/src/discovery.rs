@@ -126,7 +126,9 @@ impl Provider {
     /// [`ProtocolError::Internal`] if the configured issuer is not a valid URL.
     pub fn cached_metadata_document(&self) -> Result<Option<Arc<Document>>, ProtocolError> {
         match self.cached_settings() {
-            Some(s) => self.metadata_document_for(s.registration.enabled).map(Some),
+            Some(s) => self
+                .metadata_document_for(s.0.registration.enabled)
+                .map(Some),
             None => Ok(None),
         }
     }

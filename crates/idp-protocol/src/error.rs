@@ -21,6 +21,8 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     /// `invalid_scope`
     InvalidScope,
+    /// `invalid_target` (RFC 8707 §2): a resource the client may not use.
+    InvalidTarget,
     /// `access_denied`
     AccessDenied,
     /// `server_error`
@@ -66,6 +68,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::AccessDenied => "access_denied",
             ErrorCode::ServerError => "server_error",
             ErrorCode::LoginRequired => "login_required",

@@ -40,7 +40,7 @@ pub struct Introspection {
     pub sub: Option<String>,
     /// The audience an access token is for (as its JWT form carries it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<crate::Audience>,
     /// This issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
@@ -184,10 +184,13 @@ impl Provider {
                     exp: Some(g.record.expires_at.timestamp()),
                     iat: Some(g.record.created_at.timestamp()),
                     username: g.user.as_ref().map(|u| u.username.clone()),
-                    // Only an access token has an audience: one more read, here alone.
-                    aud: match self.store.client(&grant.client_id)? {
-                        Some(client) => Some(self.access_token_audience(&client)),
-                        None => return Ok(inactive),
+                    // Only an access token has an audience: the one its request chose,
+                    // else the client's default (one more read, here alone).
+                    aud: match (&g.record.audience, self.store.client(&grant.client_id)?) {
+                        (_, None) => return Ok(inactive),
+                        (chosen, Some(client)) => {
+                            Some(self.access_token_audience(&client, chosen.as_deref()))
+                        }
                     },
                     ..Introspection::default()
                 }

@@ -9,7 +9,13 @@ use std::collections::{HashMap, HashSet};
 pub struct Params {
     values: HashMap<String, String>,
     duplicated: HashSet<String>,
+    /// Every value of the parameters that may repeat, in order.
+    repeated: HashMap<String, Vec<String>>,
 }
+
+/// Parameters that may be sent more than once: `resource` (RFC 8707 §2) and `audience`
+/// (RFC 8693 §2.1). They are never "duplicated".
+const REPEATABLE: [&str; 2] = ["resource", "audience"];
 
 impl Params {
     /// Collects name/value pairs. Parameters sent without a value are treated as omitted
@@ -25,6 +31,10 @@ impl Params {
         for (k, v) in pairs {
             let (k, v) = (k.into(), v.into());
             if v.is_empty() {
+                continue;
+            }
+            if REPEATABLE.contains(&k.as_str()) {
+                params.repeated.entry(k).or_default().push(v);
                 continue;
             }
             match params.values.entry(k) {
@@ -48,10 +58,22 @@ impl Params {
 
     /// The value of a parameter sent exactly once with a value.
     pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(all) = self.repeated.get(name) {
+            return match all.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            };
+        }
         if self.is_duplicated(name) {
             return None;
         }
         self.values.get(name).map(String::as_str)
+    }
+
+    /// Every value of a parameter that may be sent more than once (`resource`,
+    /// `audience`), in the order sent; empty when it was not sent.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.repeated.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Whether the parameter was sent more than once.
@@ -79,6 +101,16 @@ mod tests {
         assert_eq!(p.get("c"), Some("x y"));
         assert_eq!(p.get("d"), Some("\u{2713}"));
         assert!(p.has_duplicates());
+    }
+
+    #[test]
+    fn resource_and_audience_may_repeat() {
+        let p = Params::parse_urlencoded(b"resource=a&resource=b&audience=x&scope=s");
+        assert!(!p.has_duplicates());
+        assert_eq!(p.all("resource"), ["a", "b"]);
+        assert_eq!(p.get("resource"), None);
+        assert_eq!(p.get("audience"), Some("x"));
+        assert!(p.all("scope").is_empty());
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn lifetimes_in_force(
         store,
         Settings {
             lifetimes: configured,
-            registration: RegistrationPolicy::default(),
+            ..Settings::default()
         },
     )?
     .lifetimes)
@@ -82,7 +82,7 @@ impl Provider {
     /// # Errors
     /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
     pub fn lifetimes(&self) -> Result<Lifetimes, ProtocolError> {
-        Ok(self.settings()?.lifetimes)
+        Ok(self.settings()?.0.lifetimes)
     }
 
     /// Who may register clients themselves, as the operator set it (read through the same
@@ -91,12 +91,35 @@ impl Provider {
     /// # Errors
     /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
     pub fn registration_policy(&self) -> Result<RegistrationPolicy, ProtocolError> {
-        Ok(self.settings()?.registration)
+        Ok(self.settings()?.0.registration)
+    }
+
+    /// Whether any client may name any `https` resource (RFC 8707), as the operator set
+    /// it.
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub(crate) fn any_https_resource(&self) -> Result<bool, ProtocolError> {
+        Ok(self.settings()?.0.any_https_resource)
+    }
+
+    /// Whether the operator made `resource` one every client may name (RFC 8707,
+    /// `shared_resources`).
+    ///
+    /// # Errors
+    /// [`ProtocolError::Busy`] or [`ProtocolError::Internal`] if storage fails.
+    pub(crate) fn is_shared_resource(&self, resource: &str) -> Result<bool, ProtocolError> {
+        Ok(self
+            .settings()?
+            .0
+            .shared_resources
+            .iter()
+            .any(|r| r == resource))
     }
 
     /// The settings as last read, if that was less than [`SETTINGS_RECHECK`] ago (no
     /// storage access, so callable on an async executor).
-    pub(crate) fn cached_settings(&self) -> Option<Settings> {
+    pub(crate) fn cached_settings(&self) -> Option<Read> {
         let now = self.now();
         self.settings
             .current
@@ -104,11 +127,11 @@ impl Provider {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .as_ref()
             .filter(|c| now >= c.1 && now - c.1 < SETTINGS_RECHECK)
-            .map(|c| c.0)
+            .cloned()
     }
 
     /// Every setting in force, re-read at most once per [`SETTINGS_RECHECK`].
-    fn settings(&self) -> Result<Settings, ProtocolError> {
+    fn settings(&self) -> Result<Read, ProtocolError> {
         let now = self.now();
         if let Some(settings) = self.cached_settings() {
             return Ok(settings);
@@ -117,15 +140,16 @@ impl Provider {
             &*self.store,
             Settings {
                 lifetimes: self.config.lifetimes,
-                registration: RegistrationPolicy::default(),
+                ..Settings::default()
             },
         )?;
+        let read = Arc::new((settings, now));
         *self
             .settings
             .current
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new((settings, now)));
-        Ok(settings)
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&read));
+        Ok(read)
     }
 
     /// The lifetimes of `client`'s tokens.

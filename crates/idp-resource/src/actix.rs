@@ -34,26 +34,28 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
-use crate::{JwtValidator, Principal, ProtectedResourceMetadata, ResourceError};
+use crate::{Principal, ProtectedResourceMetadata, ResourceError, Validator};
 
 /// The validator and the resource's metadata, shared by every worker.
 #[derive(Clone, Debug)]
 pub struct ResourceGuard {
-    validator: Arc<JwtValidator>,
+    validator: Arc<Validator>,
     metadata: Arc<ProtectedResourceMetadata>,
 }
 
 impl ResourceGuard {
-    /// A guard that validates with `validator` and points clients at `metadata`.
-    pub fn new(validator: JwtValidator, metadata: ProtectedResourceMetadata) -> Self {
+    /// A guard that validates with `validator` (a [`crate::JwtValidator`], an
+    /// [`crate::IntrospectionValidator`] or a [`Validator`]) and points clients at
+    /// `metadata`.
+    pub fn new(validator: impl Into<Validator>, metadata: ProtectedResourceMetadata) -> Self {
         ResourceGuard {
-            validator: Arc::new(validator),
+            validator: Arc::new(validator.into()),
             metadata: Arc::new(metadata),
         }
     }
 
     /// The validator.
-    pub fn validator(&self) -> &JwtValidator {
+    pub fn validator(&self) -> &Validator {
         &self.validator
     }
 

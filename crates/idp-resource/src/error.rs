@@ -7,7 +7,7 @@ use crate::challenge;
 ///
 /// Descriptions are fixed strings: nothing from the token or the network reaches the
 /// client.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ResourceError {
     /// No bearer token in the request (RFC 6750 §3.1: the challenge carries no error code).
@@ -30,17 +30,24 @@ pub enum ResourceError {
     /// The provider's metadata or keys could not be fetched or read while setting up.
     #[error("provider metadata: {0}")]
     Discovery(String),
+    /// The provider's introspection endpoint could not be asked, or refused the
+    /// resource server's credentials: the token's state is unknown (503, no error code
+    /// in the challenge — the client's token is not at fault).
+    #[error("introspection unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl ResourceError {
     /// The HTTP status to answer with: 401, 403 for `insufficient_scope`, 400 for
-    /// `invalid_request`, 500 for a set-up failure (RFC 6750 §3.1).
+    /// `invalid_request`, 500 for a set-up failure, 503 when the introspection endpoint
+    /// cannot be asked (RFC 6750 §3.1).
     pub fn status(&self) -> u16 {
         match self {
             ResourceError::MissingToken | ResourceError::InvalidToken(_) => 401,
             ResourceError::InvalidRequest(_) => 400,
             ResourceError::InsufficientScope { .. } => 403,
             ResourceError::Discovery(_) => 500,
+            ResourceError::Unavailable(_) => 503,
         }
     }
 
@@ -48,7 +55,9 @@ impl ResourceError {
     /// when the resource publishes its metadata document at that URL.
     pub fn www_authenticate(&self, resource_metadata: Option<&str>) -> String {
         let (code, description, scope) = match self {
-            ResourceError::MissingToken | ResourceError::Discovery(_) => (None, None, None),
+            ResourceError::MissingToken
+            | ResourceError::Discovery(_)
+            | ResourceError::Unavailable(_) => (None, None, None),
             ResourceError::InvalidRequest(d) => (Some("invalid_request"), Some(*d), None),
             ResourceError::InvalidToken(d) => (Some("invalid_token"), Some(*d), None),
             ResourceError::InsufficientScope { scope } => (

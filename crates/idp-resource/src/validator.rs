@@ -17,12 +17,10 @@ use idp_crypto::KeyAlgorithm;
 use serde::Deserialize;
 use url::Url;
 
+use crate::discovery::{discovery, fetch, http_client, provider_metadata};
 use crate::jwks::KeySet;
 use crate::jwt::{self, Expected};
 use crate::{Principal, ResourceError};
-
-/// The largest metadata or JWKS document read.
-const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
 /// What the validator accepts.
 #[derive(Clone, Debug)]
@@ -94,40 +92,10 @@ impl std::fmt::Debug for JwtValidator {
     }
 }
 
-/// The members of the provider's metadata this crate reads.
+/// The members of the provider's metadata this validator reads.
 #[derive(Deserialize)]
 struct ProviderMetadata {
-    issuer: String,
     jwks_uri: String,
-}
-
-fn discovery(why: impl Into<String>) -> ResourceError {
-    ResourceError::Discovery(why.into())
-}
-
-/// GETs `url` (no redirects followed) and returns at most [`MAX_DOCUMENT_BYTES`] of body.
-async fn fetch(http: &reqwest::Client, url: &Url) -> Result<Vec<u8>, ResourceError> {
-    let mut response = http
-        .get(url.clone())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| discovery(format!("{url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(discovery(format!("{url}: HTTP {}", response.status())));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| discovery(format!("{url}: {e}")))?
-    {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(discovery(format!("{url}: the document is too large")));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 impl JwtValidator {
@@ -149,34 +117,8 @@ impl JwtValidator {
         config: ValidatorConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ResourceError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| discovery(e.to_string()))?;
-        let issuer =
-            Url::parse(&config.issuer).map_err(|_| discovery("the issuer is not a URL"))?;
-        let base = config.issuer.trim_end_matches('/');
-        let oidc = Url::parse(&format!("{base}/.well-known/openid-configuration"))
-            .map_err(|e| discovery(e.to_string()))?;
-        let body = match fetch(&http, &oidc).await {
-            Ok(body) => body,
-            Err(first) => {
-                // RFC 8414 §3.1: the well-known segment goes between host and path.
-                let path = issuer.path().trim_end_matches('/');
-                let mut rfc8414 = issuer.clone();
-                rfc8414.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
-                fetch(&http, &rfc8414).await.map_err(|_| first)?
-            }
-        };
-        let metadata: ProviderMetadata = serde_json::from_slice(&body)
-            .map_err(|_| discovery("the provider metadata lacks issuer or jwks_uri"))?;
-        if metadata.issuer != config.issuer {
-            return Err(discovery(format!(
-                "the provider metadata names issuer {:?}, not {:?}",
-                metadata.issuer, config.issuer
-            )));
-        }
+        let http = http_client(config.timeout)?;
+        let metadata: ProviderMetadata = provider_metadata(&http, &config.issuer).await?;
         let jwks_uri =
             Url::parse(&metadata.jwks_uri).map_err(|_| discovery("jwks_uri is not a URL"))?;
         let now = clock.now().timestamp();

@@ -26,6 +26,14 @@ pub(crate) fn from_unix(secs: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp(secs, 0).ok_or(StoreError::Corrupt("timestamp"))
 }
 
+/// A space-separated list of URIs (which contain no spaces, RFC 3986 §2), as stored.
+fn uris(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn scope(s: &str) -> Result<ScopeSet, StoreError> {
     ScopeSet::parse(s).map_err(|_| StoreError::Corrupt("scope"))
 }
@@ -246,6 +254,7 @@ pub(crate) struct GrantRow {
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     pub sid: Option<String>,
+    pub resources: String,
 }
 
 impl GrantRow {
@@ -259,6 +268,7 @@ impl GrantRow {
             created_at: to_unix(g.created_at),
             revoked_at: g.revoked_at.map(to_unix),
             sid: g.sid.clone(),
+            resources: g.resources.join(" "),
         }
     }
 
@@ -276,6 +286,7 @@ impl GrantRow {
             created_at: from_unix(self.created_at)?,
             revoked_at: self.revoked_at.map(from_unix).transpose()?,
             sid: self.sid,
+            resources: uris(&self.resources),
         })
     }
 }
@@ -330,6 +341,7 @@ pub(crate) struct AccessTokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked: bool,
+    pub audience: Option<String>,
 }
 
 impl AccessTokenRow {
@@ -341,6 +353,7 @@ impl AccessTokenRow {
             created_at: to_unix(t.created_at),
             expires_at: to_unix(t.expires_at),
             revoked: t.revoked,
+            audience: t.audience.as_ref().map(|a| a.join(" ")),
         }
     }
 
@@ -352,6 +365,7 @@ impl AccessTokenRow {
             created_at: from_unix(self.created_at)?,
             expires_at: from_unix(self.expires_at)?,
             revoked: self.revoked,
+            audience: self.audience.as_deref().map(uris),
         })
     }
 }

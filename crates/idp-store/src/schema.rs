@@ -69,6 +69,7 @@ diesel::table! {
         created_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         sid -> Nullable<Text>,
+        resources -> Text,
     }
 }
 
@@ -93,6 +94,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked -> Bool,
+        audience -> Nullable<Text>,
     }
 }
 

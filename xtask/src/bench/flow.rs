@@ -39,6 +39,11 @@ impl Client {
         let basic = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
         Client { id, basic }
     }
+
+    /// The `Authorization: Basic` value (RFC 6749 §2.3.1).
+    pub(crate) fn basic(&self) -> &str {
+        &self.basic
+    }
 }
 
 /// One browser's cookies (name → value; the server only uses host-wide cookies).
@@ -341,6 +346,31 @@ pub(crate) async fn exchange_code(
     token(conn, "token (code)", client, form).await
 }
 
+/// The form of a client_credentials token request (the client's default scope).
+pub(crate) const CLIENT_CREDENTIALS_FORM: &str = "grant_type=client_credentials";
+
+/// POST /token grant_type=client_credentials (RFC 6749 §4.4).
+pub(crate) async fn client_credentials(
+    conn: &mut Conn,
+    client: &Client,
+) -> Result<Tokens, Failure> {
+    token(
+        conn,
+        "token (client_credentials)",
+        client,
+        CLIENT_CREDENTIALS_FORM.to_owned(),
+    )
+    .await
+}
+
+/// The `alg` in a compact JWS's header, if `token` is one.
+pub(crate) fn jws_alg(token: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    header.get("alg")?.as_str().map(str::to_owned)
+}
+
 /// POST /token grant_type=refresh_token.
 pub(crate) async fn refresh(
     conn: &mut Conn,
@@ -395,6 +425,16 @@ mod tests {
         jar.store(&["other=; Max-Age=0".into()]);
         jar.store(&["idp_session=gone; Max-Age=0".into()]);
         assert_eq!(jar.header(), None);
+    }
+
+    #[test]
+    fn reads_the_alg_of_a_jws() {
+        // {"alg":"ES256","typ":"at+jwt"}
+        assert_eq!(
+            jws_alg("eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.e30.AA").as_deref(),
+            Some("ES256")
+        );
+        assert_eq!(jws_alg("opaque-token"), None);
     }
 
     #[test]

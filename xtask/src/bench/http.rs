@@ -134,7 +134,7 @@ impl Conn {
     }
 }
 
-/// A bare keep-alive GET loop for the stateless scenarios: one pre-built request, the
+/// A bare keep-alive GET (or form POST) loop for the stateless scenarios: one pre-built request, the
 /// response read with `httparse` and `Content-Length` — about half the client-side CPU of
 /// hyper's client per request, so one generator core can keep a one-core server busy.
 pub(crate) struct RawGet {
@@ -142,6 +142,10 @@ pub(crate) struct RawGet {
     request: Vec<u8>,
     stream: Option<TcpStream>,
     buf: Vec<u8>,
+    /// Bytes a successful response's body must contain.
+    expect: Option<&'static [u8]>,
+    /// `GET` or `POST`, for error labels.
+    method: &'static str,
 }
 
 /// Status and `Retry-After` of a [`RawGet`] response.
@@ -165,12 +169,42 @@ impl RawGet {
             request: request.into_bytes(),
             stream: None,
             buf: Vec::with_capacity(16 * 1024),
+            expect: None,
+            method: "GET",
+        }
+    }
+
+    /// POST the form `body` to `path` with an `Authorization` header on `addr`; a 200
+    /// answer counts only if its body contains `expect`.
+    pub(crate) fn post_form(
+        addr: SocketAddr,
+        path: &str,
+        authorization: &str,
+        body: &str,
+        expect: &'static [u8],
+    ) -> Self {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {authorization}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        RawGet {
+            addr,
+            request: request.into_bytes(),
+            stream: None,
+            buf: Vec::with_capacity(16 * 1024),
+            expect: Some(expect),
+            method: "POST",
         }
     }
 
     /// Drops the connection; the next request opens a new one.
     pub(crate) fn reset(&mut self) {
         self.stream = None;
+    }
+
+    /// The request's method.
+    pub(crate) fn method(&self) -> &'static str {
+        self.method
     }
 
     /// Sends the request and reads the whole response.
@@ -229,6 +263,12 @@ impl RawGet {
             }
             if close || length.is_none() {
                 self.stream = None;
+            }
+            if let Some(needle) = self.expect.filter(|_| status == 200) {
+                let body = &self.buf[head..total];
+                if !body.windows(needle.len()).any(|w| w == needle) {
+                    anyhow::bail!("the answer lacks {:?}", String::from_utf8_lossy(needle));
+                }
             }
             return Ok(RawReply {
                 status,

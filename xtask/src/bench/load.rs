@@ -20,7 +20,8 @@ pub(crate) type CodePool = Arc<Mutex<Vec<String>>>;
 
 /// What one worker does per iteration.
 pub(crate) enum Task {
-    /// The same GET over and over on its own bare connection, expecting 200.
+    /// The same GET (or form POST) over and over on its own bare connection, expecting
+    /// 200.
     Get(RawGet),
     /// Refresh along this worker's own rotating chain; start a new chain (unmeasured)
     /// from the browser session in `jar` when there is none.
@@ -99,12 +100,12 @@ impl Worker {
                 let reply = raw
                     .get()
                     .await
-                    .map_err(|e| Failure::other("GET", format!("{e:#}")))?;
+                    .map_err(|e| Failure::other(raw.method(), format!("{e:#}")))?;
                 if reply.status == 200 {
                     Ok(Step::Done)
                 } else {
                     Err(Failure {
-                        kind: format!("GET: HTTP {}", reply.status),
+                        kind: format!("{}: HTTP {}", raw.method(), reply.status),
                         retry_after: reply.retry_after,
                     })
                 }

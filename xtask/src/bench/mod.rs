@@ -17,6 +17,7 @@ mod load;
 mod proc;
 mod report;
 pub(crate) mod run;
+mod seed;
 pub(crate) mod sign;
 mod stats;
 
@@ -56,11 +57,21 @@ pub(crate) enum Scenario {
     /// As `code`, for a client with RS256 JWT access tokens (its ID tokens EdDSA, so the
     /// RS256 signature of the access token is the one expensive signature).
     CodeJwt,
+    /// POST /token grant_type=client_credentials, opaque access tokens.
+    ClientCredentials,
+    /// As `client_credentials`, with RS256 JWT access tokens.
+    ClientCredentialsJwtRs256,
+    /// As `client_credentials`, with ES256 JWT access tokens (`--access-token-alg`).
+    ClientCredentialsJwtEs256,
+    /// As `client_credentials_jwt_es256`, with EdDSA.
+    ClientCredentialsJwtEdDsa,
+    /// POST /introspect by a resource server, about one opaque token minted beforehand.
+    Introspect,
 }
 
 impl Scenario {
     /// All scenarios, in the order they run.
-    pub(crate) const ALL: [Scenario; 9] = [
+    pub(crate) const ALL: [Scenario; 14] = [
         Scenario::Discovery,
         Scenario::Jwks,
         Scenario::Userinfo,
@@ -70,6 +81,11 @@ impl Scenario {
         Scenario::RefreshEs256,
         Scenario::RefreshEdDsa,
         Scenario::CodeJwt,
+        Scenario::ClientCredentials,
+        Scenario::ClientCredentialsJwtRs256,
+        Scenario::ClientCredentialsJwtEs256,
+        Scenario::ClientCredentialsJwtEdDsa,
+        Scenario::Introspect,
     ];
 
     /// The name used on the command line and in reports.
@@ -84,6 +100,11 @@ impl Scenario {
             Scenario::RefreshEs256 => "refresh-es256",
             Scenario::RefreshEdDsa => "refresh-eddsa",
             Scenario::CodeJwt => "code-jwt",
+            Scenario::ClientCredentials => "client_credentials",
+            Scenario::ClientCredentialsJwtRs256 => "client_credentials_jwt_rs256",
+            Scenario::ClientCredentialsJwtEs256 => "client_credentials_jwt_es256",
+            Scenario::ClientCredentialsJwtEdDsa => "client_credentials_jwt_eddsa",
+            Scenario::Introspect => "introspect",
         }
     }
 
@@ -94,7 +115,50 @@ impl Scenario {
             Scenario::RefreshEs256 => &["--id-token-alg", "ES256"],
             Scenario::RefreshEdDsa => &["--id-token-alg", "EdDSA"],
             Scenario::CodeJwt => &["--jwt-access-token", "--id-token-alg", "EdDSA"],
+            Scenario::ClientCredentials => MACHINE,
+            Scenario::ClientCredentialsJwtRs256 => &[
+                "--grant-type",
+                "client_credentials",
+                "--scope",
+                MACHINE_SCOPE,
+                "--default-scope",
+                MACHINE_SCOPE,
+                "--jwt-access-token",
+            ],
+            Scenario::ClientCredentialsJwtEs256 => &[
+                "--grant-type",
+                "client_credentials",
+                "--scope",
+                MACHINE_SCOPE,
+                "--default-scope",
+                MACHINE_SCOPE,
+                "--jwt-access-token",
+                "--access-token-alg",
+                "ES256",
+            ],
+            Scenario::ClientCredentialsJwtEdDsa => &[
+                "--grant-type",
+                "client_credentials",
+                "--scope",
+                MACHINE_SCOPE,
+                "--default-scope",
+                MACHINE_SCOPE,
+                "--jwt-access-token",
+                "--access-token-alg",
+                "EdDSA",
+            ],
+            Scenario::Introspect => &["--grant-type", "client_credentials", "--resource-server"],
             _ => &[],
+        }
+    }
+
+    /// The JWT `alg` the scenario's access tokens should carry, if they are JWTs.
+    pub(crate) fn expected_jwt_alg(self) -> Option<&'static str> {
+        match self {
+            Scenario::ClientCredentialsJwtRs256 => Some("RS256"),
+            Scenario::ClientCredentialsJwtEs256 => Some("ES256"),
+            Scenario::ClientCredentialsJwtEdDsa => Some("EdDSA"),
+            _ => None,
         }
     }
 
@@ -105,6 +169,27 @@ impl Scenario {
             .with_context(|| format!("unknown scenario {s:?}"))
     }
 }
+
+/// The scope the machine clients are given (created with `idp-admin scope create`).
+pub(crate) const MACHINE_SCOPE: &str = "bench.read";
+
+/// The `idp-admin client create` flags of the opaque client_credentials client (also
+/// the one whose token the `introspect` scenario asks about, and the template of the
+/// seeded clients).
+pub(crate) const MACHINE: &[&str] = &[
+    "--grant-type",
+    "client_credentials",
+    "--scope",
+    MACHINE_SCOPE,
+    "--default-scope",
+    MACHINE_SCOPE,
+];
+
+/// `--growth`: the scenarios run on a fresh database, then on one seeded with this many
+/// access tokens (and grants) ...
+pub(crate) const GROWTH_TOKENS: u64 = 1_000_000;
+/// ... and this many clients, seeded before the scenarios.
+pub(crate) const GROWTH_CLIENTS: u64 = 10_000;
 
 /// Options of `cargo xtask bench`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,6 +206,12 @@ pub(crate) struct BenchArgs {
     pub(crate) server_log: Option<String>,
     /// Which databases the server is measured on.
     pub(crate) database: BenchDatabase,
+    /// Access tokens (each with its grant) seeded before the scenarios.
+    pub(crate) seed_tokens: u64,
+    /// Clients seeded before the scenarios.
+    pub(crate) seed_clients: u64,
+    /// `--growth`: every scenario twice, on a fresh database and on a seeded one, compared.
+    pub(crate) growth: bool,
 }
 
 /// `--database`: SQLite alone (the default), or PostgreSQL beside SQLite in the same run.
@@ -153,6 +244,21 @@ impl BenchArgs {
         if !(1..=1024).contains(&connections) || !(1..=1024).contains(&login_connections) {
             bail!("connections must be between 1 and 1024");
         }
+        let growth = match flags.get("growth").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => bail!("--growth wants true or false, got {other:?}"),
+        };
+        let (default_tokens, default_clients) = if growth {
+            (GROWTH_TOKENS, GROWTH_CLIENTS)
+        } else {
+            (0, 0)
+        };
+        let seed_tokens = number(flags, "seed-tokens", default_tokens)?;
+        let seed_clients = number(flags, "seed-clients", default_clients)?;
+        if seed_tokens > 100_000_000 || seed_clients > 10_000_000 {
+            bail!("--seed-tokens at most 100000000, --seed-clients at most 10000000");
+        }
         Ok(BenchArgs {
             scenarios,
             seconds,
@@ -164,6 +270,9 @@ impl BenchArgs {
                 Some("postgres") => BenchDatabase::Postgres,
                 Some(other) => bail!("--database wants sqlite or postgres, got {other:?}"),
             },
+            seed_tokens,
+            seed_clients,
+            growth,
         })
     }
 }
@@ -183,7 +292,13 @@ pub(crate) const BENCH_FLAGS: &[&str] = &[
     "login-connections",
     "server-log",
     "database",
+    "seed-tokens",
+    "seed-clients",
+    "growth",
 ];
+
+/// Flags that take no value (`--name` means `--name=true`).
+const SWITCHES: &[&str] = &["growth"];
 
 /// Parses `--name value` pairs, accepting only `allowed` names.
 pub(crate) fn parse_flags(args: &[String], allowed: &[&str]) -> Result<BTreeMap<String, String>> {
@@ -195,6 +310,8 @@ pub(crate) fn parse_flags(args: &[String], allowed: &[&str]) -> Result<BTreeMap<
         };
         let (name, value) = match name.split_once('=') {
             Some((n, v)) => (n.to_owned(), v.to_owned()),
+            // The one switch: `--growth` alone means `--growth=true`.
+            None if SWITCHES.contains(&name) => (name.to_owned(), "true".to_owned()),
             None => {
                 let v = it
                     .next()
@@ -342,6 +459,21 @@ mod tests {
         let a = BenchArgs::from_flags(&parse_flags(&[], BENCH_FLAGS).unwrap()).unwrap();
         assert_eq!(a.scenarios, Scenario::ALL.to_vec());
         assert_eq!((a.seconds, a.connections, a.login_connections), (10, 32, 4));
+        assert_eq!((a.seed_tokens, a.seed_clients), (0, 0));
+    }
+
+    #[test]
+    fn growth_seeds_a_million_tokens_unless_told_otherwise() {
+        let f = parse_flags(&args("--growth --seconds 2"), BENCH_FLAGS).unwrap();
+        let a = BenchArgs::from_flags(&f).unwrap();
+        assert_eq!((a.seed_tokens, a.seed_clients), (1_000_000, 10_000));
+        assert!(a.growth);
+        let f = parse_flags(&args("--seed-tokens 500 --seed-clients 7"), BENCH_FLAGS).unwrap();
+        let a = BenchArgs::from_flags(&f).unwrap();
+        assert_eq!((a.seed_tokens, a.seed_clients), (500, 7));
+        let f = parse_flags(&args("--scenario client_credentials"), BENCH_FLAGS).unwrap();
+        let a = BenchArgs::from_flags(&f).unwrap();
+        assert_eq!(a.scenarios, vec![Scenario::ClientCredentials]);
     }
 
     #[test]

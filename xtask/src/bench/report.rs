@@ -103,7 +103,7 @@ impl Measured {
     /// Sets the ratio to the scenario's limit.
     pub(crate) fn set_ratio(&mut self, scenario: Scenario, limit: &Measured, signing: &Rates) {
         let (reference, what) = match scenario {
-            Scenario::Refresh | Scenario::CodeJwt => {
+            Scenario::Refresh | Scenario::CodeJwt | Scenario::ClientCredentialsJwtRs256 => {
                 (signing.rs256, "ring RS256 signs/s".to_owned())
             }
             _ => (limit.req_per_s, "actix minimal req/s".to_owned()),
@@ -194,6 +194,10 @@ pub(crate) struct Report {
     pub(crate) server_log: Option<String>,
     /// Measured seconds per scenario.
     pub(crate) seconds: u64,
+    /// Access tokens (with their grants) seeded before the scenarios (`--seed-tokens`).
+    pub(crate) seed_tokens: u64,
+    /// Clients seeded before the scenarios (`--seed-clients`).
+    pub(crate) seed_clients: u64,
     /// Warm-up seconds before each window.
     pub(crate) warmup_seconds: u64,
     /// The minimal actix-web handler under the same load.
@@ -234,6 +238,8 @@ impl Report {
             pinning: String::new(),
             server_log: args.server_log.clone(),
             seconds: args.seconds,
+            seed_tokens: args.seed_tokens,
+            seed_clients: args.seed_clients,
             warmup_seconds: warmup.as_secs(),
             limit,
             signing,
@@ -260,6 +266,11 @@ pub(crate) fn evaluate(report: &mut Report) {
         ("code-jwt", 0.8, "ring RS256 rate"),
         ("refresh-es256", 0.2, "limit"),
         ("refresh-eddsa", 0.2, "limit"),
+        ("client_credentials", 0.5, "limit"),
+        ("introspect", 0.5, "limit"),
+        ("client_credentials_jwt_rs256", 0.8, "ring RS256 rate"),
+        ("client_credentials_jwt_es256", 0.3, "limit"),
+        ("client_credentials_jwt_eddsa", 0.3, "limit"),
     ] {
         let ratio = report.scenario(name).and_then(|m| m.ratio);
         targets.push(Target {
@@ -329,6 +340,13 @@ pub(crate) fn markdown(r: &Report) -> String {
         r.server_log.as_deref().unwrap_or("default (info)"),
         r.pinning
     );
+    if r.seed_tokens > 0 || r.seed_clients > 0 {
+        let _ = writeln!(
+            s,
+            "Database seeded before the scenarios with {} access tokens (each with its grant) and {} clients.\n",
+            r.seed_tokens, r.seed_clients
+        );
+    }
     // On PostgreSQL the database server is one of the "other" processes: its CPU is part
     // of the work measured, not noise.
     let database_is_a_process = r.database == "postgres";
@@ -422,6 +440,40 @@ pub(crate) fn compare(sqlite: &Report, postgres: &Report) -> String {
             m.name,
             m.req_per_s,
             p.req_per_s,
+            num(ratio, 2)
+        );
+    }
+    s
+}
+
+/// The scenarios on a seeded database (`grown`) against a fresh one (`fresh`), with the
+/// issue's target for the lookups that must not slow down as the database grows.
+pub(crate) fn compare_growth(fresh: &Report, grown: &Report) -> String {
+    let mut s = format!(
+        "Growth ({}): {} access tokens with their grants and {} clients seeded.\n\n| scenario | fresh req/s | grown req/s | grown ÷ fresh | target |\n|---|---:|---:|---:|---|\n",
+        grown.database, grown.seed_tokens, grown.seed_clients
+    );
+    for m in &fresh.scenarios {
+        let Some(g) = grown.scenario(&m.name) else {
+            continue;
+        };
+        let ratio = (m.req_per_s > 0.0).then(|| g.req_per_s / m.req_per_s);
+        let watched = matches!(
+            m.name.as_str(),
+            "client_credentials" | "introspect" | "userinfo"
+        );
+        let target = match ratio {
+            _ if !watched => "—",
+            Some(r) if r >= 0.8 => "≥ 0.8: met",
+            Some(_) => "≥ 0.8: **not met**",
+            None => "≥ 0.8: not measured",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {:.0} | {} | {target} |",
+            m.name,
+            m.req_per_s,
+            g.req_per_s,
             num(ratio, 2)
         );
     }

@@ -20,8 +20,8 @@ use super::proc::{self, Guard};
 use super::report::{self, Measured, Report};
 use super::sign::Rates;
 use super::{
-    limit, parse_flags, BenchArgs, BenchDatabase, Pinning, Scenario, BENCH_FLAGS,
-    DEFAULT_POSTGRES_URL, SERVER_CORE,
+    limit, parse_flags, seed, BenchArgs, BenchDatabase, Pinning, Scenario, BENCH_FLAGS,
+    DEFAULT_POSTGRES_URL, MACHINE, MACHINE_SCOPE, SERVER_CORE,
 };
 
 /// Unmeasured seconds before each measured window.
@@ -43,7 +43,10 @@ const CODE_BATCH_SECONDS: f64 = 3.0;
 struct Ctx {
     addr: SocketAddr,
     server_pid: u32,
+    /// The scenario's client.
     client: Arc<Client>,
+    /// The opaque client_credentials client (whose token `introspect` asks about).
+    machine: Arc<Client>,
     password: Arc<str>,
     args: BenchArgs,
 }
@@ -122,54 +125,96 @@ pub(crate) fn main(args: &[String]) -> Result<()> {
         BenchDatabase::Sqlite => &["sqlite"],
         BenchDatabase::Postgres => &["sqlite", "postgres"],
     };
+    // With --growth each database is measured twice: fresh, then seeded.
+    let passes: &[bool] = if bench.growth {
+        &[false, true]
+    } else {
+        &[false]
+    };
     let mut reports = Vec::new();
     for &database in databases {
-        // Declared before the server guard so the database outlives the server.
-        let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
-        let postgres = (database == "postgres").then(|| {
-            let admin_url = std::env::var("BENCH_POSTGRES_URL")
-                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-            idp_testdb::TestDb::postgres_at(&admin_url)
-        });
-        let db_url = match &postgres {
-            Some(db) => db.url().to_owned(),
-            None => format!("sqlite://{}", tmp.path().join("idp.db").display()),
-        };
-        let log_path = tmp.path().join("server.log");
-        let result = measure_server(
-            &runtime,
-            &bin_dir,
-            &db_url,
-            &log_path,
-            &pinning,
-            bench.clone(),
-            signing.clone(),
-            limit.clone(),
-        );
-        let mut report = match result {
-            Ok(r) => r,
-            Err(e) => {
-                print_log_tail(&log_path);
-                return Err(e);
+        let mut fresh: Option<Report> = None;
+        for &grown in passes {
+            let mut args = bench.clone();
+            if bench.growth && !grown {
+                args.seed_tokens = 0;
+                args.seed_clients = 0;
             }
-        };
-        report.command.clone_from(&command);
-        report.pinning = pinning.describe();
-        database.clone_into(&mut report.database);
-        report::evaluate(&mut report);
-        let markdown = report::markdown(&report);
-        if markdown.contains("**Noisy run:**") {
-            eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+            let report = measure_database(
+                &runtime, &bin_dir, &pinning, database, args, &signing, &limit, &command,
+            )?;
+            let dir = if grown {
+                format!("{database}-grown")
+            } else {
+                database.to_owned()
+            };
+            let written = report::write(&report, &out_dir.join(dir))?;
+            eprintln!("bench: wrote {}", written.display());
+            match &fresh {
+                Some(small) if grown => println!("{}", report::compare_growth(small, &report)),
+                _ => fresh = Some(report),
+            }
         }
-        println!("{markdown}");
-        let written = report::write(&report, &out_dir.join(database))?;
-        eprintln!("bench: wrote {}", written.display());
-        reports.push(report);
+        reports.extend(fresh);
     }
     if let [sqlite, postgres] = reports.as_slice() {
         println!("{}", report::compare(sqlite, postgres));
     }
     Ok(())
+}
+
+/// Measures every scenario on a fresh `database` (`sqlite` or `postgres`) and prints
+/// the report.
+#[expect(clippy::too_many_arguments, reason = "one call site, all distinct")]
+fn measure_database(
+    runtime: &tokio::runtime::Runtime,
+    bin_dir: &Path,
+    pinning: &Pinning,
+    database: &str,
+    bench: BenchArgs,
+    signing: &Rates,
+    limit: &Measured,
+    command: &str,
+) -> Result<Report> {
+    // Declared before the server guard so the database outlives the server.
+    let tmp = tempfile::Builder::new().prefix("idp-bench-").tempdir()?;
+    let postgres = (database == "postgres").then(|| {
+        let admin_url =
+            std::env::var("BENCH_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        idp_testdb::TestDb::postgres_at(&admin_url)
+    });
+    let db_url = match &postgres {
+        Some(db) => db.url().to_owned(),
+        None => format!("sqlite://{}", tmp.path().join("idp.db").display()),
+    };
+    let log_path = tmp.path().join("server.log");
+    let result = measure_server(
+        runtime,
+        bin_dir,
+        &db_url,
+        &log_path,
+        pinning,
+        bench,
+        signing.clone(),
+        limit.clone(),
+    );
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            print_log_tail(&log_path);
+            return Err(e);
+        }
+    };
+    command.clone_into(&mut report.command);
+    report.pinning = pinning.describe();
+    database.clone_into(&mut report.database);
+    report::evaluate(&mut report);
+    let markdown = report::markdown(&report);
+    if markdown.contains("**Noisy run:**") {
+        eprintln!("bench: WARNING: other processes competed for the CPUs; see the table");
+    }
+    println!("{markdown}");
+    Ok(report)
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call site, all distinct")]
@@ -218,21 +263,30 @@ fn measure_server(
         ],
         Some(PASSWORD),
     )?;
+    // The scope the machine clients use.
+    admin_json(
+        &admin,
+        db,
+        &[
+            "scope",
+            "create",
+            MACHINE_SCOPE,
+            "--description",
+            "Bench machine scope",
+        ],
+        None,
+    )?;
     // One client per set of flags, made once.
     let mut clients: Vec<(&'static [&'static str], Arc<Client>)> = Vec::new();
     let mut client_for = |flags: &'static [&'static str]| -> Result<Arc<Client>> {
         if let Some((_, c)) = clients.iter().find(|(f, _)| *f == flags) {
             return Ok(Arc::clone(c));
         }
-        let mut args = vec![
-            "client",
-            "create",
-            "--name",
-            "bench",
-            "--redirect-uri",
-            REDIRECT_URI,
-            "--first-party",
-        ];
+        let mut args = vec!["client", "create", "--name", "bench"];
+        // Machines (client_credentials only) have no redirect URI and no consent.
+        if flags.first() != Some(&"--grant-type") {
+            args.extend_from_slice(&["--redirect-uri", REDIRECT_URI, "--first-party"]);
+        }
         args.extend_from_slice(flags);
         let created = admin_json(&admin, db, &args, None)?;
         #[derive(Deserialize)]
@@ -246,10 +300,20 @@ fn measure_server(
         clients.push((flags, Arc::clone(&client)));
         Ok(client)
     };
+    let machine = client_for(MACHINE)?;
+    if bench.seed_tokens > 0 || bench.seed_clients > 0 {
+        eprintln!(
+            "bench: seeding {} access tokens (with their grants) and {} clients",
+            bench.seed_tokens, bench.seed_clients
+        );
+        let seeded = seed::seed(db, &machine.id, bench.seed_clients, bench.seed_tokens)?;
+        eprintln!("bench: {}", seeded.describe());
+    }
     let mut ctx = Ctx {
         addr,
         server_pid: server.pid(),
         client: client_for(&[])?,
+        machine,
         password: Arc::from(PASSWORD),
         args: bench,
     };
@@ -373,6 +437,70 @@ async fn run_scenario(
             drive(workers, ctx.window(), ctx.server_pid).await?.1
         }
         Scenario::Code | Scenario::CodeJwt => code_scenario(ctx, connections, &mut notes).await?,
+        Scenario::ClientCredentials
+        | Scenario::ClientCredentialsJwtRs256
+        | Scenario::ClientCredentialsJwtEs256
+        | Scenario::ClientCredentialsJwtEdDsa => {
+            // One unmeasured request: it works, and what the token is.
+            let mut conn = Conn::new(ctx.addr);
+            let tokens = flow::client_credentials(&mut conn, &ctx.client)
+                .await
+                .map_err(setup_error)?;
+            match (scenario.expected_jwt_alg(), flow::jws_alg(&tokens.access_token)) {
+                (None, None) => notes.push("opaque access tokens".into()),
+                (Some(wanted), Some(alg)) if wanted == alg => {
+                    notes.push(format!("JWT access tokens signed {alg}"));
+                }
+                (Some(wanted), Some(alg)) => notes.push(format!(
+                    "JWT access tokens signed {alg}, not {wanted}: the provider signs every JWT access token with its {alg} key"
+                )),
+                (wanted, alg) => bail!(
+                    "client_credentials gave {} access tokens, expected {}",
+                    alg.map_or_else(|| "opaque".to_owned(), |a| format!("{a} JWT")),
+                    wanted.map_or_else(|| "opaque".to_owned(), |a| format!("{a} JWT"))
+                ),
+            }
+            let workers = (0..connections)
+                .map(|_| Worker {
+                    conn: Conn::new(ctx.addr),
+                    task: Task::Get(RawGet::post_form(
+                        ctx.addr,
+                        "/token",
+                        ctx.client.basic(),
+                        flow::CLIENT_CREDENTIALS_FORM,
+                        b"\"access_token\"",
+                    )),
+                })
+                .collect();
+            drive(workers, ctx.window(), ctx.server_pid).await?.1
+        }
+        Scenario::Introspect => {
+            // The token is minted before the window, by another client.
+            let mut conn = Conn::new(ctx.addr);
+            let tokens = flow::client_credentials(&mut conn, &ctx.machine)
+                .await
+                .map_err(setup_error)?;
+            let form = form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", &tokens.access_token)
+                .append_pair("token_type_hint", "access_token")
+                .finish();
+            notes.push(
+                "a resource-server client introspects one opaque client_credentials token".into(),
+            );
+            let workers = (0..connections)
+                .map(|_| Worker {
+                    conn: Conn::new(ctx.addr),
+                    task: Task::Get(RawGet::post_form(
+                        ctx.addr,
+                        "/introspect",
+                        ctx.client.basic(),
+                        &form,
+                        b"\"active\":true",
+                    )),
+                })
+                .collect();
+            drive(workers, ctx.window(), ctx.server_pid).await?.1
+        }
         Scenario::Login => {
             let workers = (0..connections)
                 .map(|i| Worker {

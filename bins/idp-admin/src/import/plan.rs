@@ -181,6 +181,7 @@ fn update_to(c: &Client) -> ClientUpdate {
         implicit: Some(o.implicit),
         id_token_alg: Some(o.id_token_alg),
         jwt_access_token: Some(o.jwt_access_token),
+        access_token_alg: Some(o.access_token_alg),
         resources: Some(o.resources.clone()),
         allowed_groups: Some(o.allowed_groups.clone()),
         post_logout_redirect_uris: Some(

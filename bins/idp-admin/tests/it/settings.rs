@@ -24,7 +24,9 @@ fn settings_show_their_source_and_are_checked_before_they_are_stored() {
             "dynamic_registration",
             "dynamic_registration_max_clients",
             "dynamic_registration_lifetime",
-            "dynamic_registration_requires_token"
+            "dynamic_registration_requires_token",
+            "any_https_resource",
+            "shared_resources"
         ]
     );
     // Switches and counts, not only durations.

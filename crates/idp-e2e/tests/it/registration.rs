@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use idp_core::{Clock, MaintenanceRepo, PurgeBefore, SystemClock};
-use idp_protocol::manage;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, IssuerUrl, OAuth2TokenResponse, PkceCodeChallenge,
@@ -20,10 +19,7 @@ const WEB_REDIRECT: &str = "https://rp.example/cb";
 
 /// Stores settings and waits until the server's settings cache has seen them.
 async fn set(server: &TestServer, settings: &[(&str, &str)]) {
-    for (k, v) in settings {
-        manage::set_setting(&server.store, &SystemClock, k, v).unwrap();
-    }
-    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    server.set_settings(settings).await;
 }
 
 async fn enabled() -> TestServer {

@@ -8,11 +8,14 @@ use std::time::Duration;
 use actix_web::{test, web, App, HttpResponse};
 use idp_core::{Clock, FixedClock, SettingsRepo, SystemClock};
 use idp_resource::actix::{configure, Authenticated, Rejection, ResourceGuard};
-use idp_resource::{JwtValidator, ProtectedResourceMetadata, ResourceError, ValidatorConfig};
+use idp_resource::{
+    IntrospectionConfig, IntrospectionValidator, JwtValidator, ProtectedResourceMetadata,
+    ResourceError, ValidatorConfig,
+};
 use serde_json::Value;
 
 use crate::signing::{active_kid, eventually, jwks_kids};
-use crate::support::{jwt_payload, TestServer};
+use crate::support::{api_http, jwt_payload, TestServer};
 
 const API: &str = "http://127.0.0.1:9/mcp";
 
@@ -200,8 +203,168 @@ async fn a_token_is_refused_once_its_key_is_retired_and_leaves_the_jwks() {
     assert_eq!(validator.jwks_fetches(), 2);
 }
 
+async fn whoami(user: Authenticated) -> Result<HttpResponse, Rejection> {
+    user.require_scope("files.read")?;
+    Ok(HttpResponse::Ok().body(user.client_id.clone()))
+}
+
+async fn an_api_introspecting_opaque_tokens_admits_them_until_they_are_revoked() {
+    let server = TestServer::start().await;
+    let run = server.admin(&["scope", "create", "files.read", "--description", "Files"]);
+    assert!(run.ok, "{}", run.stderr);
+    let api = server.create_client(|c| {
+        c.name = "File API".into();
+        c.redirect_uris = Vec::new();
+        c.grant_types = vec!["client_credentials".into()];
+        c.options.resource_server = true;
+    });
+    let machine = server.create_client(|c| {
+        c.name = "Backup job".into();
+        c.redirect_uris = Vec::new();
+        c.grant_types = vec!["client_credentials".into()];
+        c.scopes = vec!["files.read".into()];
+        c.default_scopes = vec!["files.read".into()];
+        c.options.resources = vec![API.into()];
+    });
+    let (status, tokens) = server
+        .token_request(&machine, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    assert!(!token.contains('.'), "an opaque token: {token}");
+
+    let config = |caller: &idp_protocol::manage::CreatedClient| {
+        IntrospectionConfig::new(
+            &server.base,
+            API,
+            caller.client.id.as_str(),
+            caller.secret.clone().unwrap(),
+        )
+    };
+    let clock = Arc::new(FixedClock::new(SystemClock.now()));
+    // Without a cache: every request asks the provider.
+    let mut uncached = config(&api);
+    uncached.cache_max_age_seconds = 0;
+    let uncached = IntrospectionValidator::discover_with_clock(uncached, clock.clone())
+        .await
+        .unwrap();
+    // With the default cache (60 s).
+    let cached = IntrospectionValidator::discover_with_clock(config(&api), clock.clone())
+        .await
+        .unwrap();
+    let guard = ResourceGuard::new(
+        uncached,
+        ProtectedResourceMetadata::new(API, &server.base).unwrap(),
+    );
+    let app = test::init_service(
+        App::new()
+            .configure(configure(guard.clone()))
+            .route("/mcp/whoami", web::get().to(whoami)),
+    )
+    .await;
+    let whoami_with = |t: &str| {
+        test::TestRequest::get()
+            .uri("/mcp/whoami")
+            .insert_header(("authorization", format!("Bearer {t}")))
+            .to_request()
+    };
+    let response = test::call_service(&app, whoami_with(&token)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(test::read_body(response).await, machine.client.id.as_str());
+    let principal = cached.validate(&token).await.unwrap();
+    assert_eq!(principal.subject, machine.client.id.as_str());
+    assert_eq!(principal.scopes, ["files.read"]);
+    for _ in 0..5 {
+        cached.validate(&token).await.unwrap();
+    }
+    assert_eq!(cached.introspections(), 1);
+
+    // A client that is not a resource server learns nothing of another's token.
+    let stranger = server.create_client(|_| {});
+    let stranger = IntrospectionValidator::discover(config(&stranger))
+        .await
+        .unwrap();
+    assert!(matches!(
+        stranger.validate(&token).await,
+        Err(ResourceError::InvalidToken("the token is not active"))
+    ));
+    // Nor does one whose credentials are wrong: the API answers 503, not 401.
+    let mut wrong = config(&api);
+    wrong.client_secret = "not-the-secret".into();
+    let wrong = IntrospectionValidator::discover(wrong).await.unwrap();
+    assert_eq!(wrong.validate(&token).await.unwrap_err().status(), 503);
+
+    // The machine revokes its token (RFC 7009).
+    let response = api_http()
+        .post(server.url("/revoke"))
+        .basic_auth(machine.client.id.as_str(), machine.secret.as_deref())
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Without a cache the very next request is refused.
+    let response = test::call_service(&app, whoami_with(&token)).await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        challenge(&response).contains(r#"error="invalid_token""#),
+        "{}",
+        challenge(&response)
+    );
+    // The cached answer still admits it for at most its max age (the documented
+    // bound), then the provider is asked again and it is refused.
+    cached.validate(&token).await.unwrap();
+    clock.advance(chrono::Duration::seconds(60));
+    assert!(matches!(
+        cached.validate(&token).await,
+        Err(ResourceError::InvalidToken("the token is not active"))
+    ));
+    assert_eq!(cached.introspections(), 2);
+}
+
+async fn jwt_access_tokens_signed_with_each_algorithm_validate_in_the_crate() {
+    let server = TestServer::start().await;
+    let validator = JwtValidator::discover(ValidatorConfig::new(&server.base, API))
+        .await
+        .unwrap();
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let machine = server.create_client(|c| {
+            c.redirect_uris = Vec::new();
+            c.grant_types = vec!["client_credentials".into()];
+            c.options.jwt_access_token = true;
+            c.options.access_token_alg = alg.parse().unwrap();
+            c.options.resources = vec![API.into()];
+        });
+        let (status, tokens) = server
+            .token_request(&machine, &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(status, 200, "{tokens}");
+        let token = tokens["access_token"].as_str().unwrap();
+        let header = jwt_header(token);
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["typ"], "at+jwt");
+        let principal = validator.validate(token).await.unwrap();
+        assert_eq!(principal.client_id, machine.client.id.as_str());
+        assert_eq!(principal.subject, machine.client.id.as_str());
+    }
+}
+
+/// The header of a JWS, unverified.
+fn jwt_header(jwt: &str) -> Value {
+    use base64::Engine;
+    let header = jwt.split('.').next().unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 idp_testdb::on_both_backends!(
     async actix_web::rt::System;
     an_api_on_the_resource_crate_admits_the_providers_tokens_and_refuses_the_rest,
+    jwt_access_tokens_signed_with_each_algorithm_validate_in_the_crate,
     a_token_is_refused_once_its_key_is_retired_and_leaves_the_jwks,
+    an_api_introspecting_opaque_tokens_admits_them_until_they_are_revoked,
 );

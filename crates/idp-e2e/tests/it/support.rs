@@ -392,6 +392,19 @@ impl TestServer {
         username: &str,
         scope: &str,
     ) -> Result<String, Landing> {
+        self.authorize_with(browser, created, username, scope, &[])
+            .await
+    }
+
+    /// [`TestServer::authorize_for`] with `extra` parameters in the request.
+    pub async fn authorize_with(
+        &self,
+        browser: &Browser,
+        created: &CreatedClient,
+        username: &str,
+        scope: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<String, Landing> {
         let query: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("response_type", "code")
             .append_pair("client_id", created.client.id.as_str())
@@ -399,6 +412,7 @@ impl TestServer {
             .append_pair("scope", scope)
             .append_pair("state", "st")
             .append_pair("nonce", "n-0S6_WzA2Mj")
+            .extend_pairs(extra)
             .finish();
         let landing = browser
             .open(&self.url(&format!("/authorize?{query}")))
@@ -449,6 +463,15 @@ impl TestServer {
             ],
         )
         .await
+    }
+
+    /// Stores runtime settings (`idp-admin settings set`) and waits until the server has
+    /// re-read them (`SETTINGS_RECHECK` is one second).
+    pub async fn set_settings(&self, settings: &[(&str, &str)]) {
+        for (k, v) in settings {
+            manage::set_setting(&self.store, &SystemClock, k, v).unwrap();
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
 
     /// GET /userinfo with `access_token`: status and JSON (empty object if none).

@@ -46,6 +46,7 @@ impl Provider {
             created_at: now,
             revoked_at: None,
             sid: Some(sid),
+            resources: request.resources.clone(),
         };
         let code = if response_type.code {
             let (code, digest) = new_secret()?;
@@ -84,6 +85,7 @@ impl Provider {
                     user.as_ref(),
                     &grant,
                     &request.scope,
+                    (!request.resources.is_empty()).then_some(request.resources.as_slice()),
                     now,
                     now + lifetimes.access_token,
                 )

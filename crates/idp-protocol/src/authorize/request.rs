@@ -353,6 +353,11 @@ impl Provider {
             ),
         };
 
+        // RFC 8707 §2: the resources the tokens are for, each one the client may use.
+        let resources = self.permitted_resources(&client, params, |description| {
+            fail(ErrorCode::InvalidTarget, description)
+        })?;
+
         let request = AuthorizationRequest {
             client_id: client.id.clone(),
             redirect_uri,
@@ -367,6 +372,7 @@ impl Provider {
             max_age,
             login_hint: login_hint.map(str::to_owned),
             hinted_subject,
+            resources,
         };
         Ok((request, client))
     }

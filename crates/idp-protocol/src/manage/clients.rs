@@ -96,6 +96,8 @@ pub struct ClientUpdate {
     pub implicit: Option<bool>,
     /// ID token signing algorithm.
     pub id_token_alg: Option<IdTokenAlg>,
+    /// Signing algorithm of its JWT access tokens.
+    pub access_token_alg: Option<idp_core::JwsAlgorithm>,
     /// RFC 9068 JWT access tokens.
     pub jwt_access_token: Option<bool>,
     /// May introspect any token (a resource server, RFC 7662 §2.1).
@@ -522,6 +524,9 @@ pub fn update_client(
     set(&mut o.jwt_access_token, update.jwt_access_token);
     set(&mut o.resource_server, update.resource_server);
     set(&mut o.claims_in_id_token, update.claims_in_id_token);
+    if let Some(alg) = update.access_token_alg {
+        o.access_token_alg = alg;
+    }
     if let Some(alg) = update.id_token_alg {
         o.id_token_alg = alg;
     }

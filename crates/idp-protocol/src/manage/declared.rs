@@ -91,6 +91,13 @@ fn new_client(entry: &str, d: &ClientDeclaration) -> Result<NewClient, ProtocolE
             .map_err(parse)?
             .unwrap_or(defaults.id_token_alg),
         jwt_access_token: d.jwt_access_token,
+        access_token_alg: d
+            .access_token_alg
+            .as_deref()
+            .map(str::parse::<idp_core::JwsAlgorithm>)
+            .transpose()
+            .map_err(parse)?
+            .unwrap_or(defaults.access_token_alg),
         resource_server: d.resource_server,
         resources: d.resources.clone(),
         access_token_lifetime: d.access_token_lifetime,

@@ -1,6 +1,6 @@
 //! Settings stored in the database (`idp-admin settings`).
 
-use idp_core::{Clock, Lifetimes, RegistrationPolicy, SettingKey, Settings, Store};
+use idp_core::{Clock, Lifetimes, SettingKey, Settings, Store};
 
 use super::{not_found, refused};
 use crate::ProtocolError;
@@ -38,7 +38,7 @@ pub fn setting_values(
     let stored = store.settings().map_err(refused)?;
     let mut settings = Settings {
         lifetimes: *configured,
-        registration: RegistrationPolicy::default(),
+        ..Settings::default()
     };
     let mut values = Vec::new();
     for key in SettingKey::ALL {

@@ -80,6 +80,22 @@ fn invalid_token() -> ProtocolError {
 }
 
 impl Provider {
+    /// The scopes a self-registered client may be granted: those it registered, or,
+    /// when it named none, every scope the provider knows — the standard ones and those
+    /// the operator defined (RFC 7591 §2 leaves the default to the server). An MCP client
+    /// often registers before it knows the server's scopes; the person still consents to
+    /// each scope, as for every self-registered client.
+    fn registered_scopes(&self, registered: &[String]) -> Result<Vec<String>, ProtocolError> {
+        if !registered.is_empty() {
+            return Ok(registered.to_vec());
+        }
+        let mut scopes: Vec<String> = idp_core::Scope::SUPPORTED.map(str::to_owned).to_vec();
+        scopes.extend(self.store.scope_definitions()?.into_iter().map(|d| d.name));
+        Ok(scopes)
+    }
+}
+
+impl Provider {
     /// `POST /register` (RFC 7591 §3.1): registers a client from its JSON metadata.
     /// `bearer` is an initial access token, if the caller sent one; `address` the
     /// caller's address, for the throttle.
@@ -133,7 +149,7 @@ impl Provider {
         }
         let new = NewClient {
             client_type: m.client_type(),
-            scopes: m.scopes.clone(),
+            scopes: self.registered_scopes(&m.scopes)?,
             grant_types: m.grant_types.clone(),
             options: m.options(),
             ..NewClient::new(
@@ -280,11 +296,7 @@ impl Provider {
         let update = ClientUpdate {
             name: Some(m.client_name.clone().unwrap_or_else(|| UNNAMED.to_owned())),
             redirect_uris: Some(m.redirect_uris.clone()),
-            scopes: Some(if m.scopes.is_empty() {
-                idp_core::Scope::SUPPORTED.map(str::to_owned).to_vec()
-            } else {
-                m.scopes.clone()
-            }),
+            scopes: Some(self.registered_scopes(&m.scopes)?),
             default_scopes: Some(Vec::new()),
             grant_types: Some(m.grant_types),
             id_token_alg: Some(options.id_token_alg),

@@ -84,6 +84,7 @@ impl Provider {
             (None, None) => {}
         }
         let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+        let audience = self.token_audience(client, &grant, params)?;
         let refresh_due = client.allows_grant(GrantType::RefreshToken)
             && (grant.scope.contains(Scope::OFFLINE_ACCESS)
                 || client.refresh_without_offline_access);
@@ -94,6 +95,7 @@ impl Provider {
             scope: &grant.scope,
             refresh_scope: refresh_due.then_some(&grant.scope),
             nonce: code.nonce.as_deref(),
+            audience: audience.as_deref(),
         })?;
         match self.store.redeem_code(&digest, now, &tokens)? {
             Redemption::Redeemed => Ok(response),

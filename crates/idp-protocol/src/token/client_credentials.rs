@@ -51,6 +51,8 @@ impl Provider {
         };
         // A scope the operator removed since is no longer granted.
         let scope = self.known_scopes(&scope)?;
+        // RFC 8707 §2: the resources named become the token's audience.
+        let audience = self.requested_audience(client, params)?;
         let now = self.now();
         let grant = Grant {
             id: GrantId::new(idp_crypto::random_id(16)?),
@@ -58,6 +60,7 @@ impl Provider {
             subject: Subject::Client(client.id.clone()),
             // No browser session: the client acts for itself.
             sid: None,
+            resources: audience.clone().unwrap_or_default(),
             scope: scope.clone(),
             auth_time: now,
             created_at: now,
@@ -69,6 +72,7 @@ impl Provider {
             None,
             &grant,
             &scope,
+            audience.as_deref(),
             now,
             now + lifetimes.access_token,
         )?;

@@ -100,7 +100,11 @@ impl Provider {
             revoked_at: None,
             // The browser session the user approved in, as for the code flow.
             sid: Some(approval.sid),
+            // The device authorization request names no resources (yet): a poll may
+            // (RFC 8707 §2.2), among those the client may use.
+            resources: Vec::new(),
         };
+        let audience = self.token_audience(client, &grant, params)?;
         // The code flow's rule for refresh tokens.
         let refresh_due = client.allows_grant(GrantType::RefreshToken)
             && (scope.contains(Scope::OFFLINE_ACCESS) || client.refresh_without_offline_access);
@@ -111,6 +115,7 @@ impl Provider {
             scope: &scope,
             refresh_scope: refresh_due.then_some(&scope),
             nonce: None,
+            audience: audience.as_deref(),
         })?;
         match self
             .store

@@ -57,6 +57,8 @@ struct Issue<'a> {
     /// Scope of a new refresh token, when one is due.
     refresh_scope: Option<&'a ScopeSet>,
     nonce: Option<&'a str>,
+    /// The resources the token request chose (RFC 8707), when it chose some.
+    audience: Option<&'a [String]>,
 }
 
 impl Provider {
@@ -134,6 +136,7 @@ impl Provider {
             Some(issue.user),
             issue.grant,
             issue.scope,
+            issue.audience,
             now,
             now + lifetimes.access_token,
         )?;
@@ -186,22 +189,28 @@ impl Provider {
     }
 
     /// A new access token of `grant` for `scope`, issued `now` and valid until
-    /// `expires_at`, with its record: opaque, or for clients that ask for one an RFC 9068
-    /// JWT whose `jti` is what is stored and checked. The token endpoint and the
+    /// `expires_at`, with its record: opaque, or for clients that ask for one and for
+    /// named resources an RFC 9068 JWT whose `jti` is what is stored and checked. The token endpoint and the
     /// authorization endpoint (implicit and hybrid flows) issue them alike.
     ///
     /// Token hooks see it before it is issued (`user` is what they are told of the
-    /// user); a hook's refusal is `invalid_grant`.
+    /// user); a hook's refusal is `invalid_grant`. `audience` is what the request chose
+    /// with `resource` (RFC 8707), recorded so that introspection answers with it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new_access_token(
         &self,
         client: &Client,
         user: Option<&User>,
         grant: &Grant,
         scope: &ScopeSet,
+        audience: Option<&[String]>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(String, AccessToken), ProtocolError> {
-        let (access_token, digest) = if client.options.jwt_access_token {
+        // A token for resources the request named (RFC 8707) is read by those resource
+        // servers, not by the client: an RFC 9068 JWT they can validate themselves,
+        // whatever the client's own format.
+        let (access_token, digest) = if client.options.jwt_access_token || audience.is_some() {
             // RFC 9068: the JWT is handed out; its jti is what is stored and checked.
             let (jti, digest) = new_secret()?;
             let subject = match &grant.subject {
@@ -217,6 +226,7 @@ impl Provider {
                 expires_at,
                 jti: &jti,
                 user,
+                audience,
             })?;
             (token, digest)
         } else {
@@ -240,6 +250,7 @@ impl Provider {
             created_at: now,
             expires_at,
             revoked: false,
+            audience: audience.map(<[String]>::to_vec),
         };
         Ok((access_token, record))
     }

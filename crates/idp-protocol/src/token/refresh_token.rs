@@ -70,6 +70,7 @@ impl Provider {
         // A scope the operator removed since is no longer granted.
         let scope = self.known_scopes(&scope)?;
         let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
+        let audience = self.token_audience(client, &grant, params)?;
         let (response, tokens) = self.prepare_tokens(&Issue {
             client,
             user: &user,
@@ -78,6 +79,7 @@ impl Provider {
             refresh_scope: Some(&token.scope),
             // OIDC Core §12.2: a refreshed ID token carries no nonce.
             nonce: None,
+            audience: audience.as_deref(),
         })?;
         match self.store.redeem_refresh_token(&digest, now, &tokens)? {
             Redemption::Redeemed => Ok(response),

@@ -57,6 +57,7 @@ impl Provider {
             revoked_at: None,
             // Issued by trusted code, outside any browser session.
             sid: None,
+            resources: Vec::new(),
         };
         // As for a code (RFC 6749 §6, OIDC Core §11): a refresh token only to a client
         // that may refresh, for offline_access or a client flagged to get one anyway.
@@ -69,6 +70,7 @@ impl Provider {
             scope: &scope,
             refresh_scope: refresh_due.then_some(&scope),
             nonce: None,
+            audience: None,
         })?;
         self.store
             .insert_grant_with_issued_tokens(&grant, &tokens)?;

@@ -37,6 +37,7 @@ pub fn client_with_options(id: &str) -> Client {
             implicit: true,
             id_token_alg: idp_core::IdTokenAlg::Hs256,
             jwt_access_token: true,
+            access_token_alg: idp_core::JwsAlgorithm::EdDsa,
             resources: vec!["https://api.example/".into()],
             access_token_lifetime: Some(600),
             refresh_token_lifetime: Some(0),

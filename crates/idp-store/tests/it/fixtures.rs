@@ -23,6 +23,7 @@ pub fn grant(id: &str, subject: Subject) -> Grant {
         created_at: t(1),
         revoked_at: None,
         sid: None,
+        resources: vec!["https://api.example/mcp".into(), "urn:example:api".into()],
     }
 }
 
@@ -48,6 +49,7 @@ pub fn tokens(access: &str, refresh: Option<&str>, grant: &str) -> NewTokens {
             created_at: t(2),
             expires_at: t(3602),
             revoked: false,
+            audience: Some(vec!["https://api.example/mcp".into()]),
         },
         refresh: refresh.map(|r| RefreshToken {
             digest: d(r),
@@ -94,6 +96,7 @@ pub fn pending() -> PendingAuthorization {
             max_age: Some(0),
             login_hint: Some("alice".into()),
             hinted_subject: Some(UserId::new("u1")),
+            resources: vec!["https://api.example/mcp".into()],
         },
         browser_sid: "sid-1".into(),
         created_at: t(0),
