@@ -95,7 +95,8 @@ pub(crate) struct ClientFlags {
     #[arg(long = "default-scope", value_name = "S")]
     default_scopes: Vec<String>,
     /// Allowed grant type: authorization_code, refresh_token, client_credentials or
-    /// token_exchange (RFC 8693; both confidential clients only); repeatable (default:
+    /// token_exchange (RFC 8693; both confidential clients only), device_code (RFC 8628;
+    /// or its URN urn:ietf:params:oauth:grant-type:device_code); repeatable (default:
     /// authorization_code, refresh_token).
     #[arg(long = "grant-type", value_name = "T")]
     grant_types: Vec<String>,

@@ -76,6 +76,8 @@ pub fn provider_config(
     let mut config = ProviderConfig::new(settings.issuer.clone(), key_encryption_key);
     config.lifetimes = lifetimes(settings);
     config.key_activation_delay = seconds(settings.key_activation_delay);
+    config.device_code_lifetime = seconds(settings.device_code_lifetime);
+    config.device_poll_interval = seconds(settings.device_poll_interval);
     config.webfinger_accounts = if settings.webfinger_existing_users_only {
         idp_protocol::WebFingerAccounts::Existing
     } else {

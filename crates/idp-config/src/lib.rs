@@ -101,6 +101,11 @@ pub struct Settings {
     /// Seconds after `idp-admin key rotate` before the new key signs (it is published in
     /// the JWKS at once); longer than the JWKS `max-age` of 300 s.
     pub key_activation_delay: u64,
+    /// Seconds a device code and its user code work (RFC 8628 §3.2 `expires_in`).
+    pub device_code_lifetime: u64,
+    /// Seconds a device waits between polls of the token endpoint (RFC 8628 §3.2
+    /// `interval`).
+    pub device_poll_interval: u64,
     /// Database connections per server process.
     pub database_pool_size: u32,
     /// Milliseconds a request waits for a free database connection before it is answered
@@ -163,6 +168,8 @@ impl Settings {
             session_lifetime: raw.session_lifetime,
             retired_key_grace: raw.retired_key_grace,
             key_activation_delay: raw.key_activation_delay,
+            device_code_lifetime: raw.device_code_lifetime,
+            device_poll_interval: raw.device_poll_interval,
             database_pool_size: raw.database_pool_size,
             database_pool_timeout_ms: raw.database_pool_timeout_ms,
             blocking_threads: raw.blocking_threads,
@@ -226,6 +233,8 @@ struct Raw {
     session_lifetime: u64,
     retired_key_grace: u64,
     key_activation_delay: u64,
+    device_code_lifetime: u64,
+    device_poll_interval: u64,
     database_pool_size: u32,
     database_pool_timeout_ms: u64,
     blocking_threads: usize,
@@ -259,6 +268,8 @@ impl Default for Raw {
             session_lifetime: 12 * 3600,
             retired_key_grace: 86_400,
             key_activation_delay: 3600,
+            device_code_lifetime: 600,
+            device_poll_interval: 5,
             database_pool_size: 8,
             database_pool_timeout_ms: 1000,
             blocking_threads: 16,
@@ -363,6 +374,18 @@ impl Raw {
         if self.key_activation_delay > 30 * 24 * 3600 {
             return Err(bad("key_activation_delay", "must be at most 30 days"));
         }
+        if !(1..=3600).contains(&self.device_code_lifetime) {
+            return Err(bad(
+                "device_code_lifetime",
+                "must be between 1 and 3600 seconds",
+            ));
+        }
+        if !(1..=60).contains(&self.device_poll_interval) {
+            return Err(bad(
+                "device_poll_interval",
+                "must be between 1 and 60 seconds",
+            ));
+        }
         if !(1..=1000).contains(&self.database_pool_size) {
             return Err(bad("database_pool_size", "must be between 1 and 1000"));
         }
@@ -451,6 +474,8 @@ impl Raw {
             session_lifetime: self.session_lifetime,
             retired_key_grace: self.retired_key_grace,
             key_activation_delay: self.key_activation_delay,
+            device_code_lifetime: self.device_code_lifetime,
+            device_poll_interval: self.device_poll_interval,
             database_pool_size: self.database_pool_size,
             database_pool_timeout_ms: self.database_pool_timeout_ms,
             blocking_threads: self.blocking_threads,

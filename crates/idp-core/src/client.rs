@@ -153,19 +153,24 @@ pub enum GrantType {
     /// Token exchange (RFC 8693): a confidential client trades an access token it
     /// received for one to call another resource on the same user's behalf.
     TokenExchange,
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): a device without a
+    /// browser polls while its user approves on another device.
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant type the provider supports.
-    pub const SUPPORTED: [GrantType; 4] = [
+    pub const SUPPORTED: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::TokenExchange,
+        GrantType::DeviceCode,
     ];
 
     /// What a client may use when it names no grant type: the code flow and refreshing.
-    /// `client_credentials` must be asked for, and only confidential clients may.
+    /// `client_credentials` must be asked for, and only confidential clients may;
+    /// `device_code` must be asked for too.
     pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
 
     /// The registered name of the grant type.
@@ -175,17 +180,21 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::TokenExchange => TOKEN_EXCHANGE,
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
-    /// The grant type an operator names: its registered name, or `token_exchange` for
-    /// the token exchange URN (as `idp-admin --grant-type` and declared clients spell it).
+    /// The grant type an operator names (`idp-admin client create --grant-type`, a
+    /// configuration file's `grant_types`): its registered name, or `token_exchange` or
+    /// `device_code` for those grants' URNs. The token endpoint accepts only registered
+    /// names.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] for a name that is neither.
+    /// [`CoreError::Invalid`] naming the supported grant types.
     pub fn from_operator_name(s: &str) -> Result<Self, CoreError> {
         match s {
             "token_exchange" => Ok(GrantType::TokenExchange),
+            "device_code" => Ok(GrantType::DeviceCode),
             other => other.parse(),
         }
     }
@@ -204,7 +213,7 @@ impl FromStr for GrantType {
                 CoreError::invalid(
                     "grant type",
                     format!(
-                        "{s:?} (supported: authorization_code, refresh_token, client_credentials, token_exchange)"
+                        "{s:?} (supported: authorization_code, refresh_token, client_credentials, token_exchange, device_code)"
                     ),
                 )
             })
@@ -479,5 +488,16 @@ mod tests {
             GrantType::RefreshToken
         );
         assert!("implicit".parse::<GrantType>().is_err());
+        assert_eq!(
+            "urn:ietf:params:oauth:grant-type:device_code"
+                .parse::<GrantType>()
+                .unwrap(),
+            GrantType::DeviceCode
+        );
+        assert!("device_code".parse::<GrantType>().is_err());
+        assert_eq!(
+            GrantType::from_operator_name("device_code").unwrap(),
+            GrantType::DeviceCode
+        );
     }
 }

@@ -13,6 +13,7 @@ mod client_document;
 mod client_options;
 mod clock;
 mod declared;
+mod device;
 mod error;
 mod grant;
 mod key;
@@ -38,6 +39,7 @@ pub use declared::{
     ClientDeclaration, Declarations, DeclaredChanges, DeclaredItem, DeclaredKind, DeclaredSecret,
     GroupDeclaration, ScopeDeclaration,
 };
+pub use device::{DeviceApproval, DeviceAuthorization, DeviceRepo, DeviceStatus, PollTiming};
 pub use error::{error_chain, CoreError};
 pub use grant::{
     AccessToken, Actor, AuthorizationCode, Grant, GrantId, Granted, NewTokens, Redemption,

@@ -325,7 +325,8 @@ pub trait ThrottleRepo {
 /// What to purge, as instants before which rows are no longer needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurgeBefore {
-    /// Now: sessions, parked requests and tokens that expired before it go.
+    /// Now: sessions, parked requests, device authorizations and tokens that expired
+    /// before it go.
     pub now: DateTime<Utc>,
     /// Codes that expired before this go (kept past their lifetime so that a late replay
     /// is still recognised and revokes its grant).
@@ -381,6 +382,7 @@ pub trait Store:
     + crate::LogoutRepo
     + DeclaredRepo
     + crate::ClientDocumentRepo
+    + crate::DeviceRepo
     + Send
     + Sync
 {
@@ -404,6 +406,7 @@ impl<T> Store for T where
         + crate::LogoutRepo
         + DeclaredRepo
         + crate::ClientDocumentRepo
+        + crate::DeviceRepo
         + Send
         + Sync
 {

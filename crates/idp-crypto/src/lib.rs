@@ -23,7 +23,7 @@ pub use digest::sha256_hex;
 pub use error::CryptoError;
 pub use hmac::{hs256_sign, hs256_verify};
 pub use password::{hash_password, verify_password, HashingLimit, HashingPermit, PasswordCheck};
-pub use random::{random_id, random_secret};
+pub use random::{random_from_alphabet, random_id, random_secret};
 pub use sealing::{is_sealed, KeyEncryptionKey, KEY_ENCRYPTION_KEY_LEN};
 pub use signing::{
     generate_pkcs8, generate_rsa_pkcs8, JwsSigningKey, KeyAlgorithm, PublicJwk, RSA_KEY_BITS,

@@ -43,7 +43,11 @@ fn is_form(req: &HttpRequest) -> bool {
         })
 }
 
-fn form_params(req: &HttpRequest, body: &[u8], surface: Surface) -> Result<Params, HttpError> {
+pub(crate) fn form_params(
+    req: &HttpRequest,
+    body: &[u8],
+    surface: Surface,
+) -> Result<Params, HttpError> {
     if !is_form(req) {
         return Err(HttpError::BadRequest(
             "the body must be application/x-www-form-urlencoded",
@@ -53,7 +57,7 @@ fn form_params(req: &HttpRequest, body: &[u8], surface: Surface) -> Result<Param
     Ok(Params::parse_urlencoded(body))
 }
 
-fn json_no_store<T: serde::Serialize>(body: &T) -> HttpResponse {
+pub(crate) fn json_no_store<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -281,7 +285,7 @@ pub(crate) async fn consent_post(
 /// A form-encoded request of an authenticating client (token, introspection and
 /// revocation endpoints): `call` gets the parameters and the `Authorization` header
 /// (RFC 6749 §2.3.1) on the blocking pool.
-async fn client_request<T, F>(
+pub(crate) async fn client_request<T, F>(
     state: &HttpState,
     req: &HttpRequest,
     body: &web::Bytes,
@@ -309,11 +313,29 @@ pub(crate) async fn token(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let (response, grant_type) = client_request(&state, &req, &body, |p, params, auth| {
+    let answer = client_request(&state, &req, &body, |p, params, auth| {
         let grant_type = params.get("grant_type").unwrap_or_default().to_owned();
         p.token(params, auth).map(|response| (response, grant_type))
     })
-    .await?;
+    .await;
+    let (response, grant_type) =
+        match answer {
+            // RFC 6749 §5.2: 400 for every token error but invalid_client — access_denied
+            // too (RFC 8628 §3.5), which other JSON endpoints answer 403.
+            Err(HttpError::Protocol(
+                ProtocolError::Rejected {
+                    code: code @ ErrorCode::AccessDenied,
+                    description,
+                    ..
+                },
+                _,
+            )) => return Ok(HttpResponse::BadRequest()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(
+                    serde_json::json!({ "error": code.as_str(), "error_description": description }),
+                )),
+            other => other?,
+        };
     state.metrics.token_issued(&grant_type);
     Ok(json_no_store(&response))
 }

@@ -14,6 +14,7 @@ mod client_address;
 mod client_document_fetcher;
 mod cookie;
 mod cors;
+mod device;
 mod endpoints;
 mod error;
 mod health;
@@ -216,6 +217,17 @@ fn routes(cfg: &mut web::ServiceConfig, state: &HttpState) {
                 .post(endpoints::logout_post),
         )
         .service(for_clients(state, paths::TOKEN, &[Method::POST]).post(endpoints::token))
+        // RFC 8628: called by native apps (and browser apps) like the token endpoint.
+        .service(
+            for_clients(state, paths::DEVICE_AUTHORIZATION, &[Method::POST])
+                .post(device::device_authorization),
+        )
+        .service(
+            counted(paths::DEVICE)
+                .get(device::verification_get)
+                .post(device::verification_post),
+        )
+        .service(counted(device::DEVICE_LOGIN).post(device::login_post))
         // RFC 7009: browser apps revoke their tokens when the user signs out.
         .service(for_clients(state, paths::REVOKE, &[Method::POST]).post(endpoints::revoke))
         // RFC 7662: called by resource servers, server to server; no CORS.

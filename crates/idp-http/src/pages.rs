@@ -88,7 +88,7 @@ pub(crate) const FORM_POST_CSP: &str = "default-src 'none'; script-src 'sha256-8
 
 /// Headers every page carries: no caching, no framing (clickjacking), no referrer, and a
 /// content security policy that allows only the inline style sheet.
-fn html(status: StatusCode, body: String) -> HttpResponse {
+pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
     html_with_policy(status, body, PAGE_CSP)
 }
 

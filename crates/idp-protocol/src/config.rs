@@ -59,12 +59,19 @@ pub struct ProviderConfig {
     /// redirect URIs (CORS). Entries that are not `http`/`https` URLs are ignored; a path is
     /// dropped. Empty by default.
     pub cors_allowed_origins: Vec<String>,
+    /// How long a device code and its user code work (RFC 8628 §3.2 `expires_in`).
+    pub device_code_lifetime: Duration,
+    /// The seconds a device waits between polls at first (RFC 8628 §3.2 `interval`).
+    pub device_poll_interval: Duration,
+    /// Wrong user codes per client address at the verification page before the back-off
+    /// starts (RFC 8628 §5.1: user codes are guessable without a limit).
+    pub user_code_backoff: Backoff,
 }
 
 impl ProviderConfig {
     /// Defaults for an issuer: [`Lifetimes::default`], pending request 15 min, key activation 1 h after rotation; logins back off after 5
     /// failures per username or 20 per address, client authentication after 10 per
-    /// client, registrations after 10 per address and hour, metadata-document fetches after 20 per address and hour (documents cached 60 s to 24 h, internal addresses refused); one password hash per core at a time; no configured CORS origins. Private
+    /// client, registrations after 10 per address and hour, metadata-document fetches after 20 per address and hour (documents cached 60 s to 24 h, internal addresses refused); device codes live 10 min, polled every 5 s, and wrong user codes back off after 5 per address; one password hash per core at a time; no configured CORS origins. Private
     /// keys are stored sealed under `key_encryption_key`.
     pub fn new(issuer: impl Into<String>, key_encryption_key: Arc<KeyEncryptionKey>) -> Self {
         let issuer: String = issuer.into();
@@ -116,6 +123,16 @@ impl ProviderConfig {
             key_encryption_key,
             webfinger_accounts: crate::WebFingerAccounts::Any,
             cors_allowed_origins: Vec::new(),
+            device_code_lifetime: Duration::minutes(10),
+            device_poll_interval: Duration::seconds(5),
+            // 5 wrong codes per address, then a wait from 10 s doubling to 15 min: about
+            // a hundred guesses an hour in a space of 20^8 codes, each valid minutes.
+            user_code_backoff: Backoff {
+                free: 5,
+                base: Duration::seconds(10),
+                max: Duration::minutes(15),
+                window: Duration::hours(1),
+            },
         }
     }
 
@@ -160,4 +177,9 @@ pub mod paths {
     pub const INTROSPECT: &str = "/introspect";
     /// Token revocation (RFC 7009 §2).
     pub const REVOKE: &str = "/revoke";
+    /// Device authorization endpoint (RFC 8628 §3.1).
+    pub const DEVICE_AUTHORIZATION: &str = "/device_authorization";
+    /// Device verification page, where the user enters the user code (RFC 8628 §3.3):
+    /// the `verification_uri`.
+    pub const DEVICE: &str = "/device";
 }

@@ -57,6 +57,8 @@ pub struct ExtraMetadata {
     /// otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     client_id_metadata_document_supported: bool,
+    /// RFC 8628 §4: where devices ask for a device code and user code.
+    device_authorization_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for ExtraMetadata {}
@@ -183,6 +185,7 @@ impl Provider {
                 GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
                 // RFC 8693 §2.1: the grant type is a URN.
                 GrantType::TokenExchange => CoreGrantType::Extension(g.as_str().to_owned()),
+                GrantType::DeviceCode => CoreGrantType::DeviceCode,
             })
             // OIDC Discovery §3: `implicit` covers the implicit and hybrid flows, for
             // clients registered with the implicit option.
@@ -254,6 +257,7 @@ impl Provider {
                 .map(String::from)
                 .to_vec(),
                 client_id_metadata_document_supported: client_documents,
+                device_authorization_endpoint: c.endpoint(paths::DEVICE_AUTHORIZATION),
             },
         )
         .set_token_endpoint(Some(

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-/// Error codes registered by RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and
-/// OpenID Connect Core §3.1.2.6.
+/// Error codes registered by RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5
+/// and OpenID Connect Core §3.1.2.6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -49,6 +49,12 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// `invalid_software_statement` (RFC 7591 §3.2.2)
     InvalidSoftwareStatement,
+    /// `authorization_pending` (RFC 8628 §3.5): the user has not decided yet.
+    AuthorizationPending,
+    /// `slow_down` (RFC 8628 §3.5): polling faster than the interval.
+    SlowDown,
+    /// `expired_token` (RFC 8628 §3.5): the device code has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -76,6 +82,9 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::InvalidSoftwareStatement => "invalid_software_statement",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

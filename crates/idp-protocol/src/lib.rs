@@ -2,7 +2,9 @@
 //!
 //! [`Provider`] implements the authorization endpoint (code, implicit and hybrid flows;
 //! query, fragment and form_post response modes) with its login and consent
-//! interaction, the token endpoint (`authorization_code`, `refresh_token`), UserInfo,
+//! interaction, the token endpoint (`authorization_code`, `refresh_token`,
+//! `client_credentials`, the device code of RFC 8628 with its device authorization
+//! endpoint and verification page), UserInfo,
 //! discovery metadata, WebFinger issuer discovery and the JWKS, as synchronous functions over the `idp-core`
 //! repository traits, and decides which web origins may call the APIs from a browser
 //! (CORS). [`manage`] holds the administrative operations (users, groups, clients, keys)
@@ -22,6 +24,7 @@ mod claims;
 mod client_document;
 mod config;
 mod cors;
+mod device;
 mod discovery;
 mod document;
 mod error;
@@ -56,6 +59,9 @@ pub use client_document::{
 };
 pub use config::{paths, ProviderConfig};
 pub use cors::{web_origin, ORIGIN_RECHECK};
+pub use device::{
+    DeviceAuthorizationResponse, DeviceConsentForm, DeviceInteraction, DeviceNext, UserCodeForm,
+};
 pub use document::Document;
 pub use error::{Delivery, ErrorCode, ProtocolError};
 pub use hooks::{

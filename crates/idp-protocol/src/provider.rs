@@ -100,6 +100,7 @@ impl Provider {
             c.client_auth_backoff.window,
             c.registration_backoff.window,
             c.client_document_fetch_backoff.window,
+            c.user_code_backoff.window,
         ]
         .into_iter()
         .max()

@@ -16,6 +16,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
 use crate::pool::{WriteTransaction, POSTGRES_MIGRATIONS};
+use crate::repo::device::DeviceAuthorizationRow;
 use crate::rows::{
     AccessTokenRow, ClientDocumentRow, ClientRow, CodeRow, GrantRow, InitialAccessTokenRow,
     LogoutDeliveryRow, PendingRow, RefreshTokenRow, RegistrationRow, SessionRow, SigningKeyRow,
@@ -23,9 +24,9 @@ use crate::rows::{
 };
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_metadata_documents,
-    client_registrations, clients, consents, declared_items, failure_counters, grants,
-    group_members, initial_access_tokens, logout_deliveries, pending_authorizations,
-    refresh_tokens, scopes, settings, signing_keys, user_groups, users,
+    client_registrations, clients, consents, declared_items, device_authorizations,
+    failure_counters, grants, group_members, initial_access_tokens, logout_deliveries,
+    pending_authorizations, refresh_tokens, scopes, settings, signing_keys, user_groups, users,
 };
 use crate::{DieselStore, StoreError};
 
@@ -62,6 +63,7 @@ macro_rules! tables {
             logout_deliveries: LogoutDeliveryRow [id],
             declared_items: DeclaredItemRow [kind, name],
             client_metadata_documents: ClientDocumentRow [client_id],
+            device_authorizations: DeviceAuthorizationRow [device_code_digest],
         )
     };
 }

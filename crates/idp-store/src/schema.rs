@@ -218,6 +218,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    device_authorizations (device_code_digest) {
+        device_code_digest -> Text,
+        user_code_digest -> Text,
+        client_id -> Text,
+        scope -> Text,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        sid -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        last_polled_at -> Nullable<BigInt>,
+        interval_secs -> BigInt,
+        redeemed_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_members -> user_groups (group_name));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -249,4 +267,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     logout_deliveries,
     declared_items,
     client_metadata_documents,
+    device_authorizations,
 );

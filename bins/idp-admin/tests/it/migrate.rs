@@ -95,7 +95,7 @@ fn migrate_copies_into_an_empty_database_printing_rows_per_table() {
         ]
     );
     assert_eq!(lines.last(), Some(&("total", 4)));
-    assert_eq!(lines.len(), 21, "{}", run.stdout);
+    assert_eq!(lines.len(), 22, "{}", run.stdout);
     has_alice_and_client(&target.url, &client_id);
     let groups = target.run(&["group", "list", "--json"]).json();
     assert_eq!(groups[0]["members"], serde_json::json!(["alice"]));
@@ -112,7 +112,7 @@ fn migrate_copies_sqlite_into_postgresql() {
         assert_eq!(report["total"], 4);
         assert_eq!(report["tables"][0]["table"], "users");
         assert_eq!(report["tables"][0]["rows"], 1);
-        assert_eq!(report["tables"].as_array().unwrap().len(), 20);
+        assert_eq!(report["tables"].as_array().unwrap().len(), 21);
         has_alice_and_client(pg.url(), &client_id);
         refused_as_not_empty(&source.url, pg.url(), &client_id);
     });

@@ -16,14 +16,14 @@ use crate::support::{query_param, Browser, Landing, PASSWORD, REDIRECT_URI, TEST
 
 /// A TCP load balancer in front of the instances: each new connection goes to the
 /// instance the test currently routes to.
-struct LoadBalancer {
-    addr: SocketAddr,
+pub(crate) struct LoadBalancer {
+    pub(crate) addr: SocketAddr,
     target: Arc<Mutex<SocketAddr>>,
 }
 
 impl LoadBalancer {
     /// A balancer with nowhere to route yet.
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let target = Arc::new(Mutex::new(SocketAddr::from(([127, 0, 0, 1], 9))));
@@ -41,19 +41,19 @@ impl LoadBalancer {
         LoadBalancer { addr, target }
     }
 
-    fn route_to(&self, instance: &Instance) {
+    pub(crate) fn route_to(&self, instance: &Instance) {
         *self.target.lock().unwrap() = instance.addr;
     }
 }
 
 /// One `idp-server` process.
-struct Instance {
+pub(crate) struct Instance {
     addr: SocketAddr,
     process: Running,
 }
 
 impl Instance {
-    fn start(db: &TestDb, issuer: &str) -> Self {
+    pub(crate) fn start(db: &TestDb, issuer: &str) -> Self {
         let mut process = Running::spawn(
             command(&binary("idp-server"))
                 .args(["--listen", "127.0.0.1:0", "--issuer", issuer])

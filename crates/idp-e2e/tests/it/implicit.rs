@@ -546,6 +546,7 @@ async fn discovery_lists_exactly_the_supported_response_types_modes_and_grants()
                 "refresh_token",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:token-exchange",
+                "urn:ietf:params:oauth:grant-type:device_code",
                 "implicit"
             ])
         );

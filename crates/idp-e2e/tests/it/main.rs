@@ -10,6 +10,7 @@ mod clients;
 mod code_flow;
 mod cors;
 mod database;
+mod device;
 mod fleet;
 mod hooks;
 mod hostile_input;

@@ -117,8 +117,29 @@ pub struct ConsentDocument {
     pub client_uri: Option<String>,
 }
 
+/// The outcome of [`Provider::check_login`].
+pub(crate) enum LoginCheck {
+    /// The password is right.
+    SignedIn {
+        /// Who signed in.
+        user: Box<User>,
+        /// The session it was checked in (not yet replaced).
+        session: BrowserSession,
+    },
+    /// Not signed in: show the form again with `message` ([`LOGIN_FAILED`] after a wrong
+    /// username or password, which the caller logs).
+    Refused {
+        /// The session, with its new CSRF token after a wrong password.
+        session: BrowserSession,
+        /// Why (always one of the generic messages).
+        message: &'static str,
+        /// Set when the attempt was not evaluated, or the next one must wait.
+        retry_after: Option<RetryAfter>,
+    },
+}
+
 /// The single message for any failed login, so it reveals nothing about which part was wrong.
-const LOGIN_FAILED: &str = "Invalid username or password.";
+pub(crate) const LOGIN_FAILED: &str = "Invalid username or password.";
 /// The message while logins are throttled; the same whether or not the account exists.
 const LOGIN_THROTTLED: &str = "Too many failed sign-in attempts. Wait a moment and try again.";
 /// The message when no password check could run.
@@ -274,6 +295,34 @@ impl Provider {
         }
         let username = form.get("username").unwrap_or("");
         let password = form.get("password").unwrap_or("");
+        match self.check_login(session, username, password, address)? {
+            LoginCheck::SignedIn { user, session } => {
+                self.finish_login(pending, &client, &session, &user)
+            }
+            LoginCheck::Refused {
+                session,
+                message,
+                retry_after,
+            } => {
+                if message == LOGIN_FAILED {
+                    tracing::info!(client = %client.id, "failed login");
+                }
+                Ok(self.login_again(&pending, &client, &session, username, message, retry_after))
+            }
+        }
+    }
+
+    /// Checks a username and password submitted from `address` in `session`, under the
+    /// login abuse limits: failures are counted per username and per address, and past a
+    /// few, attempts are not evaluated for a growing while. A failure gives the session a
+    /// fresh CSRF token, so a token seen in a failed attempt is worth nothing.
+    pub(crate) fn check_login(
+        &self,
+        session: BrowserSession,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<LoginCheck, ProtocolError> {
         let c = &self.config;
         let keys = [
             Some((user_key(username), &c.login_backoff_per_user)),
@@ -286,52 +335,40 @@ impl Provider {
                 Standing::Clean => {}
                 Standing::Failed => user_failed |= i == 0,
                 Standing::Wait(secs) => {
-                    return Ok(self.login_again(
-                        &pending,
-                        &client,
-                        &session,
-                        username,
-                        LOGIN_THROTTLED,
-                        Some(RetryAfter::Throttled(secs)),
-                    ))
+                    return Ok(LoginCheck::Refused {
+                        session,
+                        message: LOGIN_THROTTLED,
+                        retry_after: Some(RetryAfter::Throttled(secs)),
+                    })
                 }
             }
         }
         let Some(mut permit) = self.hashing.try_acquire() else {
-            return Ok(self.login_again(
-                &pending,
-                &client,
-                &session,
-                username,
-                LOGIN_BUSY,
-                Some(RetryAfter::Busy(u64::from(c.busy_retry_after_secs))),
-            ));
+            return Ok(LoginCheck::Refused {
+                session,
+                message: LOGIN_BUSY,
+                retry_after: Some(RetryAfter::Busy(u64::from(c.busy_retry_after_secs))),
+            });
         };
         let user = self.store.user_by_username(username)?;
         let check =
             permit.verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()));
         let (true, Some(user)) = (check.matched(), user) else {
             drop(permit);
-            tracing::info!(client = %client.id, "failed login");
             let mut wait = None;
             for (key, policy) in keys.iter().flatten() {
                 wait = wait.max(self.note_failure(key, policy)?);
             }
-            // A fresh CSRF token, so a token seen in a failed attempt is worth nothing.
             let csrf_token = idp_crypto::random_secret()?;
             self.store.set_csrf_token(&session.digest, &csrf_token)?;
-            let session = BrowserSession {
-                csrf_token,
-                ..session
-            };
-            return Ok(self.login_again(
-                &pending,
-                &client,
-                &session,
-                username,
-                LOGIN_FAILED,
-                wait.map(RetryAfter::Throttled),
-            ));
+            return Ok(LoginCheck::Refused {
+                session: BrowserSession {
+                    csrf_token,
+                    ..session
+                },
+                message: LOGIN_FAILED,
+                retry_after: wait.map(RetryAfter::Throttled),
+            });
         };
         if check == PasswordCheck::MatchNeedsRehash {
             // The parameters changed since this hash was made: store one with the current
@@ -343,7 +380,10 @@ impl Provider {
         if user_failed {
             self.store.clear_failures(&user_key(username))?;
         }
-        self.finish_login(pending, &client, &session, &user)
+        Ok(LoginCheck::SignedIn {
+            user: Box::new(user),
+            session,
+        })
     }
 
     /// The login page again, after an attempt that did not sign in.
@@ -377,24 +417,7 @@ impl Provider {
         session: &BrowserSession,
         user: &User,
     ) -> Result<Interaction, ProtocolError> {
-        // Session fixation defence: the pre-login session id is never authenticated; the
-        // stable sid carries over.
-        match &session.user_id {
-            // Another user signs in on this browser: the previous user's session ends
-            // here, with what ending a session entails (its clients are told, its
-            // session-bound grants revoked). Grants are found by sid *and* user, so the
-            // new user's grants under the same sid are not mixed up with them.
-            Some(previous) if *previous != user.id => {
-                if let Some(ended) = self.store.end_session(&session.digest)? {
-                    crate::session_end::conclude_sessions(&*self.store, self.now(), vec![ended])?;
-                }
-            }
-            _ => self.store.delete_session(&session.digest)?,
-        }
-        let (cookie, session) = self.start_session(
-            Some((user.id.clone(), self.now())),
-            Some(session.sid.clone()),
-        )?;
+        let (cookie, session) = self.sign_in(session, user)?;
         // OIDC Core §3.1.2.1: the client named another user with id_token_hint.
         if pending
             .request
@@ -430,6 +453,33 @@ impl Provider {
             set_session: Some(cookie),
             retry_after: None,
         })
+    }
+
+    /// Replaces `session` by a new one signed in as `user` (new id and CSRF token, same
+    /// `sid`); returns its cookie.
+    pub(crate) fn sign_in(
+        &self,
+        session: &BrowserSession,
+        user: &User,
+    ) -> Result<(SessionCookie, BrowserSession), ProtocolError> {
+        // Session fixation defence: the pre-login session id is never authenticated; the
+        // stable sid carries over.
+        match &session.user_id {
+            // Another user signs in on this browser: the previous user's session ends
+            // here, with what ending a session entails (its clients are told, its
+            // session-bound grants revoked). Grants are found by sid *and* user, so the
+            // new user's grants under the same sid are not mixed up with them.
+            Some(previous) if *previous != user.id => {
+                if let Some(ended) = self.store.end_session(&session.digest)? {
+                    crate::session_end::conclude_sessions(&*self.store, self.now(), vec![ended])?;
+                }
+            }
+            _ => self.store.delete_session(&session.digest)?,
+        }
+        self.start_session(
+            Some((user.id.clone(), self.now())),
+            Some(session.sid.clone()),
+        )
     }
 
     /// The consent form for a parked request of this browser.
@@ -480,7 +530,7 @@ impl Provider {
 
     /// Each scope with its description: the provider's words for its own scopes, the
     /// operator's for theirs.
-    fn described_scopes(
+    pub(crate) fn described_scopes(
         &self,
         scope: &idp_core::ScopeSet,
     ) -> Result<Vec<(String, String)>, ProtocolError> {
@@ -720,7 +770,7 @@ impl Provider {
     }
 
     /// The session of a form post, with its CSRF token checked in constant time.
-    fn checked_session(
+    pub(crate) fn checked_session(
         &self,
         form: &Params,
         cookie: Option<&str>,

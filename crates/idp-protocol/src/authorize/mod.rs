@@ -10,6 +10,8 @@ mod response;
 pub use interaction::{
     ConsentDocument, ConsentForm, Interaction, LoginForm, Next, RetryAfter, SessionCookie,
 };
+pub(crate) use interaction::{LoginCheck, LOGIN_FAILED};
 pub(crate) use pkce::verify_code_verifier;
+pub(crate) use request::requested_scope;
 pub(crate) use response::redirect_with;
 pub use response::FormPost;

@@ -53,7 +53,7 @@ fn bounded<'p>(
 /// The scope a request asks for: the `scope` parameter, or the client's default scope when
 /// there is none (RFC 6749 §3.3). Never `openid` or `offline_access` unless one of those
 /// named it.
-fn requested_scope(params: &Params, client: &Client) -> Result<ScopeSet, &'static str> {
+pub(crate) fn requested_scope(params: &Params, client: &Client) -> Result<ScopeSet, &'static str> {
     match params.get("scope") {
         Some(raw) if raw.len() > MAX_SCOPE => Err("the scope is too long"),
         Some(raw) => ScopeSet::parse(raw).map_err(|_| "the scope is malformed"),

@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_auth;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 mod token_exchange;
 mod trusted;
@@ -108,6 +109,7 @@ impl Provider {
             GrantType::RefreshToken => self.refresh(&client, params),
             GrantType::ClientCredentials => self.client_credentials(&client, params),
             GrantType::TokenExchange => self.token_exchange(&client, params),
+            GrantType::DeviceCode => self.redeem_device_code(&client, params),
         }
     }
 

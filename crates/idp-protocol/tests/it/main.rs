@@ -6,6 +6,7 @@
 mod client_documents;
 mod cors;
 mod declared;
+mod device;
 mod harness;
 mod keys;
 mod lifetimes;

@@ -8,8 +8,8 @@ use crate::postgres::{lock_keys, ExclusiveJob};
 use crate::rows::to_unix;
 use crate::schema::{
     access_tokens, authorization_codes, browser_sessions, client_metadata_documents,
-    client_registrations, clients, failure_counters, grants, initial_access_tokens,
-    pending_authorizations, refresh_tokens,
+    client_registrations, clients, device_authorizations, failure_counters, grants,
+    initial_access_tokens, pending_authorizations, refresh_tokens,
 };
 use crate::{DieselStore, StoreError};
 use diesel_migrations::MigrationHarness;
@@ -31,6 +31,11 @@ impl MaintenanceRepo for DieselStore {
                 .execute(conn)?;
                 n += diesel::delete(access_tokens::table.filter(access_tokens::expires_at.le(now)))
                     .execute(conn)?;
+                // RFC 8628 §3.2: a device code is worthless once expired, redeemed or not.
+                n += diesel::delete(
+                    device_authorizations::table.filter(device_authorizations::expires_at.le(now)),
+                )
+                .execute(conn)?;
                 n += diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
                     .execute(conn)?;
                 n += diesel::delete(

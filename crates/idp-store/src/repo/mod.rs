@@ -3,6 +3,7 @@
 mod client_documents;
 mod clients;
 mod declared;
+pub(crate) mod device;
 mod grants;
 mod keys;
 mod logout;

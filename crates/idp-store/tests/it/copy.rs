@@ -5,9 +5,9 @@
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use idp_core::{
     AuthorizationRequestRepo, ClientDocumentRepo, ClientId, ClientRepo, ClientType, CodeRepo,
-    ConsentRepo, DeclaredRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary, LogoutRepo,
-    Redemption, RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo, SettingsRepo,
-    SigningKey, Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
+    ConsentRepo, DeclaredRepo, DeviceRepo, GrantId, GroupRepo, JwsAlgorithm, KeyRepo, KeySummary,
+    LogoutRepo, Redemption, RegistrationRepo, ScopeDefinition, ScopeRepo, ScopeSet, SessionRepo,
+    SettingsRepo, SigningKey, Subject, ThrottleRepo, TokenRepo, UserId, UserRepo,
 };
 use idp_store::{copy_database, CopyReport, DieselStore, StoreError};
 use idp_testdb::{Backend, TestDb};
@@ -181,6 +181,13 @@ fn fill(store: &DieselStore, many: usize) {
     store
         .set_setting("access_token_lifetime", "600", t(2))
         .unwrap();
+    store
+        .insert_device_authorization(&crate::device::device_authorization("dc1", "uc1"))
+        .unwrap();
+    store
+        .decide_device_authorization(&d("uc1"), Some(&crate::device::approval()), t(1))
+        .unwrap();
+    store.record_device_poll(&d("dc1"), t(2), 5).unwrap();
 }
 
 /// Everything [`fill`] stored, as the repository traits read it back.
@@ -235,6 +242,10 @@ fn contents(store: &DieselStore) -> Vec<String> {
     }
     out.push(format!("{:?}", store.scope_definitions().unwrap()));
     out.push(format!("{:?}", store.settings().unwrap()));
+    out.push(format!(
+        "{:?}",
+        store.device_authorization(&d("dc1")).unwrap()
+    ));
     out
 }
 

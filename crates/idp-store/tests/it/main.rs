@@ -7,6 +7,7 @@ mod client_documents;
 mod clients;
 mod copy;
 mod declared;
+mod device;
 mod fixtures;
 mod grants;
 mod logout;
