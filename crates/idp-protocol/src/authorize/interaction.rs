@@ -178,6 +178,34 @@ fn bad_form() -> ProtocolError {
 }
 
 impl Provider {
+    /// Refuses `user` for a client restricted to some groups when the user is in none of
+    /// them: an error page, nothing sent to the client.
+    ///
+    /// # Errors
+    /// `access_denied` on a page; storage failures.
+    pub(crate) fn check_group_admission(
+        &self,
+        client: &Client,
+        user: &UserId,
+    ) -> Result<(), ProtocolError> {
+        if client.options.allowed_groups.is_empty() {
+            return Ok(());
+        }
+        let groups: Vec<String> = self
+            .store
+            .groups_of(user)?
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        if client.options.admits(&groups) {
+            return Ok(());
+        }
+        Err(ProtocolError::page(
+            ErrorCode::AccessDenied,
+            "your account may not sign in to this application; ask the administrator to add you to one of its groups",
+        ))
+    }
+
     /// Handles an authorization request (GET or POST): validates it, then redirects to the
     /// client with a code, or parks it — bound to this browser's session, started here if
     /// there is none — and sends the browser to login or consent.
@@ -630,20 +658,7 @@ impl Provider {
         }
         // A client restricted to some groups: other users are stopped here, at the
         // provider, with nothing sent to the client.
-        if !client.options.allowed_groups.is_empty() {
-            let groups: Vec<String> = self
-                .store
-                .groups_of(&user_id)?
-                .into_iter()
-                .map(|g| g.name)
-                .collect();
-            if !client.options.admits(&groups) {
-                return Err(ProtocolError::page(
-                    ErrorCode::AccessDenied,
-                    "your account may not sign in to this application; ask the administrator to add you to one of its groups",
-                ));
-            }
-        }
+        self.check_group_admission(client, &user_id)?;
         let logged_in_for_this_request = login_since.is_some_and(|since| auth_time >= since);
         if request.prompt.login && !logged_in_for_this_request {
             return Ok(Step::Login);

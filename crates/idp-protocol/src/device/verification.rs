@@ -288,20 +288,7 @@ impl Provider {
             Some("allow") => {
                 // A client restricted to some groups: other users are stopped here, as at
                 // the authorization endpoint.
-                if !client.options.allowed_groups.is_empty() {
-                    let groups: Vec<String> = self
-                        .store
-                        .groups_of(&user_id)?
-                        .into_iter()
-                        .map(|g| g.name)
-                        .collect();
-                    if !client.options.admits(&groups) {
-                        return Err(ProtocolError::page(
-                            ErrorCode::AccessDenied,
-                            "your account may not sign in to this application; ask the administrator to add you to one of its groups",
-                        ));
-                    }
-                }
+                self.check_group_admission(&client, &user_id)?;
                 Some(DeviceApproval {
                     user_id,
                     auth_time,
