@@ -181,7 +181,7 @@ impl ResponseError for HttpError {
                 _,
             ) => {
                 // RFC 6585 §4: 429 with how long to wait.
-                const DESCRIPTION: &str = "too many failed attempts; try again later";
+                const DESCRIPTION: &str = "too many attempts; try again later";
                 let mut r = match delivery {
                     Delivery::ErrorPage | Delivery::Redirect(_) | Delivery::PostToClient(_) => {
                         pages::error_page(

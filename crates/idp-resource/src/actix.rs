@@ -78,8 +78,11 @@ pub fn configure(guard: ResourceGuard) -> impl FnOnce(&mut web::ServiceConfig) {
             web::get().to(move || {
                 let document = Arc::clone(&document);
                 async move {
+                    // A public document without credentials: browser-based clients
+                    // (MCP clients in a web page) read it from any origin.
                     HttpResponse::Ok()
                         .insert_header((header::CACHE_CONTROL, "max-age=3600"))
+                        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
                         .json(&*document)
                 }
             }),

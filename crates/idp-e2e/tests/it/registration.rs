@@ -449,11 +449,7 @@ async fn every_validation_rule_is_refused_with_its_code() {
             "invalid_redirect_uri",
         ),
         (
-            with(json!({"redirect_uris": ["http://127.0.0.1:8080/cb"]})),
-            "invalid_redirect_uri",
-        ),
-        (
-            with(json!({"redirect_uris": ["https://localhost/cb"]})),
+            with(json!({"redirect_uris": ["http://127.0.0.2:8080/cb"]})),
             "invalid_redirect_uri",
         ),
         (
@@ -500,7 +496,7 @@ async fn every_validation_rule_is_refused_with_its_code() {
             "invalid_client_metadata",
         ),
         (
-            json!({"application_type": "native", "redirect_uris": ["http://localhost:8080/cb"]}),
+            json!({"application_type": "native", "redirect_uris": ["http://localhost.example:8080/cb"]}),
             "invalid_redirect_uri",
         ),
         (

@@ -130,6 +130,13 @@ async fn an_api_on_the_resource_crate_admits_the_providers_tokens_and_refuses_th
     let response =
         test::call_service(&app, get("/.well-known/oauth-protected-resource/mcp", None)).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "*"
+    );
     let document: Value = test::read_body_json(response).await;
     assert_eq!(document["resource"], API);
     assert_eq!(document["authorization_servers"][0], server.base.as_str());

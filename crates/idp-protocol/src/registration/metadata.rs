@@ -15,7 +15,7 @@ const MAX_URI_LEN: usize = 2000;
 /// `application_type` (OIDC Registration §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ApplicationType {
-    /// A web application: https redirect URIs, not on localhost.
+    /// A web application: https redirect URIs, or http on the loopback interface.
     Web,
     /// A native application: loopback http, private-use schemes, or claimed https.
     Native,
@@ -168,10 +168,14 @@ const FORBIDDEN_SCHEMES: [&str; 9] = [
     "ws",
 ];
 
-fn is_loopback_literal(host: Option<&url::Host<&str>>) -> bool {
+/// `127.0.0.1`, `[::1]` or the name `localhost`. A `localhost` redirect URI is matched
+/// exactly, port included (RFC 8252 §8.3 advises against the name: it may resolve
+/// elsewhere); the IP literals at any port (§7.3, `Client::matching_redirect_uri`).
+fn is_loopback_host(host: Option<&url::Host<&str>>) -> bool {
     match host {
         Some(url::Host::Ipv4(ip)) => *ip == std::net::Ipv4Addr::LOCALHOST,
         Some(url::Host::Ipv6(ip)) => *ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         _ => false,
     }
 }
@@ -222,12 +226,12 @@ fn check_logout_uri(field: &str, uri: &str) -> Result<(), ProtocolError> {
 ///
 /// - absolute, no fragment, no user information (RFC 6749 §3.1.2, RFC 7591 §2);
 /// - never `javascript:`, `data:`, `file:` and the like;
-/// - `web` clients: `https` only, and not on `localhost` or a loopback address (OIDC
-///   Registration §2, `application_type`);
-/// - `native` clients: `http` only on a loopback IP literal, `127.0.0.1` or `[::1]`
-///   (RFC 8252 §7.3; any port at request time, not `localhost`, §8.3); a private-use
-///   scheme in reverse-domain form, containing a dot (RFC 8252 §7.1); or `https`
-///   (claimed URLs, RFC 8252 §7.2).
+/// - `https`, for every client;
+/// - `http` only on the loopback interface, `127.0.0.1`, `[::1]` or `localhost` (RFC 8252
+///   §7.3, §8.3; OIDC Registration §2 keeps web clients off them only for the implicit
+///   grant, which self-registered clients cannot use);
+/// - `native` clients also: a private-use scheme in reverse-domain form, containing a
+///   dot (RFC 8252 §7.1).
 pub(crate) fn check_redirect_uri(
     field: &str,
     uri: &str,
@@ -249,17 +253,15 @@ pub(crate) fn check_redirect_uri(
     }
     let parsed = RedirectUri::parse(uri).map_err(|e| redirect_error(format!("{field}: {}", e)))?;
     let url = url::Url::parse(uri).map_err(|e| redirect_error(format!("{field}: {uri:?}: {e}")))?;
+    // OIDC Registration §2 forbids http and localhost only to web clients of the implicit
+    // grant, which self-registered clients cannot use; RFC 8252 §7.3 gives native apps
+    // http on the loopback interface. Clients that leave application_type out (the
+    // default, web) but listen on a loopback port — MCP SDKs do — are served too.
     match (url.scheme(), app) {
-        ("https", ApplicationType::Web) if is_local(url.host().as_ref()) => Err(redirect_error(format!(
-            "{field}: {uri:?}: web clients may not use localhost or a loopback address (use application_type native)"
-        ))),
         ("https", _) => Ok(parsed),
-        ("http", ApplicationType::Native) if is_loopback_literal(url.host().as_ref()) => Ok(parsed),
-        ("http", ApplicationType::Native) => Err(redirect_error(format!(
-            "{field}: {uri:?}: http is allowed only on a loopback IP literal, 127.0.0.1 or [::1] (RFC 8252 §7.3; not localhost, §8.3)"
-        ))),
-        ("http", ApplicationType::Web) => Err(redirect_error(format!(
-            "{field}: {uri:?}: web clients must use https"
+        ("http", _) if is_loopback_host(url.host().as_ref()) => Ok(parsed),
+        ("http", _) => Err(redirect_error(format!(
+            "{field}: {uri:?}: http is allowed only on the loopback interface: 127.0.0.1, [::1] or localhost (RFC 8252 §7.3, §8.3)"
         ))),
         (_, ApplicationType::Web) => Err(redirect_error(format!(
             "{field}: {uri:?}: private-use URI schemes are only for application_type native"
@@ -433,8 +435,17 @@ mod tests {
         );
         check(r#"{"redirect_uris":["/cb"]}"#, Err(Uri));
         check(r#"{"redirect_uris":["http://rp.example/cb"]}"#, Err(Uri));
-        check(r#"{"redirect_uris":["http://127.0.0.1/cb"]}"#, Err(Uri));
-        check(r#"{"redirect_uris":["https://localhost/cb"]}"#, Err(Uri));
+        // Loopback http for clients that leave application_type out (MCP SDKs).
+        check(r#"{"redirect_uris":["http://127.0.0.1/cb"]}"#, Ok(()));
+        check(
+            r#"{"redirect_uris":["http://localhost:8090/callback"]}"#,
+            Ok(()),
+        );
+        check(
+            r#"{"redirect_uris":["http://localhost.example/cb"]}"#,
+            Err(Uri),
+        );
+        check(r#"{"redirect_uris":["https://localhost/cb"]}"#, Ok(()));
         check(r#"{"redirect_uris":["com.example.app:/cb"]}"#, Err(Uri));
         let native = |uri: &str| {
             format!(
@@ -445,7 +456,7 @@ mod tests {
         check(&native("http://[::1]:8080/cb"), Ok(()));
         check(&native("com.example.app:/cb"), Ok(()));
         check(&native("https://app.example/cb"), Ok(()));
-        check(&native("http://localhost:8080/cb"), Err(Uri));
+        check(&native("http://localhost:8080/cb"), Ok(()));
         check(&native("http://127.0.0.2/cb"), Err(Uri));
         check(&native("http://rp.example/cb"), Err(Uri));
         check(&native("myapp:/cb"), Err(Uri));
