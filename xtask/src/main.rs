@@ -5,7 +5,7 @@ mod bench;
 
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask ci\n       cargo xtask bench [--scenario S] [--seconds N] [--connections C]\n                         [--login-connections C] [--server-log LEVEL]\n                         [--database sqlite|postgres]\n                         [--seed-tokens N] [--seed-clients M] [--growth]\n       scenarios: discovery jwks userinfo refresh code login refresh-es256\n                  refresh-eddsa code-jwt client_credentials\n                  client_credentials_jwt_rs256 client_credentials_jwt_es256\n                  client_credentials_jwt_eddsa introspect (default: all)\n       --growth: each scenario on a fresh database, then on one seeded with\n                 1000000 tokens and 10000 clients (or --seed-...), compared";
+const USAGE: &str = "usage: cargo xtask ci\n       cargo xtask bench [--scenario S[,S...]] [--seconds N] [--connections C]\n                         [--login-connections C] [--server-log LEVEL]\n                         [--database sqlite|postgres]\n                         [--seed-tokens N] [--seed-clients M] [--growth]\n       scenarios: discovery jwks userinfo refresh code login refresh-es256\n                  refresh-eddsa code-jwt client_credentials\n                  client_credentials_jwt_rs256 client_credentials_jwt_es256\n                  client_credentials_jwt_eddsa introspect (default: all)\n       --growth: each scenario on a fresh database, then on one seeded with\n                 1000000 tokens and 10000 clients (or --seed-...), compared";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

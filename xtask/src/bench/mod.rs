@@ -232,7 +232,8 @@ impl BenchArgs {
     /// Reads the options from `flags` (see [`parse_flags`]).
     fn from_flags(flags: &BTreeMap<String, String>) -> Result<Self> {
         let scenarios = match flags.get("scenario") {
-            Some(s) => vec![Scenario::parse(s)?],
+            // One scenario, or several separated by commas.
+            Some(s) => s.split(',').map(Scenario::parse).collect::<Result<Vec<_>>>()?,
             None => Scenario::ALL.to_vec(),
         };
         let seconds = number(flags, "seconds", 10)?;
@@ -489,6 +490,11 @@ mod tests {
         assert!(parse_flags(&args("--bogus 1"), BENCH_FLAGS).is_err());
         assert!(parse_flags(&args("--seconds"), BENCH_FLAGS).is_err());
         assert!(parse_flags(&args("stray"), BENCH_FLAGS).is_err());
+        let f = parse_flags(&args("--scenario introspect,userinfo"), BENCH_FLAGS).unwrap();
+        assert_eq!(
+            BenchArgs::from_flags(&f).unwrap().scenarios,
+            [Scenario::Introspect, Scenario::Userinfo]
+        );
         let f = parse_flags(&args("--scenario nope"), BENCH_FLAGS).unwrap();
         assert!(BenchArgs::from_flags(&f).is_err());
         let f = parse_flags(&args("--seconds 0"), BENCH_FLAGS).unwrap();
