@@ -233,7 +233,10 @@ impl BenchArgs {
     fn from_flags(flags: &BTreeMap<String, String>) -> Result<Self> {
         let scenarios = match flags.get("scenario") {
             // One scenario, or several separated by commas.
-            Some(s) => s.split(',').map(Scenario::parse).collect::<Result<Vec<_>>>()?,
+            Some(s) => s
+                .split(',')
+                .map(Scenario::parse)
+                .collect::<Result<Vec<_>>>()?,
             None => Scenario::ALL.to_vec(),
         };
         let seconds = number(flags, "seconds", 10)?;
