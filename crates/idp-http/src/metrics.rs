@@ -45,9 +45,19 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 ];
 
-/// Grant types counted by name; anything else a client sends is counted as `other`, so
-/// a client cannot create label values at will.
-const KNOWN_GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
+/// The label of a grant type the provider supports (the URN grants by their short
+/// names); anything else a client sends is `other`, so a client cannot create label
+/// values at will.
+fn grant_label(grant_type: &str) -> &'static str {
+    match grant_type.parse::<idp_core::GrantType>() {
+        Ok(idp_core::GrantType::AuthorizationCode) => "authorization_code",
+        Ok(idp_core::GrantType::RefreshToken) => "refresh_token",
+        Ok(idp_core::GrantType::ClientCredentials) => "client_credentials",
+        Ok(idp_core::GrantType::TokenExchange) => "token_exchange",
+        Ok(idp_core::GrantType::DeviceCode) => "device_code",
+        Err(_) => "other",
+    }
+}
 
 /// The server's metrics.
 pub struct Metrics {
@@ -136,10 +146,7 @@ impl Metrics {
     }
 
     pub(crate) fn token_issued(&self, grant_type: &str) {
-        let grant_type = KNOWN_GRANT_TYPES
-            .into_iter()
-            .find(|g| *g == grant_type)
-            .unwrap_or("other");
+        let grant_type = grant_label(grant_type);
         self.tokens.get_or_create(&GrantLabels { grant_type }).inc();
     }
 
@@ -227,4 +234,24 @@ pub(crate) async fn endpoint(metrics: web::Data<Arc<Metrics>>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(metrics.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grant_label;
+
+    #[test]
+    fn grant_types_have_short_labels_and_anything_else_is_other() {
+        assert_eq!(grant_label("client_credentials"), "client_credentials");
+        assert_eq!(
+            grant_label("urn:ietf:params:oauth:grant-type:token-exchange"),
+            "token_exchange"
+        );
+        assert_eq!(
+            grant_label("urn:ietf:params:oauth:grant-type:device_code"),
+            "device_code"
+        );
+        assert_eq!(grant_label("password"), "other");
+        assert_eq!(grant_label("x".repeat(100).as_str()), "other");
+    }
 }
