@@ -91,6 +91,8 @@ pub struct DeviceAuthorization {
     pub interval_secs: i64,
     /// When tokens were issued for it, if they were.
     pub redeemed_at: Option<DateTime<Utc>>,
+    /// The resources (RFC 8707) the request named; its grant's resources.
+    pub resources: Vec<String>,
 }
 
 /// Whether a poll came after the interval.

@@ -233,6 +233,7 @@ diesel::table! {
         last_polled_at -> Nullable<BigInt>,
         interval_secs -> BigInt,
         redeemed_at -> Nullable<BigInt>,
+        resources -> Text,
     }
 }
 

@@ -616,9 +616,56 @@ async fn discovery_lists_the_device_endpoint_and_grant() {
     }
 }
 
+/// RFC 8707 on the device authorization request: the resource named there is the
+/// audience of the tokens; one the client may not use is `invalid_target`.
+async fn a_resource_on_the_device_request_becomes_the_tokens_audience() {
+    const API: &str = "https://deploy.example/api";
+    let server = server().await;
+    server.create_user("alice");
+    let cli = cli(&server);
+    let (status, _, error) = call(
+        &server,
+        "/device_authorization",
+        &cli,
+        &[("scope", "openid"), ("resource", API)],
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_target")),
+        "{error}"
+    );
+    server.set_settings(&[("shared_resources", API)]).await;
+    let (status, _, answer) = call(
+        &server,
+        "/device_authorization",
+        &cli,
+        &[("scope", "openid"), ("resource", API)],
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let browser = Browser::new();
+    let approval = sign_in_and_enter_code(
+        &browser,
+        answer["verification_uri_complete"].as_str().unwrap(),
+        "alice",
+        answer["user_code"].as_str().unwrap(),
+    )
+    .await;
+    browser.submit(&approval, &[("decision", "allow")]).await;
+    let (status, tokens) = poll(&server, &cli, answer["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+    // A token for a named resource is a JWT whose audience is the resource.
+    assert_eq!(
+        jwt_payload(tokens["access_token"].as_str().unwrap())["aud"],
+        API
+    );
+}
+
 idp_testdb::on_both_backends!(
     async actix_web::rt::System;
     a_device_flow_runs_to_completion_and_its_tokens_work,
+    a_resource_on_the_device_request_becomes_the_tokens_audience,
     a_denied_request_is_access_denied,
     polling_faster_than_the_interval_is_slow_down,
     an_expired_device_code_is_expired_token,

@@ -82,6 +82,10 @@ impl Provider {
                 "none of the requested scopes is allowed for this client",
             ));
         }
+        // RFC 8707 §2: the resources the tokens are for, each one the client may use.
+        let resources = self.permitted_resources(&client, params, |d| {
+            ProtocolError::json(ErrorCode::InvalidTarget, d)
+        })?;
         let now = self.now();
         let c = &self.config;
         let interval = c.device_poll_interval.num_seconds().max(1);
@@ -102,6 +106,7 @@ impl Provider {
                 last_polled_at: None,
                 interval_secs: interval,
                 redeemed_at: None,
+                resources: resources.clone(),
             };
             match self.store.insert_device_authorization(&record) {
                 Ok(()) => {}

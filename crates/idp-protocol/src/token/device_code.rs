@@ -100,9 +100,9 @@ impl Provider {
             revoked_at: None,
             // The browser session the user approved in, as for the code flow.
             sid: Some(approval.sid),
-            // The device authorization request names no resources (yet): a poll may
-            // (RFC 8707 §2.2), among those the client may use.
-            resources: Vec::new(),
+            // The device authorization request's resources bound what a poll may name
+            // (RFC 8707 §2.2), as an authorization request's do.
+            resources: authorization.resources.clone(),
             act: None,
             parent: None,
         };

@@ -31,6 +31,7 @@ pub(crate) struct DeviceAuthorizationRow {
     pub last_polled_at: Option<i64>,
     pub interval_secs: i64,
     pub redeemed_at: Option<i64>,
+    pub resources: String,
 }
 
 impl DeviceAuthorizationRow {
@@ -50,6 +51,7 @@ impl DeviceAuthorizationRow {
             last_polled_at: a.last_polled_at.map(to_unix),
             interval_secs: a.interval_secs,
             redeemed_at: a.redeemed_at.map(to_unix),
+            resources: a.resources.join(" "),
         }
     }
 
@@ -77,6 +79,12 @@ impl DeviceAuthorizationRow {
             last_polled_at: self.last_polled_at.map(from_unix).transpose()?,
             interval_secs: self.interval_secs,
             redeemed_at: self.redeemed_at.map(from_unix).transpose()?,
+            resources: self
+                .resources
+                .split(' ')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }

@@ -27,6 +27,7 @@ pub fn device_authorization(device_code: &str, user_code: &str) -> DeviceAuthori
         last_polled_at: None,
         interval_secs: 5,
         redeemed_at: None,
+        resources: vec!["https://api.example/mcp".into()],
     }
 }
 
