@@ -102,7 +102,7 @@ impl Provider {
             sid: Some(approval.sid),
             // The device authorization request's resources bound what a poll may name
             // (RFC 8707 §2.2), as an authorization request's do.
-            resources: authorization.resources.clone(),
+            resources: authorization.resources,
             act: None,
             parent: None,
         };
