@@ -1,16 +1,14 @@
 //! The device authorization grant's endpoints (RFC 8628): the device authorization
 //! endpoint devices call, and the verification page people open in a browser.
 
-use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use idp_protocol::{
-    paths, DeviceConsentForm, DeviceInteraction, DeviceNext, Params, Provider, RetryAfter,
-    UserCodeForm,
+    paths, DeviceConsentForm, DeviceInteraction, DeviceNext, Params, Provider, UserCodeForm,
 };
 
-use crate::endpoints::{blocking, client_request, form_params, json_no_store};
+use crate::endpoints::{blocking, client_request, finish_page, form_params, json_no_store};
 use crate::error::Surface;
 use crate::{pages, HttpError, HttpState};
 
@@ -88,7 +86,7 @@ fn verification_url(provider: &Provider, user_code: &str) -> String {
 fn render(state: &HttpState, interaction: DeviceInteraction) -> Result<HttpResponse, HttpError> {
     let config = state.provider.config();
     let page = config.endpoint(paths::DEVICE);
-    let mut response = match &interaction.next {
+    let response = match &interaction.next {
         DeviceNext::ShowLogin(form) => pages::login(&config.endpoint(DEVICE_LOGIN), form)?,
         DeviceNext::ShowCode(form) => user_code_page(&page, form)?,
         DeviceNext::ShowConsent(form) => consent_page(&page, form)?,
@@ -106,22 +104,12 @@ fn render(state: &HttpState, interaction: DeviceInteraction) -> Result<HttpRespo
             pages::html(StatusCode::OK, done.render()?)
         }
     };
-    if let Some(value) = interaction.set_session {
-        response
-            .add_cookie(&state.cookie.build(value))
-            .map_err(|_| HttpError::Blocking(Surface::Browser))?;
-    }
-    if let Some(retry) = interaction.retry_after {
-        let (status, secs) = match retry {
-            RetryAfter::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, secs),
-            RetryAfter::Busy(secs) => (StatusCode::SERVICE_UNAVAILABLE, secs),
-        };
-        *response.status_mut() = status;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-    }
-    Ok(response)
+    finish_page(
+        state,
+        response,
+        interaction.set_session,
+        interaction.retry_after,
+    )
 }
 
 /// `POST /device_authorization` (RFC 8628 §3.1): the device codes as JSON, never cached.

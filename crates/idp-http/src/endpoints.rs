@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use idp_protocol::{
     paths, Document, ErrorCode, Interaction, LogoutNext, Next, Params, ProtocolError, Provider,
-    RetryAfter,
+    RetryAfter, SessionCookie,
 };
 
 use crate::error::Surface;
@@ -67,7 +67,7 @@ pub(crate) fn json_no_store<T: serde::Serialize>(body: &T) -> HttpResponse {
 /// Renders a step of the browser interaction, setting a new session cookie if asked.
 fn render(state: &HttpState, interaction: Interaction) -> Result<HttpResponse, HttpError> {
     let config = state.provider.config();
-    let mut response = match &interaction.next {
+    let response = match &interaction.next {
         Next::RedirectToClient(url) => pages::redirect(url),
         Next::PostToClient(form) => pages::form_post(form)?,
         Next::GoToLogin(id) => pages::redirect(&format!(
@@ -81,12 +81,29 @@ fn render(state: &HttpState, interaction: Interaction) -> Result<HttpResponse, H
         Next::ShowLogin(form) => pages::login(&config.endpoint(paths::LOGIN), form)?,
         Next::ShowConsent(form) => pages::consent(&config.endpoint(paths::CONSENT), form)?,
     };
-    if let Some(value) = interaction.set_session {
+    finish_page(
+        state,
+        response,
+        interaction.set_session,
+        interaction.retry_after,
+    )
+}
+
+/// A page of a browser interaction (authorization or device verification) as sent: with
+/// the new session cookie when one was started, and `429`/`503` with `Retry-After` when
+/// the step was throttled or the database was busy.
+pub(crate) fn finish_page(
+    state: &HttpState,
+    mut response: HttpResponse,
+    set_session: Option<SessionCookie>,
+    retry_after: Option<RetryAfter>,
+) -> Result<HttpResponse, HttpError> {
+    if let Some(value) = set_session {
         response
             .add_cookie(&state.cookie.build(value))
             .map_err(|_| HttpError::Blocking(Surface::Browser))?;
     }
-    if let Some(retry) = interaction.retry_after {
+    if let Some(retry) = retry_after {
         let (status, secs) = match retry {
             RetryAfter::Throttled(secs) => (StatusCode::TOO_MANY_REQUESTS, secs),
             RetryAfter::Busy(secs) => (StatusCode::SERVICE_UNAVAILABLE, secs),
