@@ -12,8 +12,9 @@ pub(crate) type Shared = Arc<tokio::sync::OnceCell<Result<Principal, ResourceErr
 /// One in-flight question per token digest.
 pub(crate) type InFlight = Mutex<HashMap<String, Shared>>;
 
-/// A share in the one question about a token; the last one to leave (even by being
-/// cancelled) removes it, so the next request asks anew.
+/// A share in the one question about a token; the first to leave once it is answered,
+/// or the last one to leave (even by being cancelled), removes it, so the next request
+/// asks anew.
 pub(crate) struct Turn<'a> {
     in_flight: &'a InFlight,
     digest: &'a str,
@@ -47,12 +48,14 @@ impl Drop for Turn<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         // Every count change happens under the map's lock, so the count is exact here.
         let mine = std::mem::take(&mut self.answer);
-        // Held by the map and this turn alone: nobody else waits.
-        let alone = map
-            .get(self.digest)
-            .is_some_and(|l| Arc::ptr_eq(l, &mine) && Arc::strong_count(l) <= 2);
+        // Answered (those still holding it have their answer; a newcomer must ask anew,
+        // or an outage's answer would stick while requests keep overlapping), or held by
+        // the map and this turn alone: nobody else waits.
+        let done = map.get(self.digest).is_some_and(|l| {
+            Arc::ptr_eq(l, &mine) && (mine.initialized() || Arc::strong_count(l) <= 2)
+        });
         drop(mine);
-        if alone {
+        if done {
             map.remove(self.digest);
         }
     }

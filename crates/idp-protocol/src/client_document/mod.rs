@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use idp_core::{Client, ClientDocumentRecord, ClientId};
 
+use crate::provider::digest_of;
 use crate::{ProtocolError, Provider};
 
 /// The largest document fetched: the draft recommends limiting the response to
@@ -208,21 +209,39 @@ impl Provider {
             }
             self.note_failure(&key, policy)?;
         }
-        let fetched = match fetcher.fetch(url.as_str(), allow_insecure) {
-            Ok(fetched) => fetched,
-            Err(failure) => {
+        // Whichever endpoint asks (a refresh at /token too), a document that failed is
+        // not fetched again at every request: failures back off per URL, so a host that
+        // hangs cannot hold a blocking thread per request.
+        let url_key = format!("client-document-url-{}", digest_of(id.as_str()).as_hex());
+        let url_policy = &self.config.client_auth_backoff;
+        let url_standing = self.standing(&url_key, url_policy)?;
+        if let crate::throttle::Standing::Wait(_) = url_standing {
+            return Ok(Err(DocumentFetchFailure::Unreachable.description()));
+        }
+        let fetched = fetcher
+            .fetch(url.as_str(), allow_insecure)
+            .map_err(|failure| {
                 tracing::info!(client = %id, ?failure, "client metadata document not fetched");
-                return Ok(Err(failure.description()));
-            }
-        };
+                failure.description()
+            });
         let now = self.now();
-        let client = match metadata::client_from_document(&fetched.body, id.as_str(), now) {
-            Ok(client) => client,
+        let client = fetched.and_then(|fetched| {
+            metadata::client_from_document(&fetched.body, id.as_str(), now)
+                .map(|client| (client, fetched))
+                .inspect_err(|description| {
+                    tracing::info!(client = %id, description, "client metadata document refused");
+                })
+        });
+        let (client, fetched) = match client {
+            Ok(found) => found,
             Err(description) => {
-                tracing::info!(client = %id, description, "client metadata document refused");
+                self.note_failure(&url_key, url_policy)?;
                 return Ok(Err(description));
             }
         };
+        if matches!(url_standing, crate::throttle::Standing::Failed) {
+            self.store.clear_failures(&url_key)?;
+        }
         let (min, max) = self.config.client_document_cache;
         let lifetime = caching::document_lifetime(
             caching::CacheHeaders {
