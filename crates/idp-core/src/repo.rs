@@ -189,7 +189,10 @@ pub trait TokenRepo {
     fn revoke_access_token(&self, digest: &SecretDigest) -> Result<bool>;
     /// Stores a new grant with tokens issued for it directly — no code, nothing redeemed
     /// (tokens that trusted code of the embedding application asks for) — in one
-    /// transaction: all or nothing.
+    /// transaction: all or nothing. A grant exchanged from another (`parent`) is stored
+    /// only while the parent is unrevoked, checked in the same transaction so that a
+    /// concurrent revocation of the parent either sees the new grant or is seen by it;
+    /// [`crate::CoreError::Conflict`] otherwise.
     fn insert_grant_with_issued_tokens(&self, grant: &Grant, tokens: &NewTokens) -> Result<()>;
 }
 

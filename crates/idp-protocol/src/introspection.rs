@@ -190,7 +190,7 @@ impl Provider {
                     username: g.user.as_ref().map(|u| u.username.clone()),
                     // Only an access token has an audience: the one its request chose,
                     // else the client's default (one more read, here alone).
-                    aud: match (&g.record.audience, self.store.client(&grant.client_id)?) {
+                    aud: match (&g.record.audience, self.stored_client(&grant.client_id)?) {
                         (_, None) => return Ok(inactive),
                         (chosen, Some(client)) => {
                             Some(self.access_token_audience(&client, chosen.as_deref()))

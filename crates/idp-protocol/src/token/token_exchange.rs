@@ -18,8 +18,8 @@
 //! outlives the subject token, and no refresh token or ID token comes with it.
 
 use idp_core::{
-    check_resource_indicator, AccessToken, Actor, Client, ClientType, Grant, GrantId, Granted,
-    NewTokens, Scope, ScopeSet, Subject, MAX_RESOURCES,
+    check_resource_indicator, AccessToken, Actor, Client, ClientType, CoreError, Grant, GrantId,
+    Granted, NewTokens, Scope, ScopeSet, Subject, MAX_RESOURCES,
 };
 
 use super::TokenResponse;
@@ -222,22 +222,18 @@ impl Provider {
             now,
             expires_at,
         )?;
-        self.store.insert_grant_with_issued_tokens(
+        // Stored only while the subject grant is unrevoked, checked in the insert's own
+        // transaction, so a concurrent revocation of it cannot miss the new grant.
+        match self.store.insert_grant_with_issued_tokens(
             &grant,
             &NewTokens {
                 access,
                 refresh: None,
             },
-        )?;
-        // A revocation of the subject grant that ran while this exchange was under way
-        // could not see the new grant: look again, and end it if so.
-        let still_active = self
-            .store
-            .access_token(&subject.record.digest)?
-            .is_some_and(|now| !now.record.revoked && !now.grant.is_revoked());
-        if !still_active {
-            self.store.revoke_grant(&grant.id, now)?;
-            return Err(invalid_grant(INVALID_SUBJECT));
+        ) {
+            Ok(()) => {}
+            Err(CoreError::Conflict(_)) => return Err(invalid_grant(INVALID_SUBJECT)),
+            Err(e) => return Err(e.into()),
         }
         tracing::info!(client = %client.id, from = %subject.grant.client_id, "token exchanged");
         // §2.2.1: issued_token_type is required; no refresh token, no ID token.
@@ -296,10 +292,17 @@ impl Provider {
         if client.options.resources.is_empty() {
             return Err(not_meant());
         }
-        let issued_to = self
-            .client(&subject.grant.client_id)?
-            .ok_or_else(|| invalid_grant(INVALID_SUBJECT))?;
-        let audience = self.access_token_audience(&issued_to, subject.record.audience.as_deref());
+        // The stored client (never a fetch of a metadata document) is read only for the
+        // default audience of a token that named no resource.
+        let audience = match subject.record.audience.as_deref() {
+            Some(chosen) if !chosen.is_empty() => crate::Audience::of(chosen.to_vec()),
+            _ => {
+                let issued_to = self
+                    .stored_client(&subject.grant.client_id)?
+                    .ok_or_else(|| invalid_grant(INVALID_SUBJECT))?;
+                self.access_token_audience(&issued_to, None)
+            }
+        };
         if client
             .options
             .resources

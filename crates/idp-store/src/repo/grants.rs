@@ -183,6 +183,22 @@ impl TokenRepo for DieselStore {
         run(|| {
             let grant = GrantRow::from_domain(grant)?;
             with_conn!(self, conn => conn.write_transaction(|conn| {
+                if let Some(parent) = &grant.parent_grant_id {
+                    // A write that changes nothing: on PostgreSQL it waits for a
+                    // concurrent revocation's row lock and then sees its outcome; a
+                    // revocation that comes later waits for this transaction and then
+                    // finds the new grant among the parent's children.
+                    let live = diesel::update(
+                        grants::table
+                            .find(parent)
+                            .filter(grants::revoked_at.is_null()),
+                    )
+                    .set(grants::revoked_at.eq(None::<i64>))
+                    .execute(conn)?;
+                    if live == 0 {
+                        return Err(StoreError::Conflict("the parent grant is revoked".into()));
+                    }
+                }
                 diesel::insert_into(grants::table).values(&grant).execute(conn)?;
                 insert_tokens!(conn, tokens);
                 Ok(())
