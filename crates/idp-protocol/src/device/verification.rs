@@ -207,7 +207,7 @@ impl Provider {
     /// The code form (`csrf_token`, `user_code`) and the approval form (the same plus
     /// `decision` = `allow` or `deny`) of the verification page, from `address`. A code
     /// that does not name a pending, unexpired device authorization counts as a failure
-    /// of the address; past [`crate::ProviderConfig::user_code_backoff`]'s free ones, no
+    /// of the address and of the signed-in user; past [`crate::ProviderConfig::user_code_backoff`]'s free ones, no
     /// code is even looked up until the wait is over. A right code never clears the count
     /// (whoever guesses could otherwise reset it with a code of their own).
     ///
@@ -226,7 +226,13 @@ impl Provider {
             return Ok(DeviceNext::ShowLogin(login_form(&session, &typed, None)).into());
         };
         let policy = &self.config.user_code_backoff;
-        let key = address.map(user_code_key);
+        // RFC 8628 §5.1: guesses are limited per client address and per signed-in user,
+        // so one account spread over many addresses guesses no faster.
+        let keys: Vec<String> = address
+            .map(user_code_key)
+            .into_iter()
+            .chain(session.user_id.as_ref().map(|u| format!("user-code-user-{u}")))
+            .collect();
         let code_again = |session: BrowserSession, error, retry_after| DeviceInteraction {
             next: DeviceNext::ShowCode(UserCodeForm {
                 csrf_token: session.csrf_token,
@@ -237,7 +243,7 @@ impl Provider {
             set_session: None,
             retry_after,
         };
-        if let Some(key) = &key {
+        for key in &keys {
             if let Standing::Wait(secs) = self.standing(key, policy)? {
                 return Ok(code_again(
                     session,
@@ -261,10 +267,10 @@ impl Provider {
         };
         let Some((code, digest, authorization, client)) = found else {
             tracing::info!("wrong user code at the verification page");
-            let wait = match &key {
-                Some(key) => self.note_failure(key, policy)?,
-                None => None,
-            };
+            let mut wait = None;
+            for key in &keys {
+                wait = wait.max(self.note_failure(key, policy)?);
+            }
             return Ok(code_again(
                 session,
                 CODE_INVALID,
