@@ -231,7 +231,12 @@ impl Provider {
         let keys: Vec<String> = address
             .map(user_code_key)
             .into_iter()
-            .chain(session.user_id.as_ref().map(|u| format!("user-code-user-{u}")))
+            .chain(
+                session
+                    .user_id
+                    .as_ref()
+                    .map(|u| format!("user-code-user-{u}")),
+            )
             .collect();
         let code_again = |session: BrowserSession, error, retry_after| DeviceInteraction {
             next: DeviceNext::ShowCode(UserCodeForm {

@@ -28,10 +28,6 @@ impl ClientDocumentRepo for DieselStore {
             let cache = ClientDocumentRow::from_domain(&client.id, record);
             with_conn!(self, conn => {
                 conn.write_transaction(|conn| {
-                    let has_record: i64 = client_metadata_documents::table
-                        .find(&row.client_id)
-                        .count()
-                        .get_result(conn)?;
                     // Insert, or — the document's client already stored, perhaps by
                     // another instance a moment ago — replace what the document says.
                     let inserted = diesel::insert_into(clients::table)
@@ -39,6 +35,12 @@ impl ClientDocumentRepo for DieselStore {
                         .on_conflict_do_nothing()
                         .execute(conn)?;
                     if inserted == 0 {
+                        // Read after the insert: on PostgreSQL this statement sees the
+                        // record of an instance whose insert this one waited for.
+                        let has_record: i64 = client_metadata_documents::table
+                            .find(&row.client_id)
+                            .count()
+                            .get_result(conn)?;
                         if has_record == 0 {
                             // A client of another kind with this id: never overwritten.
                             return Err(StoreError::Conflict(format!("client {}", client.id)));
