@@ -284,6 +284,14 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
+    /// Whether a grant of `scope` to a person gets a refresh token: the client may
+    /// refresh, and `offline_access` was granted or the client is flagged to get one
+    /// anyway (RFC 6749 §6, OIDC Core §11).
+    pub fn refresh_due(&self, scope: &crate::ScopeSet) -> bool {
+        self.allows_grant(GrantType::RefreshToken)
+            && (scope.contains(crate::Scope::OFFLINE_ACCESS) || self.refresh_without_offline_access)
+    }
+
     /// The registered redirect URI equal, byte for byte, to `uri`.
     pub fn registered_redirect_uri(&self, uri: &str) -> Option<&RedirectUri> {
         self.redirect_uris.iter().find(|r| r.as_str() == uri)

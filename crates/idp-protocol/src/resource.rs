@@ -42,7 +42,7 @@ impl Audience {
 }
 
 /// The resources a request names, each checked for form (§2), repeats dropped.
-fn named_resources(params: &Params) -> Result<Vec<String>, &'static str> {
+pub(crate) fn named_resources(params: &Params) -> Result<Vec<String>, &'static str> {
     let all = params.all("resource");
     if all.len() > MAX_RESOURCES {
         return Err("too many resources");

@@ -131,6 +131,35 @@ impl Provider {
         })))
     }
 
+    /// The scope a request for `client` is granted (RFC 6749 §3.3), from what
+    /// [`requested_scope`] read: no scope means the client's default scope, set by the
+    /// operator (none set: refused); scopes the client may not have, or that are no
+    /// longer defined, are dropped, and nothing left is an error. `refuse` makes the
+    /// `invalid_scope` error in the request's delivery.
+    ///
+    /// # Errors
+    /// What `refuse` makes; storage failures.
+    pub(crate) fn granted_scope(
+        &self,
+        requested: Result<ScopeSet, &'static str>,
+        client: &Client,
+        refuse: impl Fn(&'static str) -> ProtocolError,
+    ) -> Result<ScopeSet, ProtocolError> {
+        let requested = requested.map_err(&refuse)?;
+        if requested.is_empty() {
+            return Err(refuse(
+                "the request names no scope and the client has no default scope",
+            ));
+        }
+        let scope = self.known_scopes(&requested.intersection(&client.scopes))?;
+        if scope.is_empty() {
+            return Err(refuse(
+                "none of the requested scopes is allowed for this client",
+            ));
+        }
+        Ok(scope)
+    }
+
     /// Checks an authorization request. Problems with the client or redirect URI are
     /// shown on an error page and never redirected (RFC 6749 §4.1.2.1); all others are
     /// redirected to the client.
@@ -258,24 +287,9 @@ impl Provider {
             ));
         }
 
-        // RFC 6749 §3.3: no scope means the client's default scope, set by the operator
-        // (none set: refused); scopes the client may not have are dropped, and nothing
-        // left is an error.
-        let requested =
-            requested.map_err(|description| fail(ErrorCode::InvalidScope, description))?;
-        if requested.is_empty() {
-            return Err(fail(
-                ErrorCode::InvalidScope,
-                "the request names no scope and the client has no default scope",
-            ));
-        }
-        let scope = self.known_scopes(&requested.intersection(&client.scopes))?;
-        if scope.is_empty() {
-            return Err(fail(
-                ErrorCode::InvalidScope,
-                "none of the requested scopes is allowed for this client",
-            ));
-        }
+        let scope = self.granted_scope(requested, &client, |description| {
+            fail(ErrorCode::InvalidScope, description)
+        })?;
         // OIDC Core §3.2.2.1, §3.3.2.1: an ID token is issued only to OpenID Connect
         // requests.
         if response_type.id_token && !scope.contains(Scope::OPENID) {

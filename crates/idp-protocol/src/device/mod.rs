@@ -69,19 +69,9 @@ impl Provider {
         }
         // RFC 6749 §3.3, as at the authorization endpoint: no scope means the client's
         // default scope; scopes the client may not have are dropped.
-        let invalid_scope = |d| ProtocolError::json(ErrorCode::InvalidScope, d);
-        let requested = requested_scope(params, &client).map_err(invalid_scope)?;
-        if requested.is_empty() {
-            return Err(invalid_scope(
-                "the request names no scope and the client has no default scope",
-            ));
-        }
-        let scope = self.known_scopes(&requested.intersection(&client.scopes))?;
-        if scope.is_empty() {
-            return Err(invalid_scope(
-                "none of the requested scopes is allowed for this client",
-            ));
-        }
+        let scope = self.granted_scope(requested_scope(params, &client), &client, |d| {
+            ProtocolError::json(ErrorCode::InvalidScope, d)
+        })?;
         // RFC 8707 §2: the resources the tokens are for, each one the client may use.
         let resources = self.permitted_resources(&client, params, |d| {
             ProtocolError::json(ErrorCode::InvalidTarget, d)

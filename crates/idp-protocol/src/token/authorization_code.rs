@@ -1,6 +1,6 @@
 //! The `authorization_code` grant (RFC 6749 §4.1.3, OIDC Core §3.1.3).
 
-use idp_core::{Client, GrantType, Granted, Redemption, Scope};
+use idp_core::{Client, Granted, Redemption};
 
 use super::Issue;
 use crate::authorize::verify_code_verifier;
@@ -85,9 +85,7 @@ impl Provider {
         }
         let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
         let audience = self.token_audience(client, &grant, params)?;
-        let refresh_due = client.allows_grant(GrantType::RefreshToken)
-            && (grant.scope.contains(Scope::OFFLINE_ACCESS)
-                || client.refresh_without_offline_access);
+        let refresh_due = client.refresh_due(&grant.scope);
         let (response, tokens) = self.prepare_tokens(&Issue {
             client,
             user: &user,

@@ -2,9 +2,7 @@
 //! until the user has decided; once approved, one poll gets the tokens the code flow
 //! would issue (there is no nonce).
 
-use idp_core::{
-    Client, DeviceStatus, Grant, GrantId, GrantType, PollTiming, Redemption, Scope, Subject,
-};
+use idp_core::{Client, DeviceStatus, Grant, GrantId, PollTiming, Redemption, Subject};
 
 use super::{Issue, TokenResponse};
 use crate::provider::digest_of;
@@ -108,8 +106,7 @@ impl Provider {
         };
         let audience = self.token_audience(client, &grant, params)?;
         // The code flow's rule for refresh tokens.
-        let refresh_due = client.allows_grant(GrantType::RefreshToken)
-            && (scope.contains(Scope::OFFLINE_ACCESS) || client.refresh_without_offline_access);
+        let refresh_due = client.refresh_due(&scope);
         let (response, tokens) = self.prepare_tokens(&Issue {
             client,
             user: &user,

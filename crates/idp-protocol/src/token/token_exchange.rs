@@ -18,8 +18,8 @@
 //! outlives the subject token, and no refresh token or ID token comes with it.
 
 use idp_core::{
-    check_resource_indicator, AccessToken, Actor, Client, ClientType, CoreError, Grant, GrantId,
-    Granted, NewTokens, Scope, ScopeSet, Subject, MAX_RESOURCES,
+    AccessToken, Actor, Client, ClientType, CoreError, Grant, GrantId, Granted, NewTokens, Scope,
+    ScopeSet, Subject, MAX_RESOURCES,
 };
 
 use super::TokenResponse;
@@ -54,36 +54,28 @@ const INVALID_SUBJECT: &str = "the subject token is invalid";
 /// repeat), repeats dropped, each one the caller may exchange for (`allowed`). A
 /// `resource` must be an absolute URI without a fragment (RFC 8707 §2).
 fn exchange_targets(params: &Params, allowed: &[String]) -> Result<Vec<String>, ProtocolError> {
-    let resources = params.all("resource");
     let audiences = params.all("audience");
-    if resources.is_empty() && audiences.is_empty() {
+    if params.all("resource").is_empty() && audiences.is_empty() {
         return Err(invalid_request(
             "name the target of the token with resource or audience",
         ));
     }
     // §2.2.2: invalid_target when the server will not issue a token for a target.
     let invalid_target = |d| refused(ErrorCode::InvalidTarget, d);
-    if resources.len() + audiences.len() > MAX_RESOURCES {
+    // The resources checked as for RFC 8707 everywhere, then the logical names.
+    let mut targets = crate::resource::named_resources(params).map_err(invalid_target)?;
+    for audience in audiences {
+        if !targets.contains(audience) {
+            targets.push(audience.clone());
+        }
+    }
+    if targets.len() > MAX_RESOURCES {
         return Err(invalid_target("too many targets"));
     }
-    if resources
-        .iter()
-        .any(|r| check_resource_indicator(r).is_err())
-    {
+    if !targets.iter().all(|t| allowed.contains(t)) {
         return Err(invalid_target(
-            "a resource must be an absolute URI without a fragment",
+            "the client may not exchange tokens for this target",
         ));
-    }
-    let mut targets: Vec<String> = Vec::new();
-    for target in resources.iter().chain(audiences) {
-        if !allowed.contains(target) {
-            return Err(invalid_target(
-                "the client may not exchange tokens for this target",
-            ));
-        }
-        if !targets.contains(target) {
-            targets.push(target.clone());
-        }
     }
     Ok(targets)
 }

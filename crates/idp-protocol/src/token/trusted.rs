@@ -2,7 +2,7 @@
 //! other apps through events: issue tokens for a (client, user) without a browser, and
 //! validate a token, learning whose it is.
 
-use idp_core::{ClientId, CoreError, Grant, GrantId, GrantType, Scope, ScopeSet, Subject, UserId};
+use idp_core::{ClientId, CoreError, Grant, GrantId, ScopeSet, Subject, UserId};
 
 use super::{Issue, TokenResponse};
 use crate::access_token::looks_like_jwt;
@@ -63,8 +63,7 @@ impl Provider {
         };
         // As for a code (RFC 6749 §6, OIDC Core §11): a refresh token only to a client
         // that may refresh, for offline_access or a client flagged to get one anyway.
-        let refresh_due = client.allows_grant(GrantType::RefreshToken)
-            && (scope.contains(Scope::OFFLINE_ACCESS) || client.refresh_without_offline_access);
+        let refresh_due = client.refresh_due(&scope);
         let (response, tokens) = self.prepare_tokens(&Issue {
             client: &client,
             user: &user,
