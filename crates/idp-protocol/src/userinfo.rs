@@ -45,33 +45,43 @@ impl Provider {
         &self,
         token: &str,
     ) -> Result<Granted<AccessToken>, ProtocolError> {
-        // A JWT access token (RFC 9068) is checked for our signature, then found by its
-        // jti like an opaque token, so revocation applies to both alike.
+        self.active_access_token(token)?.ok_or_else(invalid_token)
+    }
+
+    /// The access token `token` (opaque, or an RFC 9068 JWT checked for our signature and
+    /// then found by its `jti`, so revocation applies to both alike) with its grant and
+    /// user, if it is unexpired, unrevoked, of an unrevoked grant, and accepted by the
+    /// token hooks; `None` otherwise. Every endpoint that accepts an access token (UserInfo,
+    /// token exchange) asks this.
+    ///
+    /// # Errors
+    /// Internal failures only.
+    pub(crate) fn active_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<Granted<AccessToken>>, ProtocolError> {
         let digest = if looks_like_jwt(token) {
-            let jti = self.jti_of_jwt(token)?.ok_or_else(invalid_token)?;
-            digest_of(&jti)
+            match self.jti_of_jwt(token)? {
+                Some(jti) => digest_of(&jti),
+                None => return Ok(None),
+            }
         } else {
             digest_of(token)
         };
-        let found = self.usable(self.store.access_token(&digest)?)?;
-        // A token hook may refuse it (RFC 6750 §3.1: then it is invalid here).
+        let Some(found) = self.store.access_token(&digest)?.filter(|f| self.usable(f)) else {
+            return Ok(None);
+        };
+        // A token hook may refuse it (RFC 6750 §3.1: then it is invalid).
         if self.hooks().is_some() && !self.accepted_by_hooks(&validated_access_token(&found, token))
         {
-            return Err(invalid_token());
+            return Ok(None);
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
-    fn usable(
-        &self,
-        found: Option<Granted<AccessToken>>,
-    ) -> Result<Granted<AccessToken>, ProtocolError> {
-        let found = found.ok_or_else(invalid_token)?;
-        if found.record.revoked || found.grant.is_revoked() || found.record.expires_at <= self.now()
-        {
-            return Err(invalid_token());
-        }
-        Ok(found)
+    /// Whether a stored access token may be used now.
+    fn usable(&self, found: &Granted<AccessToken>) -> bool {
+        !(found.record.revoked || found.grant.is_revoked() || found.record.expires_at <= self.now())
     }
 
     /// The claims about the token's user that its scope releases (OIDC Core §5.3.2).
@@ -111,7 +121,7 @@ impl Provider {
         match self.store.access_token_immediate(&digest_of(token))? {
             Immediate::WouldWait => Ok(None),
             Immediate::Ready(found) => {
-                let found = self.usable(found)?;
+                let found = found.filter(|f| self.usable(f)).ok_or_else(invalid_token)?;
                 if wants_groups(&found.record.scope) {
                     return Ok(None);
                 }

@@ -23,9 +23,6 @@ use idp_core::{
 };
 
 use super::TokenResponse;
-use crate::access_token::looks_like_jwt;
-use crate::provider::digest_of;
-use crate::userinfo::validated_access_token;
 use crate::{ErrorCode, Params, ProtocolError, Provider};
 
 /// The token type of an access token (RFC 8693 §3): the only subject token type and the
@@ -245,28 +242,8 @@ impl Provider {
     /// of an unrevoked grant and accepted by the token hooks; else `invalid_grant`
     /// (§2.2.2: the subject token is the grant).
     fn subject_token(&self, presented: &str) -> Result<Granted<AccessToken>, ProtocolError> {
-        let digest = if looks_like_jwt(presented) {
-            let jti = self
-                .jti_of_jwt(presented)?
-                .ok_or_else(|| invalid_grant(INVALID_SUBJECT))?;
-            digest_of(&jti)
-        } else {
-            digest_of(presented)
-        };
-        let found = self
-            .store
-            .access_token(&digest)?
-            .ok_or_else(|| invalid_grant(INVALID_SUBJECT))?;
-        if found.record.revoked || found.grant.is_revoked() || found.record.expires_at <= self.now()
-        {
-            return Err(invalid_grant(INVALID_SUBJECT));
-        }
-        if self.hooks().is_some()
-            && !self.accepted_by_hooks(&validated_access_token(&found, presented))
-        {
-            return Err(invalid_grant(INVALID_SUBJECT));
-        }
-        Ok(found)
+        self.active_access_token(presented)?
+            .ok_or_else(|| invalid_grant(INVALID_SUBJECT))
     }
 
     /// Refuses a subject token the caller did not receive: one neither issued to it nor
