@@ -238,19 +238,17 @@ impl TokenRepo for DieselStore {
                 .execute(conn)?;
                 // Token exchange (RFC 8693): the grants made by exchanging its tokens end
                 // with it, and theirs with them, down the chain.
+                // One statement per generation: the children revoked are the next parents.
                 let mut parents = vec![grant.as_str().to_owned()];
                 while !parents.is_empty() {
-                    let children: Vec<String> = grants::table
-                        .filter(grants::parent_grant_id.eq_any(&parents))
-                        .filter(grants::revoked_at.is_null())
-                        .select(grants::id)
-                        .load(conn)?;
-                    if !children.is_empty() {
-                        diesel::update(grants::table.filter(grants::id.eq_any(&children)))
-                            .set(grants::revoked_at.eq(Some(now)))
-                            .execute(conn)?;
-                    }
-                    parents = children;
+                    parents = diesel::update(
+                        grants::table
+                            .filter(grants::parent_grant_id.eq_any(&parents))
+                            .filter(grants::revoked_at.is_null()),
+                    )
+                    .set(grants::revoked_at.eq(Some(now)))
+                    .returning(grants::id)
+                    .get_results(conn)?;
                 }
                 Ok(())
             }))
